@@ -1,0 +1,28 @@
+package io.pbj.samples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of {@code pbj-samples.jar}: one picocli subcommand per sample.
+ *
+ * <pre>{@code
+ * java -jar samples/target/pbj-samples.jar echo-demo
+ * java -jar samples/target/pbj-samples.jar echo-server --port 7000
+ * }</pre>
+ */
+@Command(
+    name = "pbj-samples",
+    mixinStandardHelpOptions = true,
+    description = "PBJ sample programs.",
+    subcommands = {CacheInspect.class})
+public final class Samples implements Runnable {
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Samples()).execute(args));
+  }
+}
