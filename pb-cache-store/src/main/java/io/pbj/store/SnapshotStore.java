@@ -1,0 +1,83 @@
+package io.pbj.store;
+
+import java.io.Closeable;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A local cache of snapshots keyed by {@link SnapshotKey}: a size-bounded, least-recently-used
+ * map whose writes go to disk in batches behind the caller's back.
+ *
+ * <p><b>Thread-safety:</b> implementations are safe for use by any number of threads at once;
+ * every method may be called concurrently with every other, and a write is visible to all
+ * readers as soon as the writing call returns (before it is committed to disk).
+ *
+ * <p><b>Durability:</b> {@link #put}, {@link #putAll} and {@link #remove} enqueue the change and
+ * return without touching the disk; a single writer thread commits the queue every
+ * {@code writeBatchSize} entries or every {@code writeInterval}, whichever comes first, and on
+ * {@link #flush()} and {@link #close()}. A {@link #putAll} batch is always committed in one
+ * transaction: after a crash, either all of it is there or none of it. When the queue already
+ * holds {@code writeQueueBound} puts, a new put is <em>dropped</em> (counted in {@link
+ * StoreStats#droppedWrites()}) and the key reads as a miss from then on, never as stale data.
+ *
+ * <p><b>Integrity:</b> every entry carries a CRC32C over its key, version and bytes, checked on
+ * every read; a mismatch is logged and reads as a miss. A file that fails validation on open is
+ * renamed aside (kept for diagnosis) and the store starts empty, unless quarantine is off.
+ *
+ * <pre>{@code
+ * try (SnapshotStore store = SnapshotStore.builder()
+ *     .path(Path.of("cache/snapshots.db"))
+ *     .budgetBytes(256L << 20)
+ *     .build()) {
+ *   SnapshotKey key = new SnapshotKey("hub:7000", "world", "guest", "room-17");
+ *   store.put(key, Snapshot.of(42L, 1, bytes));
+ *   Optional<Snapshot> back = store.get(key);
+ *   List<SnapshotEntry> inventory = store.list(key.prefix());
+ * }
+ * }</pre>
+ */
+public interface SnapshotStore extends Closeable {
+
+  /** A builder for a store; see {@link SnapshotStoreBuilder} for the options. */
+  static SnapshotStoreBuilder builder() {
+    return new SnapshotStoreBuilder();
+  }
+
+  /** The snapshot for {@code key}, or empty when absent, evicted or failing its checksum. */
+  Optional<Snapshot> get(SnapshotKey key);
+
+  /** Stores {@code snapshot} under {@code key}, replacing any earlier one; never blocks on disk. */
+  void put(SnapshotKey key, Snapshot snapshot);
+
+  /** Stores every entry of {@code batch} as one atomic unit; never blocks on disk. */
+  void putAll(Map<SnapshotKey, Snapshot> batch);
+
+  /** Removes {@code key} if present; never blocks on disk. */
+  void remove(SnapshotKey key);
+
+  /**
+   * The keys under {@code prefix} with their versions, sorted by key, answered from an
+   * in-memory ordered index without reading any state.
+   */
+  List<SnapshotEntry> list(SnapshotPrefix prefix);
+
+  /** Number of entries visible to readers. */
+  long size();
+
+  /** Current counters. */
+  StoreStats stats();
+
+  /** Blocks until every change made before this call is committed to the backend. */
+  void flush();
+
+  /**
+   * Flushes, then reads every committed entry and checks its checksum. Slow on a large store:
+   * meant for the inspector and for tests.
+   */
+  VerifyResult verify();
+
+  /** Flushes the write-behind queue, closes the backend and releases the file lock. Idempotent. */
+  @Override
+  void close();
+}

@@ -1,0 +1,117 @@
+package io.pbj.store.internal;
+
+import io.pbj.store.StoreBackend;
+import io.pbj.store.StoreException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** File-system chores: the owner lock and quarantine. Stateless; thread-safe. */
+final class StoreFiles {
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS");
+
+  private StoreFiles() {}
+
+  /** The exclusive owner lock of a store, held on {@code <file>.lock} until released. */
+  static final class Lock {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private Lock(FileChannel channel, FileLock lock) {
+      this.channel = channel;
+      this.lock = lock;
+    }
+
+    void release() {
+      try {
+        lock.release();
+      } catch (IOException e) {
+        // Closing the channel below releases it anyway.
+      }
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // Nothing more to do: the OS drops the lock when the process exits.
+      }
+    }
+  }
+
+  static Path lockFile(Path store) {
+    return store.resolveSibling(store.getFileName() + ".lock");
+  }
+
+  static Lock lock(Path store) {
+    Path lockFile = lockFile(store);
+    FileChannel ch;
+    try {
+      Path parent = store.getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new StoreException(
+          StoreException.Reason.IO, "cannot open lock file " + lockFile + ": " + e.getMessage(), e);
+    }
+    FileLock fl;
+    try {
+      fl = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      fl = null;
+    } catch (IOException e) {
+      closeQuietly(ch);
+      throw new StoreException(
+          StoreException.Reason.IO, "cannot lock " + lockFile + ": " + e.getMessage(), e);
+    }
+    if (fl == null) {
+      closeQuietly(ch);
+      throw new StoreException(
+          StoreException.Reason.IN_USE,
+          "snapshot store " + store + " is in use by another process (lock " + lockFile
+              + " is held); close the other store or use a different path");
+    }
+    return new Lock(ch, fl);
+  }
+
+  /** Moves the store file and its companions aside; returns the new name of the main file. */
+  static Path quarantine(Path store, StoreBackend backend) {
+    String suffix = ".damaged-" + LocalDateTime.now().format(STAMP);
+    Path aside = store.resolveSibling(store.getFileName() + suffix);
+    List<Path> files = new ArrayList<>();
+    files.add(store);
+    if (backend == StoreBackend.MAPDB) {
+      files.addAll(MapDbTables.walFiles(store));
+    }
+    try {
+      String base = store.getFileName().toString();
+      for (Path p : files) {
+        if (Files.exists(p)) {
+          // <name><rest> becomes <name>.damaged-<stamp><rest>, so an old log never matches a live one.
+          String rest = p.getFileName().toString().substring(base.length());
+          Files.move(p, p.resolveSibling(base + suffix + rest), StandardCopyOption.ATOMIC_MOVE);
+        }
+      }
+    } catch (IOException e) {
+      throw new StoreException(
+          StoreException.Reason.IO, "cannot move damaged store " + store + " aside: " + e.getMessage(), e);
+    }
+    return aside;
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // Already failing; the original problem is the one to report.
+    }
+  }
+}
