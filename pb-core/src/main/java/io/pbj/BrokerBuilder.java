@@ -1,0 +1,83 @@
+package io.pbj;
+
+import io.pbj.internal.Options;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Options shared by {@link PbServer.Builder} and {@link PbClient.Builder}. Each option may be set
+ * once; setting it again fails at once, naming it.
+ *
+ * <p>Thread-safety: not thread-safe; use a builder from one thread.
+ *
+ * @param <B> the concrete builder, returned by every setter
+ */
+public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
+  final Options options;
+
+  BrokerBuilder(String owner) {
+    this.options = new Options(owner);
+  }
+
+  @SuppressWarnings("unchecked")
+  private B self() {
+    return (B) this;
+  }
+
+  /** The value and exception types this side can send and receive. Default: built-ins only. */
+  public B registry(PbRegistry registry) {
+    options.once("registry");
+    options.registry = Objects.requireNonNull(registry, "registry");
+    return self();
+  }
+
+  /**
+   * Where remote methods, future completions and listeners run; never a network thread. The
+   * caller keeps ownership (it is not shut down with the broker). Default: a cached pool of daemon
+   * threads owned by the broker.
+   */
+  public B executor(Executor executor) {
+    options.once("executor");
+    options.executor = Objects.requireNonNull(executor, "executor");
+    return self();
+  }
+
+  /** Largest frame on the wire in bytes (messages above it are chunked). Default 1 MiB. */
+  public B maxFrameSize(int bytes) {
+    options.once("maxFrameSize");
+    options.maxFrame = Options.positive("maxFrameSize", bytes);
+    return self();
+  }
+
+  /** Largest message (a call with its arguments, an answer) in bytes. Default 64 MiB. */
+  public B maxMessageSize(int bytes) {
+    options.once("maxMessageSize");
+    options.maxMessage = Options.positive("maxMessageSize", bytes);
+    return self();
+  }
+
+  /** Deepest nesting of values in one message. Default 64. */
+  public B maxDepth(int levels) {
+    options.once("maxDepth");
+    options.maxDepth = Options.positive("maxDepth", levels);
+    return self();
+  }
+
+  /**
+   * Most objects this side exports on one connection. A result or argument that would exceed it
+   * fails that call with {@link PbException.Code#LIMIT_EXCEEDED}; a second violation closes the
+   * connection. Default 1,048,576.
+   */
+  public B maxReferences(int count) {
+    options.once("maxReferences");
+    options.maxReferences = Options.positive("maxReferences", count);
+    return self();
+  }
+
+  /** Whether failures sent to the peer carry this side's stack traces. Default false. */
+  public B sendStackTraces(boolean send) {
+    options.once("sendStackTraces");
+    options.sendStackTraces = send;
+    return self();
+  }
+}

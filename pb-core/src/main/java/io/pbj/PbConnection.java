@@ -1,0 +1,53 @@
+package io.pbj;
+
+import java.net.SocketAddress;
+import java.util.function.Consumer;
+
+/**
+ * One connection between two brokers, seen from one end.
+ *
+ * <p>Each connection has its own tables of exported and imported objects, so an object reachable
+ * on one connection is not reachable on another unless it was sent there too.
+ *
+ * <p>Thread-safety: safe for use by any number of threads.
+ */
+public interface PbConnection {
+
+  /** The peer's address: a socket address for TCP, a local address for the in-process transport. */
+  SocketAddress remoteAddress();
+
+  /** True until the connection is closed, by either side or by an error. */
+  boolean isOpen();
+
+  /**
+   * Runs {@code listener} on the connection's executor when the connection closes, with the cause
+   * ({@link PbException.Code#CONNECTION_LOST} for an ordinary close). Runs at once if the
+   * connection is already closed.
+   */
+  void onClose(Consumer<PbException> listener);
+
+  /** Says goodbye to the peer and closes the connection. Pending calls fail. Idempotent. */
+  void close();
+
+  /** Counters of what crossed this connection so far. */
+  Stats stats();
+
+  /** Number of local objects currently exported to the peer (the root included). */
+  int exportedCount();
+
+  /** Number of remote objects the peer exported to us that we still hold references to. */
+  int importedCount();
+
+  /**
+   * A snapshot of a connection's counters. Bytes are counted on the wire (framing included),
+   * messages as whole protocol messages (a chunked message counts once).
+   *
+   * @param bytesSent bytes written to the transport
+   * @param bytesReceived bytes read from the transport
+   * @param messagesSent protocol messages written
+   * @param messagesReceived protocol messages read
+   * @param callsSent calls (answered and one-way) made from this end
+   */
+  record Stats(
+      long bytesSent, long bytesReceived, long messagesSent, long messagesReceived, long callsSent) {}
+}

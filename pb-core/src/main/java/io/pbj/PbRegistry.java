@@ -1,0 +1,168 @@
+package io.pbj;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The value types that may cross a connection as copies, and the exception types that arrive as
+ * themselves. Both ends of a connection must agree: at connect time they compare registries, and
+ * an id both know that names different classes fails the connection with {@link
+ * PbException.Code#REGISTRY_MISMATCH}, naming the id and both classes.
+ *
+ * <p>Common JDK types are always registered (strings, boxed primitives, primitive arrays, the
+ * usual lists, sets and maps, {@code UUID}, {@code Instant}, {@code Duration}); see {@code
+ * docs/PROTOCOL.md}. Application types get ids from {@value #FIRST_USER_ID} up, in the order they
+ * are registered, so both sides must register them in the same order.
+ *
+ * <pre>{@code
+ * PbRegistry registry = PbRegistry.builder()
+ *     .register(Point.class, Route.class)          // records or plain classes, copied
+ *     .registerException(OutOfStock.class)         // arrives as itself, needs a (String) constructor
+ *     .build();
+ * }</pre>
+ *
+ * <p>Thread-safety: immutable.
+ */
+public final class PbRegistry {
+  /** The first id given to application types. */
+  public static final int FIRST_USER_ID = 100;
+
+  private static final PbRegistry DEFAULTS = new Builder().build();
+
+  private final Map<Integer, Class<?>> valueTypes;
+  private final Map<String, Class<? extends RuntimeException>> exceptionTypes;
+
+  private PbRegistry(Builder builder) {
+    this.valueTypes = Collections.unmodifiableMap(new LinkedHashMap<>(builder.valueTypes));
+    this.exceptionTypes = Collections.unmodifiableMap(new LinkedHashMap<>(builder.exceptionTypes));
+  }
+
+  /** A registry with only the built-in types. */
+  public static PbRegistry defaults() {
+    return DEFAULTS;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this registry's registrations, to add more. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.valueTypes.putAll(valueTypes);
+    b.nextId = valueTypes.keySet().stream().mapToInt(Integer::intValue).max().orElse(FIRST_USER_ID - 1) + 1;
+    b.exceptionTypes.putAll(exceptionTypes);
+    return b;
+  }
+
+  /** Application value types by wire id, in registration order. */
+  public Map<Integer, Class<?>> valueTypes() {
+    return valueTypes;
+  }
+
+  /** Registered exception types by class name. */
+  public Map<String, Class<? extends RuntimeException>> exceptionTypes() {
+    return exceptionTypes;
+  }
+
+  /**
+   * Collects registrations. Thread-safety: not thread-safe; use from one thread.
+   */
+  public static final class Builder {
+    private final Map<Integer, Class<?>> valueTypes = new LinkedHashMap<>();
+    private final Map<String, Class<? extends RuntimeException>> exceptionTypes =
+        new LinkedHashMap<>();
+    private int nextId = FIRST_USER_ID;
+
+    private Builder() {}
+
+    /**
+     * Registers value types, copied when sent, with the next free ids. A type already registered,
+     * a {@link Referenceable}, an interface or an abstract class is refused.
+     */
+    public Builder register(Class<?>... types) {
+      for (Class<?> type : types) {
+        register(type, nextId);
+      }
+      return this;
+    }
+
+    /** Registers a value type with an explicit id, {@value #FIRST_USER_ID} or above. */
+    public Builder register(Class<?> type, int id) {
+      Objects.requireNonNull(type, "type");
+      if (id < FIRST_USER_ID) {
+        throw new IllegalArgumentException(
+            "id " + id + " for " + type.getName() + " is below " + FIRST_USER_ID
+                + "; lower ids are reserved for built-in types");
+      }
+      if (valueTypes.containsKey(id)) {
+        throw new IllegalArgumentException(
+            "id " + id + " is already registered for " + valueTypes.get(id).getName()
+                + "; cannot register " + type.getName());
+      }
+      if (valueTypes.containsValue(type)) {
+        throw new IllegalArgumentException(type.getName() + " is already registered");
+      }
+      if (Referenceable.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException(
+            type.getName() + " is Referenceable: it travels by reference and must not be"
+                + " registered as a value type");
+      }
+      if (Throwable.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException(
+            type.getName() + " is a Throwable: exceptions never travel as values; use"
+                + " registerException");
+      }
+      if (!type.isArray()
+          && !type.isEnum()
+          && (type.isInterface() || Modifier.isAbstract(type.getModifiers()))) {
+        throw new IllegalArgumentException(
+            type.getName() + " is abstract; register the concrete classes that are sent");
+      }
+      valueTypes.put(id, type);
+      nextId = Math.max(nextId, id + 1);
+      return this;
+    }
+
+    /**
+     * Registers an exception type that arrives as itself when remote code throws it. It must be a
+     * public {@code RuntimeException} with a public constructor taking one {@code String} (the
+     * message).
+     */
+    public Builder registerException(Class<? extends RuntimeException> type) {
+      Objects.requireNonNull(type, "type");
+      try {
+        Constructor<? extends RuntimeException> c = type.getConstructor(String.class);
+        if (!Modifier.isPublic(type.getModifiers()) || Modifier.isAbstract(type.getModifiers())) {
+          throw new NoSuchMethodException();
+        }
+        Objects.requireNonNull(c);
+      } catch (NoSuchMethodException e) {
+        throw new IllegalArgumentException(
+            type.getName() + " cannot be registered as an exception: it needs to be a public,"
+                + " concrete class with a public constructor taking one String");
+      }
+      if (exceptionTypes.put(type.getName(), type) != null) {
+        throw new IllegalArgumentException(type.getName() + " is already registered");
+      }
+      return this;
+    }
+
+    public PbRegistry build() {
+      return new PbRegistry(this);
+    }
+  }
+
+  @Override
+  public String toString() {
+    List<String> names = new ArrayList<>();
+    valueTypes.forEach((id, c) -> names.add(id + "=" + c.getName()));
+    return "PbRegistry" + names + " exceptions" + exceptionTypes.keySet();
+  }
+}

@@ -1,0 +1,298 @@
+package io.pbj;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.pbj.internal.BrokerConfig;
+import io.pbj.internal.Connection;
+import io.pbj.internal.Options;
+import io.pbj.internal.Pipeline;
+import io.pbj.internal.Transport;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * A PBJ server: accepts connections on a TCP port or an in-process name and offers each one a
+ * root object.
+ *
+ * <pre>{@code
+ * PbServer server = PbServer.builder()
+ *     .port(7000)
+ *     .root(new EchoRoot())          // or rootFactory(connection -> new Session(connection))
+ *     .build()
+ *     .start();
+ * ...
+ * server.shutdown();
+ * server.awaitTermination(Duration.ofSeconds(5));
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe; {@link #start()} may be called once.
+ */
+public final class PbServer implements AutoCloseable {
+  private final Options options;
+  private final Function<PbConnection, Object> rootFactory;
+  private final List<Consumer<PbConnection>> connectListeners;
+  private final List<BiConsumer<PbConnection, PbException>> disconnectListeners;
+  private final int workerThreads;
+  private final ExecutorService ownedExecutor;
+  private final BrokerConfig config;
+  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private EventLoopGroup bossGroup;
+  private EventLoopGroup workerGroup;
+  private volatile Channel serverChannel;
+  private volatile boolean started;
+  private volatile boolean shutdown;
+
+  private PbServer(Builder b) {
+    this.options = b.options;
+    this.rootFactory = b.rootFactory;
+    this.connectListeners = List.copyOf(b.connectListeners);
+    this.disconnectListeners = List.copyOf(b.disconnectListeners);
+    this.workerThreads = b.workerThreads;
+    if (options.executor == null) {
+      ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-server", true));
+      config = options.config(ownedExecutor);
+    } else {
+      ownedExecutor = null;
+      config = options.config(options.executor);
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds and starts accepting connections. Fails with {@link PbException.Code#CONNECT_FAILED}
+   * if the address cannot be bound.
+   */
+  public synchronized PbServer start() {
+    if (started) {
+      throw new IllegalStateException("PbServer.start() was already called");
+    }
+    started = true;
+    Transport transport = options.transport();
+    bossGroup = transport.newGroup(1, "pbj-accept");
+    workerGroup =
+        transport.newGroup(
+            transport == Transport.IN_PROCESS ? 1 : workerThreads, "pbj-server-io");
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(bossGroup, workerGroup)
+            .channel(transport.serverChannel())
+            .childHandler(new Pipeline(config, rootFactory, this::track));
+    try {
+      serverChannel = bootstrap.bind(options.address()).syncUninterruptibly().channel();
+    } catch (Exception e) {
+      bossGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      workerGroup.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+      if (ownedExecutor != null) {
+        ownedExecutor.shutdown();
+      }
+      throw new PbException(
+          PbException.Code.CONNECT_FAILED, "cannot bind " + options.address() + ": " + e, e);
+    }
+    return this;
+  }
+
+  private void track(Connection connection) {
+    connections.add(connection);
+    connection.onClose(
+        cause -> {
+          connections.remove(connection);
+          for (BiConsumer<PbConnection, PbException> l : disconnectListeners) {
+            l.accept(connection, cause);
+          }
+        });
+    connection
+        .ready()
+        .thenAccept(
+            c -> {
+              for (Consumer<PbConnection> l : connectListeners) {
+                l.accept(c);
+              }
+            });
+  }
+
+  /** The TCP port the server listens on (useful after {@code port(0)}), or -1 in-process. */
+  public int port() {
+    SocketAddress address = localAddress();
+    return address instanceof InetSocketAddress inet ? inet.getPort() : -1;
+  }
+
+  /** The bound address. */
+  public SocketAddress localAddress() {
+    Channel ch = serverChannel;
+    if (ch == null) {
+      throw new IllegalStateException("PbServer is not started");
+    }
+    return ch.localAddress();
+  }
+
+  /** The connections open now (their registry handshake may still be under way). */
+  public Set<PbConnection> connections() {
+    return Set.copyOf(connections);
+  }
+
+  /**
+   * Stops accepting, says goodbye to every connection and releases the server's threads. Pending
+   * calls fail with {@link PbException.Code#CONNECTION_LOST}. Idempotent; does not wait.
+   */
+  public synchronized void shutdown() {
+    if (shutdown) {
+      return;
+    }
+    shutdown = true;
+    if (serverChannel != null) {
+      serverChannel.close();
+    }
+    for (Connection c : connections) {
+      c.goodbye("server shutting down");
+    }
+    if (workerGroup != null) {
+      bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+      workerGroup
+          .shutdownGracefully(0, 2, TimeUnit.SECONDS)
+          .addListener(f -> shutdownExecutor());
+    } else {
+      shutdownExecutor();
+    }
+  }
+
+  private void shutdownExecutor() {
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdown();
+    }
+  }
+
+  /** Waits until {@link #shutdown()} has finished; returns false on timeout. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (workerGroup != null) {
+      if (!bossGroup.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS)
+          || !workerGroup.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS)) {
+        return false;
+      }
+    }
+    return ownedExecutor == null
+        || ownedExecutor.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS);
+  }
+
+  private static long remaining(long deadline) {
+    return Math.max(0, deadline - System.nanoTime());
+  }
+
+  /** Shuts down and waits up to ten seconds. */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      awaitTermination(Duration.ofSeconds(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    Channel ch = serverChannel;
+    return "PbServer[" + (ch == null ? "not started" : ch.localAddress()) + "]";
+  }
+
+  /**
+   * Builds a {@link PbServer}. Thread-safety: not thread-safe; use from one thread.
+   */
+  public static final class Builder extends BrokerBuilder<Builder> {
+    private Function<PbConnection, Object> rootFactory;
+    private final List<Consumer<PbConnection>> connectListeners =
+        new java.util.ArrayList<>();
+    private final List<BiConsumer<PbConnection, PbException>> disconnectListeners =
+        new java.util.ArrayList<>();
+    private int workerThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    private Builder() {
+      super("PbServer.Builder");
+    }
+
+    /** Listens on all interfaces at {@code port}; 0 picks a free port (see {@link #port()}). */
+    public Builder port(int port) {
+      options.address("port", Options.tcp("", port, true), Transport.TCP);
+      return this;
+    }
+
+    /** Listens on {@code host} at {@code port}. */
+    public Builder address(String host, int port) {
+      options.address("address", Options.tcp(host, port, true), Transport.TCP);
+      return this;
+    }
+
+    /** Listens in-process under {@code name}; clients reach it with {@code inProcess(name)}. */
+    public Builder inProcess(String name) {
+      options.address("inProcess", Options.local(name), Transport.IN_PROCESS);
+      return this;
+    }
+
+    /** The root object every connection reaches first: the same object for all of them. */
+    public Builder root(Object root) {
+      Objects.requireNonNull(root, "root");
+      return rootFactory(connection -> root, "root");
+    }
+
+    /**
+     * Creates a root object per connection (on the executor, before the connection's first call
+     * runs).
+     */
+    public Builder rootFactory(Function<PbConnection, Object> factory) {
+      return rootFactory(Objects.requireNonNull(factory, "factory"), "rootFactory");
+    }
+
+    private Builder rootFactory(Function<PbConnection, Object> factory, String option) {
+      if (rootFactory != null) {
+        throw new IllegalStateException(
+            "PbServer.Builder." + option + " conflicts with an earlier root or rootFactory");
+      }
+      rootFactory = factory;
+      return this;
+    }
+
+    /** Network threads for connections (TCP). Default: one per core. */
+    public Builder workerThreads(int threads) {
+      options.once("workerThreads");
+      workerThreads = Options.positive("workerThreads", threads);
+      return this;
+    }
+
+    /** Runs on the executor when a connection has completed its handshake. */
+    public Builder onConnect(Consumer<PbConnection> listener) {
+      connectListeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Runs on the executor when a connection closes, with the cause. */
+    public Builder onDisconnect(BiConsumer<PbConnection, PbException> listener) {
+      disconnectListeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    public PbServer build() {
+      options.address();
+      if (rootFactory == null) {
+        throw new IllegalStateException("PbServer.Builder needs a root or rootFactory");
+      }
+      options.validateLimits();
+      return new PbServer(this);
+    }
+  }
+}

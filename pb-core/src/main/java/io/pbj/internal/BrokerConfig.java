@@ -1,0 +1,26 @@
+package io.pbj.internal;
+
+import io.pbj.PbRegistry;
+import java.util.concurrent.Executor;
+
+/**
+ * Settings shared by every connection of one server or client, resolved from its builder.
+ *
+ * <p>Thread-safety: immutable.
+ *
+ * @param registry the value and exception types both sides agree on
+ * @param executor where user code and future completions run
+ * @param maxFrame largest frame body in bytes
+ * @param maxMessage largest message in bytes
+ * @param maxDepth deepest value nesting
+ * @param maxReferences most objects exported on one connection
+ * @param sendStackTraces whether remote failures carry this side's stack trace
+ */
+public record BrokerConfig(
+    PbRegistry registry,
+    Executor executor,
+    int maxFrame,
+    int maxMessage,
+    int maxDepth,
+    int maxReferences,
+    boolean sendStackTraces) {}

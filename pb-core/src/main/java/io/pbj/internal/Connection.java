@@ -1,0 +1,640 @@
+package io.pbj.internal;
+
+import com.esotericsoftware.kryo.kryo5.KryoException;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.pbj.PbConnection;
+import io.pbj.PbException;
+import io.pbj.PbException.Code;
+import io.pbj.Referenceable;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One end of one connection: its export and import tables, its pending calls, and the dispatch
+ * of incoming messages.
+ *
+ * <p>Threads: messages arrive on the channel's event loop and are handed off at once; incoming
+ * calls start one at a time in arrival order on a sequential view of the executor; answers
+ * complete futures on the executor. Nothing here runs user code on the event loop.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class Connection implements PbConnection, KryoSetup.ReferenceCodec {
+  private static final Logger log = LoggerFactory.getLogger(Connection.class);
+
+  /** Violations of the reference limit tolerated before the connection is closed. */
+  static final int LIMIT_STRIKES = 2;
+
+  private final Channel channel;
+  private final BrokerConfig config;
+  private final Executor executor;
+  private final Executor sequential;
+  private final ExportTable exports;
+  private final ImportTable imports;
+  private final Map<Integer, CallFuture> pending = new ConcurrentHashMap<>();
+  private final Map<Integer, InboundCall> inbound = new ConcurrentHashMap<>();
+  private final AtomicInteger nextRequestId = new AtomicInteger();
+  private final CompletableFuture<Connection> ready = new CompletableFuture<>();
+  private final List<Consumer<PbException>> closeListeners = new CopyOnWriteArrayList<>();
+  private final ConcurrentLinkedQueue<long[]> releases = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean releaseFlushScheduled = new AtomicBoolean();
+  private final AtomicInteger limitStrikes = new AtomicInteger();
+  private final LongAdder bytesSent = new LongAdder();
+  private final LongAdder bytesReceived = new LongAdder();
+  private final LongAdder messagesSent = new LongAdder();
+  private final LongAdder messagesReceived = new LongAdder();
+  private final LongAdder callsSent = new LongAdder();
+  private volatile PbException closeCause;
+  private volatile PbException failure;
+  private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
+
+  /** Exports made while encoding the current message; event-loop confined. */
+  private final List<Integer> encodeExports = new ArrayList<>();
+
+  Connection(Channel channel, BrokerConfig config, Object root) {
+    this.channel = channel;
+    this.config = config;
+    this.executor = config.executor();
+    this.sequential = MoreExecutors.newSequentialExecutor(config.executor());
+    this.exports = new ExportTable(config.maxReferences());
+    this.imports = new ImportTable(this, this::queueRelease);
+    if (root != null) {
+      exports.pinRoot(root);
+    }
+  }
+
+  /**
+   * Creates the root object (id 0) on the sequential executor, so it exists before the first
+   * incoming call runs and the factory (user code) never runs on the event loop.
+   */
+  void createRoot(java.util.function.Function<PbConnection, Object> factory) {
+    sequential.execute(
+        () -> {
+          try {
+            Object root = java.util.Objects.requireNonNull(factory.apply(this), "root factory returned null");
+            exports.pinRoot(root);
+          } catch (RuntimeException e) {
+            fail(new PbException(Code.PROTOCOL_ERROR, "could not create the root object: " + e, e));
+            channel.close();
+          }
+        });
+  }
+
+  // ---- public view ----
+
+  @Override
+  public SocketAddress remoteAddress() {
+    return channel.remoteAddress();
+  }
+
+  @Override
+  public boolean isOpen() {
+    return closeCause == null;
+  }
+
+  @Override
+  public void onClose(Consumer<PbException> listener) {
+    closeListeners.add(listener);
+    PbException cause = closeCause;
+    if (cause != null && closeListeners.remove(listener)) {
+      runOnExecutor(() -> listener.accept(cause));
+    }
+  }
+
+  @Override
+  public void close() {
+    goodbye("closed by this side");
+  }
+
+  /** Says goodbye with {@code reason}, then closes. */
+  public void goodbye(String reason) {
+    if (!isOpen() || !channel.isActive()) {
+      channel.close();
+      return;
+    }
+    if (failure == null) {
+      failure = new PbException(Code.CONNECTION_LOST, "connection closed: " + reason);
+    }
+    channel.writeAndFlush(new Message.Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public Stats stats() {
+    return new Stats(
+        bytesSent.sum(),
+        bytesReceived.sum(),
+        messagesSent.sum(),
+        messagesReceived.sum(),
+        callsSent.sum());
+  }
+
+  @Override
+  public int exportedCount() {
+    return exports.size();
+  }
+
+  @Override
+  public int importedCount() {
+    return imports.size();
+  }
+
+  @Override
+  public String toString() {
+    return "PbConnection[" + channel.localAddress() + " <-> " + channel.remoteAddress() + "]";
+  }
+
+  // ---- internal API ----
+
+  /** Completes when the registry handshake is done. */
+  public CompletableFuture<Connection> ready() {
+    return ready;
+  }
+
+  /** The proxy for the peer's root object. */
+  public RealRemoteReference rootReference() {
+    return imports.receive(Wire.ROOT_ID);
+  }
+
+  public Channel channel() {
+    return channel;
+  }
+
+  ImportTable imports() {
+    return imports;
+  }
+
+  int maxDepth() {
+    return config.maxDepth();
+  }
+
+  PbException closeCause() {
+    return closeCause;
+  }
+
+  void countBytesSent(long n) {
+    bytesSent.add(n);
+  }
+
+  void countBytesReceived(long n) {
+    bytesReceived.add(n);
+  }
+
+  void countMessageSent() {
+    messagesSent.increment();
+  }
+
+  void countMessageReceived() {
+    messagesReceived.increment();
+  }
+
+  void handshakeDone() {
+    completeOnExecutor(ready, this);
+  }
+
+  /** Records why the connection is about to fail (the first reason wins). */
+  void fail(PbException cause) {
+    if (failure == null) {
+      failure = cause;
+    }
+    if (cause.code() == Code.PROTOCOL_ERROR || cause.code() == Code.REGISTRY_MISMATCH) {
+      log.warn("{}: {}", this, cause.getMessage());
+    } else {
+      log.debug("{}: {}", this, cause.getMessage());
+    }
+  }
+
+  /** The channel is gone: fail everything pending, release everything, run the listeners. */
+  void closed() {
+    if (closeCause != null) {
+      return;
+    }
+    PbException why = failure;
+    PbException cause =
+        why != null && why.code() == Code.CONNECTION_LOST
+            ? why
+            : new PbException(
+                Code.CONNECTION_LOST,
+                "connection to " + channel.remoteAddress() + " lost"
+                    + (why == null ? "" : ": " + why.detail()),
+                why);
+    closeCause = cause;
+    if (!ready.isDone()) {
+      PbException readyFailure = why != null ? why : cause;
+      runOnExecutor(() -> ready.completeExceptionally(readyFailure));
+    }
+    for (Integer id : List.copyOf(pending.keySet())) {
+      CallFuture f = pending.remove(id);
+      if (f != null) {
+        failOnExecutor(f, cause);
+      }
+    }
+    for (CompletableFuture<Void> p : pings.values()) {
+      failOnExecutor(p, cause);
+    }
+    pings.clear();
+    for (InboundCall call : inbound.values()) {
+      call.cancel(executor);
+    }
+    inbound.clear();
+    exports.clear();
+    imports.clear();
+    releases.clear();
+    for (Consumer<PbException> listener : closeListeners) {
+      if (closeListeners.remove(listener)) {
+        runOnExecutor(() -> listener.accept(cause));
+      }
+    }
+  }
+
+  // ---- outgoing calls ----
+
+  CompletableFuture<Object> call(int target, String method, Object[] args) {
+    int id = nextRequestId.incrementAndGet();
+    CallFuture future = new CallFuture(this, id);
+    pending.put(id, future);
+    if (!isOpen()) {
+      pending.remove(id);
+      future.completeExceptionally(deadConnection());
+      return future;
+    }
+    callsSent.increment();
+    channel
+        .writeAndFlush(new Message.Call(id, target, method, args, false))
+        .addListener(
+            f -> {
+              if (!f.isSuccess() && pending.remove(id) != null) {
+                failOnExecutor(future, sendFailure(f.cause(), method));
+              }
+            });
+    return future;
+  }
+
+  CompletableFuture<Void> callOneWay(int target, String method, Object[] args) {
+    CompletableFuture<Void> sent = new CompletableFuture<>();
+    if (!isOpen()) {
+      sent.completeExceptionally(deadConnection());
+      return sent;
+    }
+    callsSent.increment();
+    channel
+        .writeAndFlush(new Message.Call(0, target, method, args, true))
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                completeOnExecutor(sent, null);
+              } else {
+                failOnExecutor(sent, sendFailure(f.cause(), method));
+              }
+            });
+    return sent;
+  }
+
+  /** Sends a ping; the future completes when the pong arrives. */
+  public CompletableFuture<Void> ping() {
+    long nonce = System.nanoTime();
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    pings.put(nonce, f);
+    channel.writeAndFlush(new Message.Ping(nonce));
+    return f;
+  }
+
+  private PbException sendFailure(Throwable cause, String method) {
+    if (cause instanceof PbException pb) {
+      if (pb.code() == Code.LIMIT_EXCEEDED) {
+        strike(pb);
+      }
+      return pb;
+    }
+    PbException closed = closeCause;
+    if (closed != null) {
+      return closed;
+    }
+    return new PbException(
+        Code.CONNECTION_LOST, "could not send call to '" + method + "': " + cause, cause);
+  }
+
+  private PbException deadConnection() {
+    PbException cause = closeCause;
+    return new PbException(
+        Code.DEAD_REFERENCE,
+        "the connection is gone" + (cause == null ? "" : " (" + cause.detail() + ")"),
+        cause);
+  }
+
+  void cancel(int requestId) {
+    if (pending.remove(requestId) != null && isOpen()) {
+      channel.writeAndFlush(new Message.Cancel(requestId));
+    }
+  }
+
+  // ---- incoming messages (event loop) ----
+
+  void received(Message message) {
+    if (message instanceof Message.Call call) {
+      receiveCall(call);
+    } else if (message instanceof Message.Answer answer) {
+      CallFuture f = pending.remove(answer.requestId());
+      if (f != null) {
+        completeOnExecutor(f, answer.result());
+      }
+    } else if (message instanceof Message.Error error) {
+      CallFuture f = pending.remove(error.requestId());
+      if (f != null) {
+        failOnExecutor(f, Errors.fromWire(error.error(), config.registry()));
+      }
+    } else if (message instanceof Message.Release release) {
+      for (int i = 0; i < release.ids().length; i++) {
+        exports.release(release.ids()[i], release.receipts()[i]);
+      }
+    } else if (message instanceof Message.Cancel cancel) {
+      InboundCall call = inbound.remove(cancel.requestId());
+      if (call != null) {
+        call.cancel(executor);
+      }
+    } else if (message instanceof Message.Undecodable bad) {
+      if (bad.type() == Wire.CALL) {
+        if (bad.requestId() != 0) {
+          reply(bad.requestId(), bad.cause());
+        }
+      } else {
+        CallFuture f = pending.remove(bad.requestId());
+        if (f != null) {
+          failOnExecutor(f, bad.cause());
+        }
+      }
+    } else if (message instanceof Message.Goodbye goodbye) {
+      fail(new PbException(Code.CONNECTION_LOST, "the peer said goodbye: " + goodbye.reason()));
+      channel.close();
+    } else if (message instanceof Message.Ping ping) {
+      channel.writeAndFlush(new Message.Pong(ping.nonce()));
+    } else if (message instanceof Message.Pong pong) {
+      CompletableFuture<Void> f = pings.remove(pong.nonce());
+      if (f != null) {
+        completeOnExecutor(f, null);
+      }
+    } else {
+      throw new PbException(
+          Code.PROTOCOL_ERROR, "unexpected " + message.getClass().getSimpleName() + " message");
+    }
+  }
+
+  private void receiveCall(Message.Call call) {
+    InboundCall state = new InboundCall();
+    if (!call.oneWay()) {
+      inbound.put(call.requestId(), state);
+    }
+    sequential.execute(() -> invoke(call, state));
+  }
+
+  /** Runs one incoming call; on the sequential executor. */
+  private void invoke(Message.Call call, InboundCall state) {
+    if (state.cancelled) {
+      return;
+    }
+    Object result;
+    try {
+      Object target = exports.lookup(call.target());
+      if (target == null) {
+        throw new PbException(
+            Code.NO_SUCH_OBJECT, "no object #" + call.target() + " is exported on this connection");
+      }
+      RemoteMethods.Target method = RemoteMethods.find(target.getClass(), call.method());
+      result = RemoteMethods.invoke(method, target, call.args());
+    } catch (Throwable t) {
+      finish(call, null, t);
+      return;
+    }
+    if (result instanceof CompletionStage<?> stage) {
+      CompletableFuture<?> future = stage.toCompletableFuture();
+      state.running = future;
+      if (state.cancelled) {
+        future.cancel(true);
+      }
+      future.whenComplete((r, t) -> finish(call, r, t));
+    } else {
+      finish(call, result, null);
+    }
+  }
+
+  private void finish(Message.Call call, Object result, Throwable failure) {
+    if (call.oneWay()) {
+      if (failure != null) {
+        log.warn("{}: one-way call to '{}' failed", this, call.method(), Errors.unwrap(failure));
+      }
+      return;
+    }
+    InboundCall state = inbound.remove(call.requestId());
+    if (state == null || state.cancelled) {
+      return;
+    }
+    if (failure != null) {
+      Throwable cause = Errors.unwrap(failure);
+      if (!(cause instanceof PbException) || cause instanceof io.pbj.PbRemoteException) {
+        log.debug("{}: remote method '{}' failed", this, call.method(), cause);
+      }
+      reply(call.requestId(), cause);
+      return;
+    }
+    int requestId = call.requestId();
+    channel
+        .writeAndFlush(new Message.Answer(requestId, result))
+        .addListener(
+            f -> {
+              if (!f.isSuccess() && f.cause() instanceof PbException pb) {
+                if (pb.code() == Code.LIMIT_EXCEEDED) {
+                  strike(pb);
+                }
+                reply(requestId, pb);
+              }
+            });
+  }
+
+  private void reply(int requestId, Throwable cause) {
+    channel.writeAndFlush(
+        new Message.Error(requestId, Errors.toWire(cause, config.sendStackTraces())));
+  }
+
+  /** One more reference-limit violation; the second one closes the connection. */
+  private void strike(PbException cause) {
+    if (limitStrikes.incrementAndGet() >= LIMIT_STRIKES) {
+      fail(cause);
+      channel.eventLoop().execute(() -> goodbye("too many references: " + cause.detail()));
+    }
+  }
+
+  /** Per incoming call: can be cancelled before or while it runs. */
+  private static final class InboundCall {
+    volatile boolean cancelled;
+    volatile CompletableFuture<?> running;
+
+    void cancel(Executor executor) {
+      cancelled = true;
+      CompletableFuture<?> f = running;
+      if (f != null) {
+        try {
+          executor.execute(() -> f.cancel(true));
+        } catch (RejectedExecutionException e) {
+          ForkJoinPool.commonPool().execute(() -> f.cancel(true));
+        }
+      }
+    }
+  }
+
+  // ---- references (Kryo, on the event loop) ----
+
+  void beginEncode() {
+    encodeExports.clear();
+  }
+
+  void endEncode(boolean ok) {
+    if (!ok) {
+      for (int id : encodeExports) {
+        exports.unsend(id);
+      }
+    }
+    encodeExports.clear();
+  }
+
+  @Override
+  public void write(Output output, Object value) {
+    RealRemoteReference ref =
+        value instanceof RealRemoteReference r ? r : TypedProxies.unwrap(value);
+    if (ref != null) {
+      if (ref.owner() != this) {
+        throw new PbException(
+            Code.UNSERIALIZABLE,
+            ref + " belongs to another connection; references can only be sent back where they"
+                + " came from");
+      }
+      if (ref.state().isReleased()) {
+        throw new PbException(Code.DEAD_REFERENCE, ref + " was released");
+      }
+      output.writeByte(Wire.REF_MINE);
+      output.writeVarInt(ref.id(), true);
+      return;
+    }
+    if (!(value instanceof Referenceable)) {
+      throw new PbException(
+          Code.UNSERIALIZABLE, value.getClass().getName() + " is neither registered nor Referenceable");
+    }
+    int id = exports.export(value);
+    encodeExports.add(id);
+    output.writeByte(Wire.REF_YOURS);
+    output.writeVarInt(id, true);
+  }
+
+  @Override
+  public Object read(Input input) {
+    byte kind = input.readByte();
+    int id = input.readVarInt(true);
+    if (kind == Wire.REF_YOURS) {
+      if (imports.size() > config.maxReferences()) {
+        throw new PbException(
+            Code.LIMIT_EXCEEDED,
+            "the peer sent more than maxReferences=" + config.maxReferences() + " references");
+      }
+      return imports.receive(id);
+    }
+    if (kind == Wire.REF_MINE) {
+      Object local = exports.lookup(id);
+      if (local == null) {
+        throw new KryoException("the peer sent back object #" + id + ", which is not exported");
+      }
+      return local;
+    }
+    throw new KryoException("unknown reference kind " + kind);
+  }
+
+  private void queueRelease(int id, int receipts) {
+    releases.add(new long[] {id, receipts});
+    if (releaseFlushScheduled.compareAndSet(false, true)) {
+      channel.eventLoop().execute(this::flushReleases);
+    }
+  }
+
+  private void flushReleases() {
+    releaseFlushScheduled.set(false);
+    List<long[]> batch = new ArrayList<>();
+    for (long[] r; (r = releases.poll()) != null; ) {
+      batch.add(r);
+    }
+    if (batch.isEmpty() || !isOpen()) {
+      return;
+    }
+    int[] ids = new int[batch.size()];
+    int[] receipts = new int[batch.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = (int) batch.get(i)[0];
+      receipts[i] = (int) batch.get(i)[1];
+    }
+    channel.writeAndFlush(new Message.Release(ids, receipts));
+  }
+
+  // ---- executor hand-off ----
+
+  private void runOnExecutor(Runnable r) {
+    try {
+      executor.execute(r);
+    } catch (RejectedExecutionException e) {
+      ForkJoinPool.commonPool().execute(r);
+    }
+  }
+
+  private <T> void completeOnExecutor(CompletableFuture<T> f, T value) {
+    runOnExecutor(() -> f.complete(value));
+  }
+
+  private void failOnExecutor(CompletableFuture<?> f, Throwable cause) {
+    runOnExecutor(() -> f.completeExceptionally(cause));
+  }
+
+  /** A call's future: cancelling it cancels the call and tells the peer. */
+  static final class CallFuture extends CompletableFuture<Object> {
+    private final Connection connection;
+    private final int requestId;
+
+    CallFuture(Connection connection, int requestId) {
+      this.connection = connection;
+      this.requestId = requestId;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      if (cancelled) {
+        connection.cancel(requestId);
+      }
+      return cancelled;
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new CompletableFuture<>();
+    }
+  }
+
+  static boolean isCancellation(Throwable t) {
+    return Errors.unwrap(t) instanceof CancellationException;
+  }
+}

@@ -1,0 +1,565 @@
+package io.pbj.internal;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoException;
+import com.esotericsoftware.kryo.kryo5.Registration;
+import com.esotericsoftware.kryo.kryo5.Serializer;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
+import com.esotericsoftware.kryo.kryo5.serializers.CollectionSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.MapSerializer;
+import com.esotericsoftware.kryo.kryo5.util.DefaultClassResolver;
+import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
+import io.pbj.PbRegistry;
+import io.pbj.Referenceable;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.LinkedList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.IntFunction;
+
+/**
+ * Builds the Kryo instance of one connection: registration required, no class names accepted
+ * from the wire, every length checked against the bytes that remain before anything is
+ * allocated, nesting depth bounded, and references (of both kinds) written through the
+ * connection's {@link ReferenceCodec}.
+ *
+ * <p>Thread-safety: the Kryo it builds is confined to one channel's event loop.
+ */
+final class KryoSetup {
+  private KryoSetup() {}
+
+  /** Writes and reads references on behalf of one connection. */
+  interface ReferenceCodec {
+    void write(Output output, Object value);
+
+    Object read(Input input);
+  }
+
+  /** Marker type whose registration carries references. */
+  static final class ReferenceMarker {
+    private ReferenceMarker() {}
+  }
+
+  /** Id of the reference marker; built-ins follow it. */
+  static final int REFERENCE_ID = 10;
+
+  /** Built-in classes, from id 11 up, in this exact order (docs/PROTOCOL.md lists them). */
+  static final List<Class<?>> BUILTINS =
+      List.of(
+          byte[].class,
+          int[].class,
+          long[].class,
+          double[].class,
+          boolean[].class,
+          String[].class,
+          Object[].class,
+          ArrayList.class,
+          LinkedList.class,
+          HashSet.class,
+          LinkedHashSet.class,
+          HashMap.class,
+          LinkedHashMap.class,
+          TreeMap.class,
+          List.of().getClass(),
+          List.of(1).getClass(),
+          List.of(1, 2, 3).getClass(),
+          Set.of().getClass(),
+          Set.of(1).getClass(),
+          Set.of(1, 2, 3).getClass(),
+          Map.of().getClass(),
+          Map.of(1, 1).getClass(),
+          Map.of(1, 1, 2, 2).getClass(),
+          Arrays.asList(1).getClass(),
+          Collections.emptyList().getClass(),
+          Collections.emptySet().getClass(),
+          Collections.emptyMap().getClass(),
+          Collections.singletonList(1).getClass(),
+          Collections.unmodifiableList(new ArrayList<>()).getClass(),
+          Collections.unmodifiableList(new LinkedList<>()).getClass(),
+          Collections.unmodifiableSet(new HashSet<>()).getClass(),
+          Collections.unmodifiableMap(new HashMap<>()).getClass(),
+          UUID.class,
+          Instant.class,
+          Duration.class);
+
+  /** Creates a Kryo for one connection. */
+  static Kryo create(PbRegistry registry, int maxDepth, ReferenceCodec references) {
+    PbClassResolver resolver = new PbClassResolver(references);
+    Kryo kryo = new Kryo(resolver, null);
+    kryo.setRegistrationRequired(true);
+    kryo.setReferences(false);
+    kryo.setMaxDepth(maxDepth);
+    kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
+    kryo.register(String.class, new StringSerializer(), 1);
+
+    Registration refs =
+        kryo.register(ReferenceMarker.class, new ReferenceSerializer(references), REFERENCE_ID);
+    resolver.referenceRegistration = refs;
+
+    int id = REFERENCE_ID + 1;
+    for (Class<?> type : BUILTINS) {
+      kryo.register(type, builtinSerializer(kryo, type), id++);
+    }
+    for (Map.Entry<Integer, Class<?>> e : registry.valueTypes().entrySet()) {
+      kryo.register(e.getValue(), e.getKey());
+    }
+    return kryo;
+  }
+
+  /** The class names of every registered id at or above {@link #REFERENCE_ID}. */
+  static Map<Integer, String> describe(Kryo kryo, PbRegistry registry) {
+    Map<Integer, String> names = new TreeMap<>();
+    names.put(REFERENCE_ID, ReferenceMarker.class.getName());
+    int id = REFERENCE_ID + 1;
+    for (Class<?> type : BUILTINS) {
+      names.put(id++, type.getName());
+    }
+    registry.valueTypes().forEach((i, c) -> names.put(i, c.getName()));
+    return names;
+  }
+
+  private static Serializer<?> builtinSerializer(Kryo kryo, Class<?> type) {
+    if (type == byte[].class) {
+      return new ByteArraySerializer();
+    }
+    if (type == int[].class) {
+      return new IntArraySerializer();
+    }
+    if (type == long[].class) {
+      return new LongArraySerializer();
+    }
+    if (type == double[].class) {
+      return new DoubleArraySerializer();
+    }
+    if (type == boolean[].class) {
+      return new BooleanArraySerializer();
+    }
+    if (type == String[].class || type == Object[].class) {
+      return new ObjectArraySerializer(type.getComponentType());
+    }
+    if (type == UUID.class) {
+      return new UuidSerializer();
+    }
+    if (type == Instant.class) {
+      return new InstantSerializer();
+    }
+    if (type == Duration.class) {
+      return new DurationSerializer();
+    }
+    if (type == TreeMap.class) {
+      return new BoundedMapSerializer(n -> new TreeMap<>());
+    }
+    if (Map.class.isAssignableFrom(type)) {
+      if (type == HashMap.class || type == LinkedHashMap.class) {
+        return new BoundedMapSerializer(
+            type == HashMap.class ? HashMap::new : LinkedHashMap::new);
+      }
+      return new ImmutableMapSerializer();
+    }
+    if (type == ArrayList.class) {
+      return new BoundedCollectionSerializer(ArrayList::new);
+    }
+    if (type == LinkedList.class) {
+      return new BoundedCollectionSerializer(n -> new LinkedList<>());
+    }
+    if (type == HashSet.class) {
+      return new BoundedCollectionSerializer(HashSet::new);
+    }
+    if (type == LinkedHashSet.class) {
+      return new BoundedCollectionSerializer(LinkedHashSet::new);
+    }
+    if (Set.class.isAssignableFrom(type)) {
+      return new ImmutableCollectionSerializer(true);
+    }
+    return new ImmutableCollectionSerializer(false);
+  }
+
+  /** Fails unless {@code length} items of at least {@code minBytes} each fit in what remains. */
+  static void checkLength(Input input, long length, int minBytes, String what) {
+    long remaining = input.limit() - input.position();
+    if (length < 0 || length * minBytes > remaining) {
+      throw new KryoException(
+          what + " claims " + length + " elements but only " + remaining + " bytes remain");
+    }
+  }
+
+  /** No class names from the wire, and references for any Referenceable or proxy. */
+  static final class PbClassResolver extends DefaultClassResolver {
+    private final ReferenceCodec references;
+    Registration referenceRegistration;
+
+    PbClassResolver(ReferenceCodec references) {
+      this.references = references;
+    }
+
+    @Override
+    public Registration getRegistration(Class type) {
+      Registration r = super.getRegistration(type);
+      if (r != null) {
+        return r;
+      }
+      if (Referenceable.class.isAssignableFrom(type)
+          || type == RealRemoteReference.class
+          || Proxy.isProxyClass(type)) {
+        return referenceRegistration;
+      }
+      return null;
+    }
+
+    @Override
+    protected Registration readName(Input input) {
+      throw new KryoException("class names are not accepted on the wire; register the class");
+    }
+  }
+
+  /** Strings: a varint length in bytes, then UTF-8. */
+  static final class StringSerializer extends Serializer<String> {
+    StringSerializer() {
+      super(true, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, String s) {
+      writeString(output, s);
+    }
+
+    @Override
+    public String read(Kryo kryo, Input input, Class<? extends String> type) {
+      return readString(input);
+    }
+  }
+
+  /** Writes a nullable string: varint (length + 1, 0 for null), then UTF-8 bytes. */
+  static void writeString(Output output, String s) {
+    if (s == null) {
+      output.writeVarInt(0, true);
+      return;
+    }
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    output.writeVarInt(bytes.length + 1, true);
+    output.writeBytes(bytes);
+  }
+
+  /** Reads what {@link #writeString} wrote, checking the length first. */
+  static String readString(Input input) {
+    int n = input.readVarInt(true);
+    if (n == 0) {
+      return null;
+    }
+    int length = n - 1;
+    checkLength(input, length, 1, "string");
+    byte[] buffer = input.getBuffer();
+    int position = input.position();
+    String s = new String(buffer, position, length, StandardCharsets.UTF_8);
+    input.setPosition(position + length);
+    return s;
+  }
+
+  private static int readArrayLength(Input input, int minBytes, String what) {
+    int length = input.readVarInt(true);
+    checkLength(input, length, minBytes, what);
+    return length;
+  }
+
+  static final class ByteArraySerializer extends Serializer<byte[]> {
+    ByteArraySerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, byte[] a) {
+      output.writeVarInt(a.length, true);
+      output.writeBytes(a);
+    }
+
+    @Override
+    public byte[] read(Kryo kryo, Input input, Class<? extends byte[]> type) {
+      return input.readBytes(readArrayLength(input, 1, "byte[]"));
+    }
+  }
+
+  static final class IntArraySerializer extends Serializer<int[]> {
+    IntArraySerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, int[] a) {
+      output.writeVarInt(a.length, true);
+      output.writeInts(a, 0, a.length, false);
+    }
+
+    @Override
+    public int[] read(Kryo kryo, Input input, Class<? extends int[]> type) {
+      int n = readArrayLength(input, 1, "int[]");
+      return input.readInts(n, false);
+    }
+  }
+
+  static final class LongArraySerializer extends Serializer<long[]> {
+    LongArraySerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, long[] a) {
+      output.writeVarInt(a.length, true);
+      output.writeLongs(a, 0, a.length, false);
+    }
+
+    @Override
+    public long[] read(Kryo kryo, Input input, Class<? extends long[]> type) {
+      int n = readArrayLength(input, 1, "long[]");
+      return input.readLongs(n, false);
+    }
+  }
+
+  static final class DoubleArraySerializer extends Serializer<double[]> {
+    DoubleArraySerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, double[] a) {
+      output.writeVarInt(a.length, true);
+      output.writeDoubles(a, 0, a.length);
+    }
+
+    @Override
+    public double[] read(Kryo kryo, Input input, Class<? extends double[]> type) {
+      int n = readArrayLength(input, 8, "double[]");
+      return input.readDoubles(n);
+    }
+  }
+
+  static final class BooleanArraySerializer extends Serializer<boolean[]> {
+    BooleanArraySerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, boolean[] a) {
+      output.writeVarInt(a.length, true);
+      output.writeBooleans(a, 0, a.length);
+    }
+
+    @Override
+    public boolean[] read(Kryo kryo, Input input, Class<? extends boolean[]> type) {
+      int n = readArrayLength(input, 1, "boolean[]");
+      return input.readBooleans(n);
+    }
+  }
+
+  static final class ObjectArraySerializer extends Serializer<Object[]> {
+    private final Class<?> componentType;
+
+    ObjectArraySerializer(Class<?> componentType) {
+      super(false, true);
+      this.componentType = componentType;
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object[] a) {
+      output.writeVarInt(a.length, true);
+      for (Object o : a) {
+        kryo.writeClassAndObject(output, o);
+      }
+    }
+
+    @Override
+    public Object[] read(Kryo kryo, Input input, Class<? extends Object[]> type) {
+      int n = readArrayLength(input, 1, componentType.getSimpleName() + "[]");
+      Object[] a = (Object[]) java.lang.reflect.Array.newInstance(componentType, n);
+      for (int i = 0; i < n; i++) {
+        Object o = kryo.readClassAndObject(input);
+        if (o != null && !componentType.isInstance(o)) {
+          throw new KryoException(
+              "element " + i + " of a " + componentType.getName() + "[] is a "
+                  + o.getClass().getName());
+        }
+        a[i] = o;
+      }
+      return a;
+    }
+  }
+
+  static final class UuidSerializer extends Serializer<UUID> {
+    UuidSerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, UUID u) {
+      output.writeLong(u.getMostSignificantBits());
+      output.writeLong(u.getLeastSignificantBits());
+    }
+
+    @Override
+    public UUID read(Kryo kryo, Input input, Class<? extends UUID> type) {
+      return new UUID(input.readLong(), input.readLong());
+    }
+  }
+
+  static final class InstantSerializer extends Serializer<Instant> {
+    InstantSerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Instant t) {
+      output.writeVarLong(t.getEpochSecond(), false);
+      output.writeVarInt(t.getNano(), true);
+    }
+
+    @Override
+    public Instant read(Kryo kryo, Input input, Class<? extends Instant> type) {
+      return Instant.ofEpochSecond(input.readVarLong(false), input.readVarInt(true));
+    }
+  }
+
+  static final class DurationSerializer extends Serializer<Duration> {
+    DurationSerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Duration d) {
+      output.writeVarLong(d.getSeconds(), false);
+      output.writeVarInt(d.getNano(), true);
+    }
+
+    @Override
+    public Duration read(Kryo kryo, Input input, Class<? extends Duration> type) {
+      return Duration.ofSeconds(input.readVarLong(false), input.readVarInt(true));
+    }
+  }
+
+  /** Mutable collections: the length is checked against the remaining bytes before creation. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedCollectionSerializer extends CollectionSerializer<Collection> {
+    private final IntFunction<Collection> factory;
+
+    BoundedCollectionSerializer(IntFunction<Collection> factory) {
+      this.factory = factory;
+    }
+
+    @Override
+    protected Collection create(Kryo kryo, Input input, Class type, int length) {
+      checkLength(input, length, 1, type.getSimpleName());
+      return factory.apply(length);
+    }
+  }
+
+  /** Mutable maps: the length is checked against the remaining bytes before creation. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedMapSerializer extends MapSerializer<Map> {
+    private final IntFunction<Map> factory;
+
+    BoundedMapSerializer(IntFunction<Map> factory) {
+      this.factory = factory;
+    }
+
+    @Override
+    protected Map create(Kryo kryo, Input input, Class type, int length) {
+      checkLength(input, length, 2, type.getSimpleName());
+      return factory.apply(length);
+    }
+  }
+
+  /** Immutable lists and sets: written as elements, read back as unmodifiable copies. */
+  static final class ImmutableCollectionSerializer extends Serializer<Collection<?>> {
+    private final boolean set;
+
+    ImmutableCollectionSerializer(boolean set) {
+      super(false, true);
+      this.set = set;
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Collection<?> c) {
+      output.writeVarInt(c.size(), true);
+      for (Object o : c) {
+        kryo.writeClassAndObject(output, o);
+      }
+    }
+
+    @Override
+    public Collection<?> read(Kryo kryo, Input input, Class<? extends Collection<?>> type) {
+      int n = readArrayLength(input, 1, type.getSimpleName());
+      if (set) {
+        Set<Object> s = new LinkedHashSet<>();
+        for (int i = 0; i < n; i++) {
+          s.add(kryo.readClassAndObject(input));
+        }
+        return Collections.unmodifiableSet(s);
+      }
+      List<Object> l = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        l.add(kryo.readClassAndObject(input));
+      }
+      return Collections.unmodifiableList(l);
+    }
+  }
+
+  /** Immutable maps: written as entries, read back as unmodifiable copies. */
+  static final class ImmutableMapSerializer extends Serializer<Map<?, ?>> {
+    ImmutableMapSerializer() {
+      super(false, true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Map<?, ?> m) {
+      output.writeVarInt(m.size(), true);
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        kryo.writeClassAndObject(output, e.getKey());
+        kryo.writeClassAndObject(output, e.getValue());
+      }
+    }
+
+    @Override
+    public Map<?, ?> read(Kryo kryo, Input input, Class<? extends Map<?, ?>> type) {
+      int n = readArrayLength(input, 2, type.getSimpleName());
+      Map<Object, Object> m = new LinkedHashMap<>();
+      for (int i = 0; i < n; i++) {
+        m.put(kryo.readClassAndObject(input), kryo.readClassAndObject(input));
+      }
+      return Collections.unmodifiableMap(m);
+    }
+  }
+
+  /** References: delegated to the connection. */
+  static final class ReferenceSerializer extends Serializer<Object> {
+    private final ReferenceCodec references;
+
+    ReferenceSerializer(ReferenceCodec references) {
+      super(false, true);
+      this.references = references;
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object value) {
+      references.write(output, value);
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input, Class<? extends Object> type) {
+      return references.read(input);
+    }
+  }
+}

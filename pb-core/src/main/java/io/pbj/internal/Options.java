@@ -1,0 +1,112 @@
+package io.pbj.internal;
+
+import io.pbj.PbRegistry;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.HashSet;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import io.netty.channel.local.LocalAddress;
+
+/**
+ * The options server and client builders share, with the rule that each is set at most once and
+ * that conflicting options fail at once, naming both.
+ *
+ * <p>Thread-safety: not thread-safe; a builder is used from one thread.
+ */
+public final class Options {
+  private final String owner;
+  private final Set<String> set = new HashSet<>();
+  private String addressOption;
+  private SocketAddress address;
+  private Transport transport;
+  public PbRegistry registry = PbRegistry.defaults();
+  public Executor executor;
+  public int maxFrame = Wire.DEFAULT_MAX_FRAME;
+  public int maxMessage = Wire.DEFAULT_MAX_MESSAGE;
+  public int maxDepth = Wire.DEFAULT_MAX_DEPTH;
+  public int maxReferences = Wire.DEFAULT_MAX_REFERENCES;
+  public boolean sendStackTraces;
+
+  public Options(String owner) {
+    this.owner = owner;
+  }
+
+  /** Marks {@code option} as set; fails if it already was. */
+  public void once(String option) {
+    if (!set.add(option)) {
+      throw new IllegalStateException(owner + "." + option + " was already set");
+    }
+  }
+
+  public boolean isSet(String option) {
+    return set.contains(option);
+  }
+
+  /** Sets the address; fails if another address option was set. */
+  public void address(String option, SocketAddress address, Transport transport) {
+    if (addressOption != null) {
+      throw new IllegalStateException(
+          owner + "." + option + " conflicts with " + owner + "." + addressOption
+              + ": choose one address");
+    }
+    addressOption = option;
+    this.address = address;
+    this.transport = transport;
+  }
+
+  public static SocketAddress tcp(String host, int port, boolean allowZero) {
+    Objects.requireNonNull(host, "host");
+    if (port < (allowZero ? 0 : 1) || port > 65535) {
+      throw new IllegalArgumentException(
+          "port " + port + " is out of range " + (allowZero ? "0" : "1") + "..65535");
+    }
+    return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+  }
+
+  public static SocketAddress local(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.isBlank()) {
+      throw new IllegalArgumentException("in-process name must not be blank");
+    }
+    return new LocalAddress(name);
+  }
+
+  public SocketAddress address() {
+    if (address == null) {
+      throw new IllegalStateException(
+          owner + " needs an address: call port/address or inProcess before build()");
+    }
+    return address;
+  }
+
+  public Transport transport() {
+    address();
+    return transport;
+  }
+
+  public static int positive(String option, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(option + " must be positive, got " + value);
+    }
+    return value;
+  }
+
+  /** Checks the limits against each other. */
+  public void validateLimits() {
+    if (maxFrame < Wire.MIN_FRAME) {
+      throw new IllegalArgumentException(
+          owner + ".maxFrameSize " + maxFrame + " is below the minimum of " + Wire.MIN_FRAME);
+    }
+    if (maxMessage < maxFrame) {
+      throw new IllegalArgumentException(
+          owner + ".maxMessageSize " + maxMessage + " is smaller than maxFrameSize " + maxFrame);
+    }
+  }
+
+  public BrokerConfig config(Executor resolvedExecutor) {
+    return new BrokerConfig(
+        registry, resolvedExecutor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces);
+  }
+}

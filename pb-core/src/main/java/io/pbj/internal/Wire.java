@@ -1,0 +1,61 @@
+package io.pbj.internal;
+
+/**
+ * Constants of the wire protocol, in one place (see docs/PROTOCOL.md).
+ *
+ * <p>Thread-safety: constants only.
+ */
+public final class Wire {
+  private Wire() {}
+
+  /** The preamble: the magic bytes "PBJ" and 0x1A, then the protocol version (two bytes). */
+  static final byte[] MAGIC = {'P', 'B', 'J', 0x1A};
+
+  /** The protocol version this build speaks. */
+  static final int PROTOCOL_VERSION = 1;
+
+  /** Length of the preamble in bytes. */
+  static final int PREAMBLE_LENGTH = MAGIC.length + 2;
+
+  /** Length of a frame's length prefix. */
+  static final int LENGTH_FIELD = 4;
+
+  /** Frame flag: more frames of the same message follow. */
+  static final int FLAG_MORE = 0x01;
+
+  /** Default largest frame body, in bytes. */
+  public static final int DEFAULT_MAX_FRAME = 1 << 20;
+
+  /** Default largest message (after reassembly of its frames), in bytes. */
+  public static final int DEFAULT_MAX_MESSAGE = 64 << 20;
+
+  /** Default deepest nesting of values in one message. */
+  public static final int DEFAULT_MAX_DEPTH = 64;
+
+  /** Default most objects one side may export on one connection. */
+  public static final int DEFAULT_MAX_REFERENCES = 1 << 20;
+
+  /** Smallest maximum frame accepted by the builders. */
+  public static final int MIN_FRAME = 256;
+
+  /** Message type tags. */
+  static final byte HELLO = 0;
+  static final byte CALL = 1;
+  static final byte ANSWER = 2;
+  static final byte ERROR = 3;
+  static final byte RELEASE = 4;
+  static final byte CANCEL = 5;
+  static final byte GOODBYE = 6;
+  static final byte PING = 7;
+  static final byte PONG = 8;
+
+  /** Reference kinds inside a value. */
+  static final byte REF_YOURS = 0;
+  static final byte REF_MINE = 1;
+
+  /** Id of the root object on every connection. */
+  static final int ROOT_ID = 0;
+
+  /** Longest remote method name. */
+  static final int MAX_NAME = 1024;
+}
