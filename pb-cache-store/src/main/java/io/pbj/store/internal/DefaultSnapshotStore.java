@@ -126,8 +126,12 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     Throwable cause = null;
     Tables t = null;
     try {
-      t = openTables(config.backend(), path);
-      problem = validate(t, existed);
+      // Refuse a foreign file before the backend sees it: MapDB would otherwise grow it in place.
+      problem = existed ? StoreFiles.foreignHeader(path, config.backend()) : null;
+      if (problem == null) {
+        t = openTables(config.backend(), path);
+        problem = validate(t, existed);
+      }
       if (problem == null) {
         return t;
       }

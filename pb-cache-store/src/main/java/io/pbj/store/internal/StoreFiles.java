@@ -3,6 +3,7 @@ package io.pbj.store.internal;
 import io.pbj.store.StoreBackend;
 import io.pbj.store.StoreException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -105,6 +106,28 @@ final class StoreFiles {
           StoreException.Reason.IO, "cannot move damaged store " + store + " aside: " + e.getMessage(), e);
     }
     return aside;
+  }
+
+  /**
+   * Null when {@code store} is empty or starts like a file of {@code backend}, else a reason.
+   * MapDB 3 files start with 0x4A 0x03; MVStore files with the text header {@code "H:2,"}.
+   */
+  static String foreignHeader(Path store, StoreBackend backend) {
+    byte[] head = new byte[4];
+    int n;
+    try (InputStream in = Files.newInputStream(store)) {
+      n = in.readNBytes(head, 0, head.length);
+    } catch (IOException e) {
+      throw new StoreException(StoreException.Reason.IO, "cannot read " + store + ": " + e.getMessage(), e);
+    }
+    if (n == 0) {
+      return null;
+    }
+    boolean ok =
+        backend == StoreBackend.MAPDB
+            ? n >= 2 && head[0] == 0x4A && head[1] == 0x03
+            : n >= 4 && head[0] == 'H' && head[1] == ':' && head[2] == '2' && head[3] == ',';
+    return ok ? null : "file does not start with a " + backend + " header";
   }
 
   private static void closeQuietly(FileChannel ch) {
