@@ -136,15 +136,19 @@ public final class PbClient implements AutoCloseable {
       connection.completeExceptionally(
           new PbException(PbException.Code.SHUTDOWN, "the client was shut down"));
     }
-    Connection c = connection.getNow(null);
-    if (c != null) {
-      c.goodbye("client shutting down");
-    }
-    if (group != null) {
-      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdownExecutor());
-    } else {
+    Connection c =
+        connection.isDone() && !connection.isCompletedExceptionally() ? connection.join() : null;
+    if (group == null) {
       shutdownExecutor();
+    } else if (c != null) {
+      c.goodbye("client shutting down").addListener(f -> shutdownGroup());
+    } else {
+      shutdownGroup();
     }
+  }
+
+  private void shutdownGroup() {
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdownExecutor());
   }
 
   private void shutdownExecutor() {

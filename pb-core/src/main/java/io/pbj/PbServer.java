@@ -158,17 +158,26 @@ public final class PbServer implements AutoCloseable {
     if (serverChannel != null) {
       serverChannel.close();
     }
-    for (Connection c : connections) {
-      c.goodbye("server shutting down");
-    }
-    if (workerGroup != null) {
-      bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-      workerGroup
-          .shutdownGracefully(0, 2, TimeUnit.SECONDS)
-          .addListener(f -> shutdownExecutor());
-    } else {
+    if (workerGroup == null) {
       shutdownExecutor();
+      return;
     }
+    List<Connection> open = List.copyOf(connections);
+    java.util.concurrent.atomic.AtomicInteger remaining =
+        new java.util.concurrent.atomic.AtomicInteger(open.size() + 1);
+    Runnable oneClosed =
+        () -> {
+          if (remaining.decrementAndGet() == 0) {
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            workerGroup
+                .shutdownGracefully(0, 2, TimeUnit.SECONDS)
+                .addListener(f -> shutdownExecutor());
+          }
+        };
+    for (Connection c : open) {
+      c.goodbye("server shutting down").addListener(f -> oneClosed.run());
+    }
+    oneClosed.run();
   }
 
   private void shutdownExecutor() {

@@ -127,16 +127,20 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     goodbye("closed by this side");
   }
 
-  /** Says goodbye with {@code reason}, then closes. */
-  public void goodbye(String reason) {
+  /**
+   * Says goodbye with {@code reason}, then closes; the returned future completes when the channel
+   * is closed (at the latest one second later, if the peer does not take the goodbye).
+   */
+  public io.netty.channel.ChannelFuture goodbye(String reason) {
     if (!isOpen() || !channel.isActive()) {
-      channel.close();
-      return;
+      return channel.close();
     }
     if (failure == null) {
       failure = new PbException(Code.CONNECTION_LOST, "connection closed: " + reason);
     }
     channel.writeAndFlush(new Message.Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
+    channel.eventLoop().schedule(() -> channel.close(), 1, java.util.concurrent.TimeUnit.SECONDS);
+    return channel.closeFuture();
   }
 
   @Override
@@ -172,7 +176,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
   }
 
   /** The proxy for the peer's root object. */
-  public RealRemoteReference rootReference() {
+  public io.pbj.RemoteReference rootReference() {
     return imports.receive(Wire.ROOT_ID);
   }
 

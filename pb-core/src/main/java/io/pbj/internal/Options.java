@@ -95,6 +95,9 @@ public final class Options {
 
   /** Checks the limits against each other. */
   public void validateLimits() {
+    if (!isSet("maxFrameSize")) {
+      maxFrame = Math.max(Wire.MIN_FRAME, Math.min(maxFrame, maxMessage));
+    }
     if (maxFrame < Wire.MIN_FRAME) {
       throw new IllegalArgumentException(
           owner + ".maxFrameSize " + maxFrame + " is below the minimum of " + Wire.MIN_FRAME);

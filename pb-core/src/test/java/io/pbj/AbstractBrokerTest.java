@@ -1,0 +1,519 @@
+package io.pbj;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pbj.Fixtures.Callback;
+import io.pbj.Fixtures.EchoApi;
+import io.pbj.Fixtures.Nest;
+import io.pbj.Fixtures.OutOfStock;
+import io.pbj.Fixtures.Point;
+import io.pbj.Fixtures.Root;
+import io.pbj.Fixtures.Route;
+import io.pbj.Fixtures.Unregistered;
+import io.pbj.testing.PbCleanup;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The broker's behaviour, run over every transport (grpc's AbstractTransportTest pattern). Many
+ * scenarios are ports of Twisted's {@code twisted.spread.test.test_pb}.
+ */
+@Timeout(60)
+abstract class AbstractBrokerTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
+
+  final Root root = new Root();
+
+  /** A server builder bound to a fresh address of this transport. */
+  abstract PbServer.Builder serverBuilder();
+
+  /** A client builder for {@code server}. */
+  abstract PbClient.Builder clientBuilder(PbServer server);
+
+  PbServer startServer(Consumer<PbServer.Builder> options) {
+    PbServer.Builder b = serverBuilder().root(root);
+    options.accept(b);
+    return cleanup.register(b.build().start());
+  }
+
+  PbServer startServer() {
+    return startServer(b -> b.registry(Fixtures.registry()));
+  }
+
+  PbClient client(PbServer server, Consumer<PbClient.Builder> options) {
+    PbClient.Builder b = clientBuilder(server);
+    options.accept(b);
+    return cleanup.register(b.build());
+  }
+
+  RemoteReference connect(PbServer server) {
+    return client(server, b -> b.registry(Fixtures.registry())).rootObject().join();
+  }
+
+  static <T> T get(CompletableFuture<T> f) throws Exception {
+    return f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  static Throwable failureOf(CompletableFuture<?> f) {
+    try {
+      f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError("expected the future to fail, got " + e, e);
+    }
+    throw new AssertionError("expected the future to fail, it succeeded");
+  }
+
+  // ---- calls ----
+
+  @Test
+  void callReturnsItsResult() throws Exception {
+    RemoteReference ref = connect(startServer());
+    assertThat(get(ref.callRemote("echo", "hello"))).isEqualTo("hello");
+    assertThat(get(ref.callRemote(Integer.class, "add", 2, 3))).isEqualTo(5);
+  }
+
+  @Test
+  void typedProxyCallsByInterface() throws Exception {
+    EchoApi api = connect(startServer()).as(EchoApi.class);
+    assertThat(get(api.echo("typed"))).isEqualTo("typed");
+    assertThat(get(api.add(20, 22).toCompletableFuture())).isEqualTo(42);
+    Throwable wrongType = failureOf(api.echoAsInteger("not a number"));
+    assertThat(wrongType).isInstanceOf(PbException.class);
+    assertThat(((PbException) wrongType).code()).isEqualTo(PbException.Code.BAD_RESULT);
+  }
+
+  @Test
+  void typedProxyRefusesNonFutureMethodsNamingThem() {
+    RemoteReference ref = connect(startServer());
+    assertThatThrownBy(() -> ref.as(Fixtures.BadApi.class))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("BadApi.echo");
+  }
+
+  @Test
+  void oneWayCallRunsWithoutAnswer() throws Exception {
+    RemoteReference ref = connect(startServer());
+    get(ref.callRemoteOneWay("remember", "first"));
+    ref.as(EchoApi.class).remember("second");
+    // a later call on the same connection starts after both one-way calls
+    get(ref.callRemote("echo", "sync"));
+    assertThat(root.remembered).containsExactly("first", "second");
+  }
+
+  @Test
+  void methodReturningUnfinishedFutureAnswersWhenItCompletes() throws Exception {
+    RemoteReference ref = connect(startServer());
+    CompletableFuture<Object> answer = ref.callRemote("later");
+    // other calls are not held up by the unfinished one
+    assertThat(get(ref.callRemote("echo", "meanwhile"))).isEqualTo("meanwhile");
+    assertThat(answer).isNotDone();
+    root.later.complete("done");
+    assertThat(get(answer)).isEqualTo("done");
+  }
+
+  @Test
+  void callsStartInArrivalOrder() throws Exception {
+    RemoteReference ref = connect(startServer());
+    List<CompletableFuture<Object>> calls = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      calls.add(ref.callRemote("record", i));
+    }
+    for (int i = 0; i < calls.size(); i++) {
+      assertThat(get(calls.get(i))).isEqualTo(i);
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      expected.add(Integer.toString(i));
+    }
+    assertThat(root.order).isEqualTo(expected);
+  }
+
+  @Test
+  void futuresAndRemoteMethodsNeverRunOnTheEventLoop() throws Exception {
+    RemoteReference ref = connect(startServer());
+    AtomicReference<String> completedOn = new AtomicReference<>();
+    get(ref.callRemote("echo", "x").thenApply(r -> {
+      completedOn.set(Thread.currentThread().getName());
+      return r;
+    }));
+    assertThat(completedOn.get()).doesNotContain("-io-").doesNotContain("accept");
+    assertThat(root.lastThread).startsWith("pbj-server").doesNotContain("-io-");
+  }
+
+  @Test
+  void cancellingACallCancelsItAtThePeer() throws Exception {
+    RemoteReference ref = connect(startServer());
+    CompletableFuture<Object> call = ref.callRemote("hang");
+    await().atMost(WAIT).until(() -> root.cancellable != null);
+    assertThat(call.cancel(true)).isTrue();
+    assertThat(get(root.cancelSeen)).isTrue();
+    // the connection keeps working
+    assertThat(get(ref.callRemote("echo", "after"))).isEqualTo("after");
+  }
+
+  // ---- copies ----
+
+  @Test
+  void copiesArriveIntactAndFreshEachTime() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Map<String, List<Integer>> tags = new LinkedHashMap<>();
+    tags.put("a", List.of(1, 2, 3));
+    tags.put("b", new ArrayList<>(List.of(4)));
+    Route route = new Route("r", List.of(new Point(1, 2), new Point(3, 4)), tags);
+    Map<String, Object> value = new HashMap<>();
+    value.put("route", route);
+    value.put("nested", List.of(List.of(1, List.of("x", 2L)), Map.of("k", 1.5)));
+    value.put("uuid", UUID.randomUUID());
+    value.put("bytes", new byte[] {1, 2, 3});
+
+    Object first = get(ref.callRemote("echoValue", value));
+    Object second = get(ref.callRemote("echoValue", value));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> copy = (Map<String, Object>) first;
+    assertThat(copy.get("route")).isEqualTo(route);
+    assertThat(copy.get("nested")).isEqualTo(value.get("nested"));
+    assertThat(copy.get("uuid")).isEqualTo(value.get("uuid"));
+    assertThat((byte[]) copy.get("bytes")).containsExactly(1, 2, 3);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> again = (Map<String, Object>) second;
+    assertThat(again).isNotSameAs(copy);
+    assertThat(again.get("route")).isEqualTo(copy.get("route")).isNotSameAs(copy.get("route"));
+    assertThat(again.get("bytes")).isNotSameAs(copy.get("bytes"));
+    assertThat(copy.get("route")).isNotSameAs(route);
+  }
+
+  @Test
+  void twentyMegabyteArgumentRoundTrips() throws Exception {
+    RemoteReference ref = connect(startServer());
+    byte[] data = new byte[20 * 1024 * 1024];
+    new Random(1).nextBytes(data);
+    byte[] reversed = (byte[]) get(ref.callRemote("reverse", (Object) data));
+    assertThat(reversed.length).isEqualTo(data.length);
+    for (int i = 0; i < data.length; i += 4099) {
+      assertThat(reversed[data.length - 1 - i]).isEqualTo(data[i]);
+    }
+  }
+
+  @Test
+  void valueThatFailsToSerializeFailsTheCallerAndNothingElse() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Throwable sendSide = failureOf(ref.callRemote("echoValue", new Unregistered("arg")));
+    assertThat(sendSide).isInstanceOf(PbException.class).hasMessageContaining("Unregistered");
+    assertThat(((PbException) sendSide).code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+
+    Throwable answerSide = failureOf(ref.callRemote("unserializableResult"));
+    assertThat(((PbException) answerSide).code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+    assertThat(answerSide).hasMessageContaining("Unregistered");
+
+    assertThat(get(ref.callRemote("echo", "still alive"))).isEqualTo("still alive");
+    assertThat(ref.isConnected()).isTrue();
+  }
+
+  @Test
+  void oversizeMessageIsRefusedWithAClearError() throws Exception {
+    PbServer server = startServer(b -> b.registry(Fixtures.registry()).maxMessageSize(64 * 1024));
+    RemoteReference ref =
+        client(server, b -> b.registry(Fixtures.registry()).maxMessageSize(64 * 1024))
+            .rootObject()
+            .join();
+    Throwable t = failureOf(ref.callRemote("reverse", (Object) new byte[100 * 1024]));
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+    assertThat(t).hasMessageContaining("65536");
+    assertThat(get(ref.callRemote("echo", "fine"))).isEqualTo("fine");
+  }
+
+  @Test
+  void incomingMessageOverTheLimitClosesTheConnection() throws Exception {
+    PbServer server = startServer(b -> b.registry(Fixtures.registry()).maxMessageSize(64 * 1024));
+    PbClient client = client(server, b -> b.registry(Fixtures.registry()));
+    RemoteReference ref = client.rootObject().join();
+    Throwable t = failureOf(ref.callRemote("reverse", (Object) new byte[100 * 1024]));
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.CONNECTION_LOST);
+    assertThat(ref.isConnected()).isFalse();
+  }
+
+  @Test
+  void deeplyNestedMessageIsRefusedWithAClearError() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Throwable t = failureOf(ref.callRemote("echoValue", Nest.ofDepth(500)));
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+    assertThat(t).hasMessageContaining("deeper than the limit of 64");
+    Throwable answer = failureOf(ref.callRemote("deep", 500));
+    assertThat(answer).hasMessageContaining("deeper than the limit");
+    assertThat(get(ref.callRemote("echoValue", Nest.ofDepth(10)))).isEqualTo(Nest.ofDepth(10));
+  }
+
+  // ---- references ----
+
+  @Test
+  void referencePassedAsArgumentCanBeCalledBackAndKeepsIdentity() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Callback callback = new Callback();
+    assertThat(get(ref.callRemote("callBack", callback, "ping"))).isEqualTo("got ping");
+    assertThat(get(ref.callRemote("callBackAsync", callback, 7))).isEqualTo("got 7");
+    assertThat(callback.received).containsExactly("ping", 7);
+    // the server sees the same proxy both times, and sending it back gives us our object
+    assertThat(get(ref.callRemote("same", callback, callback))).isEqualTo(true);
+    assertThat(get(ref.callRemote("identity", callback))).isSameAs(callback);
+  }
+
+  @Test
+  void remoteReferenceSentBackArrivesAsTheOriginal() throws Exception {
+    RemoteReference ref = connect(startServer());
+    RemoteReference counter = (RemoteReference) get(ref.callRemote("newCounter"));
+    assertThat(get(counter.callRemote("increment"))).isEqualTo(1);
+    assertThat(get(ref.callRemote("identity", counter))).isSameAs(counter);
+    RemoteReference observable1 = (RemoteReference) get(ref.callRemote("observable"));
+    RemoteReference observable2 = (RemoteReference) get(ref.callRemote("observable"));
+    assertThat(observable1).isSameAs(observable2);
+  }
+
+  /** Observer that unsubscribes itself while it is being notified. */
+  static final class Unsubscriber implements Referenceable {
+    final List<Object> events = new ArrayList<>();
+
+    @Remote
+    public CompletableFuture<Object> notify(Object event, RemoteReference observable) {
+      events.add(event);
+      return observable.callRemote("unsubscribe", this);
+    }
+  }
+
+  @Test
+  void observerCanUnsubscribeItselfDuringNotification() throws Exception {
+    RemoteReference ref = connect(startServer());
+    RemoteReference observable = (RemoteReference) get(ref.callRemote("observable"));
+    Unsubscriber observer = new Unsubscriber();
+    get(observable.callRemote("subscribe", observer));
+    assertThat(root.observable.observers).hasSize(1);
+    get(observable.callRemote("notifyAll", "event-1"));
+    assertThat(observer.events).containsExactly("event-1");
+    assertThat(root.observable.observers).isEmpty();
+  }
+
+  @Test
+  void releasingAReferenceRemovesItFromTheExporterTable() throws Exception {
+    PbServer server = startServer();
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    int before = serverSide.exportedCount();
+    RemoteReference counter = (RemoteReference) get(ref.callRemote("newCounter"));
+    assertThat(serverSide.exportedCount()).isEqualTo(before + 1);
+    counter.release();
+    await().atMost(WAIT).until(() -> serverSide.exportedCount() == before);
+    Throwable t = failureOf(counter.callRemote("increment"));
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.DEAD_REFERENCE);
+  }
+
+  @Test
+  void garbageCollectedProxyIsReleased() throws Exception {
+    PbServer server = startServer();
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    int before = serverSide.exportedCount();
+    get(ref.callRemote("newCounter").thenAccept(c -> {}));
+    assertThat(serverSide.exportedCount()).isEqualTo(before + 1);
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              System.gc();
+              return serverSide.exportedCount() == before;
+            });
+  }
+
+  @Test
+  void referenceSentTwiceNeedsBothReceiptsReleased() throws Exception {
+    PbServer server = startServer();
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    RemoteReference o1 = (RemoteReference) get(ref.callRemote("observable"));
+    RemoteReference o2 = (RemoteReference) get(ref.callRemote("observable"));
+    assertThat(o1).isSameAs(o2);
+    int exported = serverSide.exportedCount();
+    o1.release();
+    await().atMost(WAIT).until(() -> serverSide.exportedCount() == exported - 1);
+    // sent again after the release: a fresh proxy that works
+    RemoteReference o3 = (RemoteReference) get(ref.callRemote("observable"));
+    assertThat(o3).isNotSameAs(o1);
+    assertThat(get(o3.callRemote("notifyAll", "x"))).isEqualTo(0);
+  }
+
+  @Test
+  void tooManyReferencesFailsTheCallThenClosesTheConnection() throws Exception {
+    PbServer server = startServer(b -> b.registry(Fixtures.registry()).maxReferences(5));
+    RemoteReference ref = connect(server);
+    List<RemoteReference> held = new ArrayList<>();
+    for (int i = 0; i < 4; i++) { // the root is the fifth
+      held.add((RemoteReference) get(ref.callRemote("newCounter")));
+    }
+    Throwable first = failureOf(ref.callRemote("newCounter"));
+    assertThat(((PbException) first).code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+    assertThat(first).hasMessageContaining("limit (maxReferences) is 5");
+    assertThat(ref.isConnected()).isTrue();
+    failureOf(ref.callRemote("newCounter"));
+    await().atMost(WAIT).until(() -> !ref.isConnected());
+    assertThat(held).allSatisfy(r -> assertThat(r.isConnected()).isFalse());
+  }
+
+  // ---- errors ----
+
+  @Test
+  void remoteExceptionArrivesWithTypeAndMessageButNoStack() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Throwable t = failureOf(ref.callRemote("fail", "boom"));
+    assertThat(t).isInstanceOf(PbRemoteException.class);
+    PbRemoteException r = (PbRemoteException) t;
+    assertThat(r.code()).isEqualTo(PbException.Code.REMOTE_FAILURE);
+    assertThat(r.remoteType()).isEqualTo(IllegalStateException.class.getName());
+    assertThat(r.remoteMessage()).isEqualTo("boom");
+    assertThat(r.remoteStackTrace()).isNull();
+    Throwable later = failureOf(ref.callRemote("failLater", "later"));
+    assertThat(((PbRemoteException) later).remoteType())
+        .isEqualTo(IllegalArgumentException.class.getName());
+  }
+
+  @Test
+  void remoteStackArrivesOnlyWhenTheServerAllowsIt() throws Exception {
+    PbServer server =
+        startServer(b -> b.registry(Fixtures.registry()).sendStackTraces(true));
+    Throwable t = failureOf(connect(server).callRemote("fail", "boom"));
+    assertThat(((PbRemoteException) t).remoteStackTrace()).contains("Fixtures$Root.fail");
+  }
+
+  @Test
+  void registeredExceptionArrivesAsItself() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Throwable t = failureOf(ref.callRemote("outOfStock", "tea"));
+    assertThat(t).isInstanceOf(OutOfStock.class).hasMessage("tea is out of stock");
+  }
+
+  @Test
+  void unknownOrNonRemoteMethodIsANoSuchMethodError() throws Exception {
+    RemoteReference ref = connect(startServer());
+    for (String name : List.of("nope", "notRemote", "toString", "getClass")) {
+      Throwable t = failureOf(ref.callRemote(name));
+      assertThat(((PbException) t).code()).isEqualTo(PbException.Code.NO_SUCH_METHOD);
+      assertThat(t).hasMessageContaining("'" + name + "'").hasMessageContaining("Root");
+    }
+  }
+
+  @Test
+  void wrongArgumentsAreABadArgumentsError() throws Exception {
+    RemoteReference ref = connect(startServer());
+    Throwable count = failureOf(ref.callRemote("add", 1));
+    assertThat(((PbException) count).code()).isEqualTo(PbException.Code.BAD_ARGUMENTS);
+    assertThat(count).hasMessageContaining("Root.add takes 2 arguments, got 1");
+    Throwable type = failureOf(ref.callRemote("add", "one", 2));
+    assertThat(type).hasMessageContaining("argument 0 must be a int");
+  }
+
+  // ---- disconnect ----
+
+  @Test
+  void disconnectRunsTheListenersOnBothEnds() throws Exception {
+    CompletableFuture<PbException> serverSaw = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b -> b.registry(Fixtures.registry()).onDisconnect((c, e) -> serverSaw.complete(e)));
+    CompletableFuture<PbException> clientSaw = new CompletableFuture<>();
+    PbClient client =
+        client(server, b -> b.registry(Fixtures.registry()).onDisconnect(clientSaw::complete));
+    RemoteReference ref = client.rootObject().join();
+    CountDownLatch refSaw = new CountDownLatch(1);
+    ref.onDisconnect(refSaw::countDown);
+    client.shutdown();
+    assertThat(get(clientSaw).code()).isEqualTo(PbException.Code.CONNECTION_LOST);
+    assertThat(get(serverSaw).code()).isEqualTo(PbException.Code.CONNECTION_LOST);
+    assertThat(get(serverSaw)).hasMessageContaining("client shutting down");
+    assertThat(refSaw.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void pendingCallsFailWithConnectionLostAndLaterCallsFailAtOnce() throws Exception {
+    PbServer server = startServer();
+    RemoteReference ref = connect(server);
+    CompletableFuture<Object> pending = ref.callRemote("later");
+    await().atMost(WAIT).until(() -> !server.connections().isEmpty());
+    server.connections().forEach(PbConnection::close);
+    Throwable t = failureOf(pending);
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.CONNECTION_LOST);
+    CompletableFuture<Object> after = ref.callRemote("echo", "x");
+    assertThat(after).isCompletedExceptionally();
+    assertThat(((PbException) failureOf(after)).code())
+        .isEqualTo(PbException.Code.DEAD_REFERENCE);
+  }
+
+  // ---- handshake and builders ----
+
+  @Test
+  void registryMismatchFailsTheConnectionNamingTheIdAndBothClasses() {
+    PbServer server = startServer();
+    PbClient client =
+        client(
+            server,
+            b -> b.registry(PbRegistry.builder().register(Route.class, Point.class).build()));
+    Throwable t = failureOf(client.rootObject());
+    assertThat(t).isInstanceOf(PbException.class);
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.REGISTRY_MISMATCH);
+    assertThat(t.getMessage())
+        .contains("id 100")
+        .contains(Route.class.getName())
+        .contains(Point.class.getName());
+  }
+
+  @Test
+  void builderOptionsFailAtOnceNamingTheOption() {
+    assertThatThrownBy(() -> PbClient.builder().maxDepth(3).maxDepth(4))
+        .hasMessageContaining("maxDepth was already set");
+    assertThatThrownBy(() -> PbServer.builder().port(1).inProcess("x"))
+        .hasMessageContaining("inProcess conflicts with PbServer.Builder.port");
+    assertThatThrownBy(() -> PbServer.builder().root(root).rootFactory(c -> root))
+        .hasMessageContaining("rootFactory");
+    assertThatThrownBy(() -> PbClient.builder().maxFrameSize(0))
+        .hasMessageContaining("maxFrameSize must be positive");
+    assertThatThrownBy(() -> PbClient.builder().inProcess("x").maxFrameSize(100).build())
+        .hasMessageContaining("maxFrameSize 100 is below the minimum");
+    assertThatThrownBy(() -> PbServer.builder().root(root).build())
+        .hasMessageContaining("needs an address");
+    assertThatThrownBy(() -> PbRegistry.builder().register(Fixtures.Counter.class))
+        .hasMessageContaining("Referenceable");
+    assertThatThrownBy(() -> PbRegistry.builder().register(Point.class).register(Point.class))
+        .hasMessageContaining("already registered");
+  }
+
+  @Test
+  void manyClientsShareOneServer() throws Exception {
+    PbServer server = startServer();
+    List<CompletableFuture<Object>> answers = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      answers.add(connect(server).callRemote("echo", "client " + i));
+    }
+    for (int i = 0; i < 5; i++) {
+      assertThat(get(answers.get(i))).isEqualTo("client " + i);
+    }
+    assertThat(Arrays.asList(server.connections().toArray())).hasSize(5);
+  }
+}

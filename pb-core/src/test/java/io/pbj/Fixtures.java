@@ -1,0 +1,229 @@
+package io.pbj;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Objects the broker tests send around. */
+final class Fixtures {
+  private Fixtures() {}
+
+  record Point(int x, int y) {}
+
+  record Route(String name, List<Point> points, Map<String, List<Integer>> tags) {}
+
+  /** Not registered: sending it must fail. */
+  record Unregistered(String value) {}
+
+  /** Nested to any depth. */
+  record Nest(Nest inner) {
+    static Nest ofDepth(int depth) {
+      Nest n = null;
+      for (int i = 0; i < depth; i++) {
+        n = new Nest(n);
+      }
+      return n;
+    }
+  }
+
+  /** A registered exception: arrives as itself. */
+  public static final class OutOfStock extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public OutOfStock(String message) {
+      super(message);
+    }
+  }
+
+  static PbRegistry registry() {
+    return PbRegistry.builder()
+        .register(Point.class, Route.class, Nest.class)
+        .registerException(OutOfStock.class)
+        .build();
+  }
+
+  /** The typed client view of {@link Root}. */
+  interface EchoApi {
+    CompletableFuture<String> echo(String text);
+
+    CompletionStage<Integer> add(int a, int b);
+
+    void remember(String text);
+
+    @Remote("echo")
+    CompletableFuture<Integer> echoAsInteger(String text);
+  }
+
+  /** A typed view whose method types are wrong for the protocol. */
+  interface BadApi {
+    String echo(String text);
+  }
+
+  /** A callback a client passes to the server. */
+  static final class Callback implements Referenceable {
+    final List<Object> received = new CopyOnWriteArrayList<>();
+
+    @Remote
+    public String notify(Object value) {
+      received.add(value);
+      return "got " + value;
+    }
+  }
+
+  static final class Counter implements Referenceable {
+    private final AtomicInteger value = new AtomicInteger();
+
+    @Remote
+    public int increment() {
+      return value.incrementAndGet();
+    }
+  }
+
+  /** An observable whose observers may unsubscribe while being notified. */
+  static final class Observable implements Referenceable {
+    final List<RemoteReference> observers = new CopyOnWriteArrayList<>();
+
+    @Remote
+    public void subscribe(RemoteReference observer) {
+      observers.add(observer);
+    }
+
+    @Remote
+    public void unsubscribe(RemoteReference observer) {
+      observers.remove(observer);
+    }
+
+    @Remote
+    public CompletableFuture<Integer> notifyAll(Object event) {
+      List<CompletableFuture<Object>> calls = new ArrayList<>();
+      for (RemoteReference o : observers) {
+        calls.add(o.callRemote("notify", event, this));
+      }
+      return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+          .thenApply(v -> observers.size());
+    }
+  }
+
+  /** The server root used by most tests. */
+  static final class Root implements Referenceable {
+    final List<String> remembered = new CopyOnWriteArrayList<>();
+    final Observable observable = new Observable();
+    volatile CompletableFuture<String> later = new CompletableFuture<>();
+    volatile CompletableFuture<String> cancellable;
+    final CompletableFuture<Boolean> cancelSeen = new CompletableFuture<>();
+    final List<String> order = new CopyOnWriteArrayList<>();
+    volatile String lastThread;
+
+    @Remote
+    public String echo(String text) {
+      lastThread = Thread.currentThread().getName();
+      return text;
+    }
+
+    @Remote
+    public Object echoValue(Object value) {
+      return value;
+    }
+
+    @Remote
+    public int add(int a, int b) {
+      return a + b;
+    }
+
+    @Remote
+    public void remember(String text) {
+      remembered.add(text);
+    }
+
+    @Remote
+    public int record(int i) {
+      order.add(Integer.toString(i));
+      return i;
+    }
+
+    @Remote
+    public byte[] reverse(byte[] data) {
+      byte[] out = new byte[data.length];
+      for (int i = 0; i < data.length; i++) {
+        out[i] = data[data.length - 1 - i];
+      }
+      return out;
+    }
+
+    @Remote
+    public Object callBack(RemoteReference callback, Object value) throws Exception {
+      return callback.callRemote("notify", value).get();
+    }
+
+    @Remote
+    public CompletableFuture<Object> callBackAsync(RemoteReference callback, Object value) {
+      return callback.callRemote("notify", value);
+    }
+
+    @Remote
+    public Object identity(Object ref) {
+      return ref;
+    }
+
+    @Remote
+    public boolean same(Object a, Object b) {
+      return a == b;
+    }
+
+    @Remote
+    public Counter newCounter() {
+      return new Counter();
+    }
+
+    @Remote
+    public Observable observable() {
+      return observable;
+    }
+
+    @Remote
+    public CompletableFuture<String> later() {
+      return later;
+    }
+
+    @Remote
+    public CompletableFuture<String> hang() {
+      CompletableFuture<String> f = new CompletableFuture<>();
+      f.whenComplete((r, t) -> cancelSeen.complete(f.isCancelled()));
+      cancellable = f;
+      return f;
+    }
+
+    @Remote
+    public Object unserializableResult() {
+      return new Unregistered("result");
+    }
+
+    @Remote
+    public Object deep(int depth) {
+      return Nest.ofDepth(depth);
+    }
+
+    @Remote
+    public String fail(String message) {
+      throw new IllegalStateException(message);
+    }
+
+    @Remote
+    public String outOfStock(String item) {
+      throw new OutOfStock(item + " is out of stock");
+    }
+
+    @Remote
+    public CompletableFuture<String> failLater(String message) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(message));
+    }
+
+    public String notRemote() {
+      return "unreachable";
+    }
+  }
+}
