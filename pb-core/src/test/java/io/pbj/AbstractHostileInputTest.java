@@ -1,0 +1,130 @@
+package io.pbj;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pbj.Fixtures.Root;
+import io.pbj.testing.PbCleanup;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Garbage at the socket: each hostile peer is refused with a cause that names the problem, and a
+ * well-behaved client on the same server keeps working throughout.
+ */
+@Timeout(60)
+abstract class AbstractHostileInputTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
+
+  private final CompletableFuture<PbException> refusal = new CompletableFuture<>();
+  private PbServer server;
+  private RemoteReference goodClient;
+
+  abstract PbServer.Builder serverBuilder();
+
+  abstract PbClient.Builder clientBuilder(PbServer server);
+
+  @BeforeEach
+  void start() {
+    server =
+        cleanup.register(
+            serverBuilder()
+                .root(new Root())
+                .maxMessageSize(1 << 20)
+                .onDisconnect(
+                    (c, e) -> {
+                      if (e.getCause() instanceof PbException cause) {
+                        refusal.complete(cause);
+                      }
+                    })
+                .build()
+                .start());
+    goodClient = cleanup.register(clientBuilder(server).build()).rootObject().join();
+  }
+
+  private PbException refuse(byte[] bytes) throws Exception {
+    try (RawPeer peer = new RawPeer(server.localAddress())) {
+      peer.send(bytes);
+      assertThat(peer.closedWithin(WAIT)).as("server closed the connection").isTrue();
+    }
+    PbException cause = refusal.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(goodClient.callRemote("echo", "still here").get(10, TimeUnit.SECONDS))
+        .isEqualTo("still here");
+    return cause;
+  }
+
+  @Test
+  void httpRequestIsRefusedAtTheFirstByte() throws Exception {
+    PbException e =
+        refuse("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(e).hasMessageContaining("first bytes 0x47").hasMessageContaining("HTTP");
+  }
+
+  @Test
+  void tlsClientHelloIsRefusedAtTheFirstByte() throws Exception {
+    byte[] hello = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc, 0x03, 0x03};
+    PbException e = refuse(hello);
+    assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(e).hasMessageContaining("TLS");
+  }
+
+  @Test
+  void randomBytesAreRefused() throws Exception {
+    byte[] noise = new byte[4096];
+    new Random(42).nextBytes(noise);
+    noise[0] = (byte) 0xA7; // never 'P'
+    PbException e = refuse(noise);
+    assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(e).hasMessageContaining("not the PBJ preamble");
+  }
+
+  @Test
+  void wrongProtocolVersionIsRefused() throws Exception {
+    PbException e = refuse(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x63});
+    assertThat(e).hasMessageContaining("version 99");
+  }
+
+  @Test
+  void hugeFrameLengthIsRefusedBeforeAllocating() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x01});
+    out.write(new byte[] {0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+    PbException e = refuse(out.toByteArray());
+    assertThat(e.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+    assertThat(e).hasMessageContaining("frame refused");
+  }
+
+  @Test
+  void hugeCollectionLengthInsideAFrameIsRefusedBeforeAllocating() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x01});
+    // a HELLO claiming 2^28 registry entries in a 6-byte message
+    byte[] body = {0x00, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01};
+    out.write(new byte[] {0, 0, 0, (byte) (body.length + 1), 0});
+    out.write(body);
+    PbException e = refuse(out.toByteArray());
+    assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(e).hasMessageContaining("claims 268435456 elements");
+  }
+
+  @Test
+  void messageBeforeTheHandshakeIsRefused() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x01});
+    byte[] ping = {0x07, 0, 0, 0, 0, 0, 0, 0, 1};
+    out.write(new byte[] {0, 0, 0, (byte) (ping.length + 1), 0});
+    out.write(ping);
+    PbException e = refuse(out.toByteArray());
+    assertThat(e).hasMessageContaining("expected the registry handshake");
+  }
+}
