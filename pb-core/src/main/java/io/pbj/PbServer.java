@@ -93,6 +93,9 @@ public final class PbServer implements AutoCloseable {
             .group(bossGroup, workerGroup)
             .channel(transport.serverChannel())
             .childHandler(new Pipeline(config, rootFactory, this::track));
+    if (transport == Transport.TCP) {
+      bootstrap.childOption(io.netty.channel.ChannelOption.TCP_NODELAY, true);
+    }
     try {
       serverChannel = bootstrap.bind(options.address()).syncUninterruptibly().channel();
     } catch (Exception e) {

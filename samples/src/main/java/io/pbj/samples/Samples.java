@@ -1,5 +1,8 @@
 package io.pbj.samples;
 
+import io.pbj.samples.echo.EchoClient;
+import io.pbj.samples.echo.EchoDemo;
+import io.pbj.samples.echo.EchoServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +18,12 @@ import picocli.CommandLine.Command;
     name = "pbj-samples",
     mixinStandardHelpOptions = true,
     description = "PBJ sample programs.",
-    subcommands = {CacheInspect.class})
+    subcommands = {
+      EchoDemo.class,
+      EchoServer.class,
+      EchoClient.class,
+      CacheInspect.class
+    })
 public final class Samples implements Runnable {
   @Override
   public void run() {
