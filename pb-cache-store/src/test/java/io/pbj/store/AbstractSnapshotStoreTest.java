@@ -350,8 +350,12 @@ abstract class AbstractSnapshotStoreTest {
   @Test
   void writesAreCommittedInTheBackgroundWithinTheInterval() {
     SnapshotStore store = open(builder(dir).writeInterval(Duration.ofMillis(20)));
-    store.put(key("a"), snap(key("a"), 1));
+    store.putAll(Map.of(key("a"), snap(key("a"), 1), key("b"), snap(key("b"), 1)));
     await().atMost(Duration.ofSeconds(10)).until(() -> store.stats().commits() >= 1);
+    store.put(key("c"), snap(key("c"), 1));
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.stats().commits() >= 2);
+    store.remove(key("a"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.stats().commits() >= 3);
     assertThat(store.stats().queuedWrites()).isZero();
   }
 

@@ -66,6 +66,7 @@ public final class DefaultSnapshotStore implements SnapshotStore {
   private long enqueuedSeq;
   private long committedSeq;
   private boolean flushRequested;
+  private boolean writerIdle;
   private boolean closing;
   private boolean closed;
   private long evictions;
@@ -483,7 +484,8 @@ public final class DefaultSnapshotStore implements SnapshotStore {
   }
 
   private void signalWriter() {
-    if (pendingPuts >= config.writeBatchSize() || pending.size() == 1 || flushRequested) {
+    // An idle writer waits without a deadline and must learn that the interval has started.
+    if (writerIdle || pendingPuts >= config.writeBatchSize() || flushRequested) {
       work.signal();
     }
   }
@@ -524,7 +526,12 @@ public final class DefaultSnapshotStore implements SnapshotStore {
             break;
           }
           if (pending.isEmpty()) {
-            work.await();
+            writerIdle = true;
+            try {
+              work.await();
+            } finally {
+              writerIdle = false;
+            }
             continue;
           }
           if (pendingPuts >= config.writeBatchSize()) {
