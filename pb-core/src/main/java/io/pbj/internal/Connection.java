@@ -50,6 +50,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
   private final BrokerConfig config;
   private final Executor executor;
   private final Executor sequential;
+  private final Executor completions;
   private final ExportTable exports;
   private final ImportTable imports;
   private final Map<Integer, CallFuture> pending = new ConcurrentHashMap<>();
@@ -77,6 +78,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     this.config = config;
     this.executor = config.executor();
     this.sequential = MoreExecutors.newSequentialExecutor(config.executor());
+    this.completions = MoreExecutors.newSequentialExecutor(config.executor());
     this.exports = new ExportTable(config.maxReferences());
     this.imports = new ImportTable(this, this::queueRelease);
     if (root != null) {
@@ -360,12 +362,13 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     } else if (message instanceof Message.Answer answer) {
       CallFuture f = pending.remove(answer.requestId());
       if (f != null) {
-        completeOnExecutor(f, answer.result());
+        completeInOrder(() -> f.complete(answer.result()));
       }
     } else if (message instanceof Message.Error error) {
       CallFuture f = pending.remove(error.requestId());
       if (f != null) {
-        failOnExecutor(f, Errors.fromWire(error.error(), config.registry()));
+        Throwable cause = Errors.fromWire(error.error(), config.registry());
+        completeInOrder(() -> f.completeExceptionally(cause));
       }
     } else if (message instanceof Message.Release release) {
       for (int i = 0; i < release.ids().length; i++) {
@@ -384,7 +387,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       } else {
         CallFuture f = pending.remove(bad.requestId());
         if (f != null) {
-          failOnExecutor(f, bad.cause());
+          completeInOrder(() -> f.completeExceptionally(bad.cause()));
         }
       }
     } else if (message instanceof Message.Goodbye goodbye) {
@@ -602,6 +605,18 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       executor.execute(r);
     } catch (RejectedExecutionException e) {
       ForkJoinPool.commonPool().execute(r);
+    }
+  }
+
+  /**
+   * Completes answered calls one at a time, in arrival order, on the executor: a burst of answers
+   * costs one hand-off, not one each.
+   */
+  private void completeInOrder(Runnable completion) {
+    try {
+      completions.execute(completion);
+    } catch (RejectedExecutionException e) {
+      ForkJoinPool.commonPool().execute(completion);
     }
   }
 

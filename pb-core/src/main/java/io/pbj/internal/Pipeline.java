@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.pbj.PbConnection;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -15,6 +16,7 @@ import java.util.function.Function;
  * Builds the pipeline of every PBJ channel, in this fixed, named order (inbound top to bottom):
  *
  * <ol>
+ *   <li>{@code flush}: merges the flushes of a burst of writes into one system call;
  *   <li>{@code traffic}: byte counters;
  *   <li>{@code preamble}: sends and checks the magic and version, then removes itself;
  *   <li>{@code frame-decoder} / {@code frame-encoder}: 4-byte length prefix, bounded;
@@ -52,6 +54,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), connection);
     Map<Integer, String> registry = KryoSetup.describe(kryo, config.registry());
     ChannelPipeline p = channel.pipeline();
+    p.addLast("flush", new FlushConsolidationHandler(256, true));
     p.addLast("traffic", new TrafficCounter(connection));
     p.addLast("preamble", new PreambleHandler(connection::fail));
     p.addLast(
