@@ -25,6 +25,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -39,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A frame is a 4-byte length, then an 8-byte request id and the payload. The server writes
  * each frame back as it is; the client completes the future registered under the id, on the
- * event loop. One event-loop thread on each side.
+ * event loop. One event-loop thread on each side. Both pipelines consolidate flushes, as PBJ's
+ * does, so the pipelined run is a floor too.
  *
  * <p>The transport is the one PBJ picks: native epoll when it is available and the system
  * property {@code io.pbj.noEpoll} is not {@code true}, NIO otherwise, so the floor and PBJ always
@@ -50,6 +52,7 @@ final class NettyStack implements Stack {
   private static final int LENGTH_BYTES = 4;
   private static final int ID_BYTES = Long.BYTES;
   private static final long CALL_TIMEOUT_SECONDS = 30;
+  private static final int FLUSHES_PER_SYSCALL = 256;
 
   /** Same rule as PBJ's own transport choice. */
   static final boolean EPOLL = !Boolean.getBoolean("io.pbj.noEpoll") && Epoll.isAvailable();
@@ -85,6 +88,7 @@ final class NettyStack implements Stack {
                     ch.pipeline()
                         .addLast("framing", newFrameDecoder())
                         .addLast("prepender", prepender)
+                        .addLast("flush", newFlushConsolidation())
                         .addLast("echo", echo);
                   }
                 })
@@ -104,6 +108,7 @@ final class NettyStack implements Stack {
                     ch.pipeline()
                         .addLast("framing", newFrameDecoder())
                         .addLast("prepender", prepender)
+                        .addLast("flush", newFlushConsolidation())
                         .addLast("answers", new AnswerHandler());
                   }
                 })
@@ -159,6 +164,11 @@ final class NettyStack implements Stack {
     if (answer != null) {
       answer.completeExceptionally(cause);
     }
+  }
+
+  /** As in PBJ's pipeline: a burst of flushes becomes one system call. */
+  private static FlushConsolidationHandler newFlushConsolidation() {
+    return new FlushConsolidationHandler(FLUSHES_PER_SYSCALL, true);
   }
 
   private static LengthFieldBasedFrameDecoder newFrameDecoder() {

@@ -34,7 +34,8 @@ record Options(
     out.println("usage: rpc [--quick] [--stacks netty,grpc,rmi,pbj] [--payloads 16,1024]");
     out.println("           [--window 64] [--in-process]");
     out.println("  --quick       a smoke run: one short round, numbers not to be trusted");
-    out.println("  --stacks      which stacks, in this order (default: all)");
+    out.println("  --stacks      which stacks, in this order (default: netty,grpc,rmi,pbj; also");
+    out.println("                pbj-same-thread, a diagnostic: PBJ without executor hand-offs)");
     out.println("  --payloads    payload sizes in bytes (default: 16,1024)");
     out.println("  --window      calls in flight in the pipelined run (default: 64)");
     out.println("  --in-process  run every stack in this JVM instead of one JVM each");
@@ -65,7 +66,7 @@ record Options(
     boolean help = false;
     StackKind serve = null;
     int window = 64;
-    List<StackKind> stacks = List.of(StackKind.values());
+    List<StackKind> stacks = StackKind.defaults();
     List<Integer> payloads = List.of(16, 1024);
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {

@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
  * PBJ with its defaults: a server whose root object has an {@code echo} method, and a client
  * calling it through the root's {@link RemoteReference}. Remote methods and future completions
  * run on the brokers' own executors, never on an event loop.
+ *
+ * <p>With {@code sameThreadExecutors} both brokers run that work on the calling thread, i.e. the
+ * event loop: a diagnostic that shows what the executor hand-offs cost, not a setting to use.
  */
 final class PbjStack implements Stack {
   private static final long CALL_TIMEOUT_SECONDS = 30;
@@ -28,15 +31,26 @@ final class PbjStack implements Stack {
     }
   }
 
+  private final boolean sameThreadExecutors;
   private PbServer server;
   private PbClient client;
   private RemoteReference root;
 
+  PbjStack(boolean sameThreadExecutors) {
+    this.sameThreadExecutors = sameThreadExecutors;
+  }
+
   @Override
   public void start() throws Exception {
-    server = PbServer.builder().port(0).root(new EchoRoot()).build().start();
+    PbServer.Builder serverBuilder = PbServer.builder().port(0).root(new EchoRoot());
+    PbClient.Builder clientBuilder = PbClient.builder();
+    if (sameThreadExecutors) {
+      serverBuilder.executor(Runnable::run);
+      clientBuilder.executor(Runnable::run);
+    }
+    server = serverBuilder.build().start();
     client =
-        PbClient.builder()
+        clientBuilder
             .address(InetAddress.getLoopbackAddress().getHostAddress(), server.port())
             .build();
     root = client.rootObject().get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
