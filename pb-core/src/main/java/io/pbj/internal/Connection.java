@@ -69,6 +69,9 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
   private volatile PbException closeCause;
   private volatile PbException failure;
   private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
+  private final Map<Object, Runnable> dropListeners =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  private volatile Object perspective;
 
   /** Exports made while encoding the current message; event-loop confined. */
   private final List<Integer> encodeExports = new ArrayList<>();
@@ -266,11 +269,62 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     exports.clear();
     imports.clear();
     releases.clear();
+    List<Runnable> drops;
+    synchronized (dropListeners) {
+      drops = new ArrayList<>(dropListeners.values());
+      dropListeners.clear();
+    }
+    for (Runnable r : drops) {
+      runOnExecutor(r);
+    }
     for (Consumer<PbException> listener : closeListeners) {
       if (closeListeners.remove(listener)) {
         runOnExecutor(() -> listener.accept(cause));
       }
     }
+  }
+
+  /** The perspective (avatar) this connection logged in as, or null before login. */
+  public Object perspective() {
+    return perspective;
+  }
+
+  /** Sets the perspective after a successful login. */
+  public void setPerspective(Object perspective) {
+    this.perspective = perspective;
+  }
+
+  /**
+   * Runs {@code listener} once, on the executor, when the peer has released every reference to
+   * the exported {@code object} or the connection closes, whichever comes first.
+   */
+  public void whenDropped(Object object, Runnable listener) {
+    if (!isOpen()) {
+      runOnExecutor(listener);
+      return;
+    }
+    dropListeners.merge(object, listener, (a, b) -> () -> {
+      a.run();
+      b.run();
+    });
+    if (!isOpen()) {
+      runDropListener(object);
+    }
+  }
+
+  private void runDropListener(Object object) {
+    if (object == null) {
+      return;
+    }
+    Runnable r = dropListeners.remove(object);
+    if (r != null) {
+      runOnExecutor(r);
+    }
+  }
+
+  /** Exports {@code object} outside of any message (for callers that hand out ids themselves). */
+  public boolean isExported(Object object) {
+    return exports.contains(object);
   }
 
   // ---- outgoing calls ----
@@ -372,7 +426,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       }
     } else if (message instanceof Message.Release release) {
       for (int i = 0; i < release.ids().length; i++) {
-        exports.release(release.ids()[i], release.receipts()[i]);
+        runDropListener(exports.release(release.ids()[i], release.receipts()[i]));
       }
     } else if (message instanceof Message.Cancel cancel) {
       InboundCall call = inbound.remove(cancel.requestId());
@@ -517,7 +571,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
   void endEncode(boolean ok) {
     if (!ok) {
       for (int id : encodeExports) {
-        exports.unsend(id);
+        runDropListener(exports.unsend(id));
       }
     }
     encodeExports.clear();

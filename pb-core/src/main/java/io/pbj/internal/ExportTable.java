@@ -66,9 +66,9 @@ final class ExportTable {
     return e.id;
   }
 
-  /** Takes back one send of {@code id} (an encode that failed after exporting). */
-  synchronized void unsend(int id) {
-    release(id, 1);
+  /** Takes back one send of {@code id} (an encode that failed after exporting); returns what was dropped, or null. */
+  synchronized Object unsend(int id) {
+    return release(id, 1);
   }
 
   /** The object exported as {@code id}, or null. */
@@ -77,17 +77,22 @@ final class ExportTable {
     return e == null ? null : e.object;
   }
 
-  /** The peer dropped {@code id} after receiving it {@code receipts} times. */
-  synchronized void release(int id, int receipts) {
+  /**
+   * The peer dropped {@code id} after receiving it {@code receipts} times; returns the object if
+   * that was its last export, else null.
+   */
+  synchronized Object release(int id, int receipts) {
     Entry e = byId.get(id);
     if (e == null || e.pinned) {
-      return;
+      return null;
     }
     e.sent -= receipts;
     if (e.sent <= 0) {
       byId.remove(id);
       byObject.remove(e.object);
+      return e.object;
     }
+    return null;
   }
 
   synchronized int size() {
