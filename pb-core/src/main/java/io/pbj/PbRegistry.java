@@ -37,10 +37,25 @@ public final class PbRegistry {
 
   private final Map<Integer, Class<?>> valueTypes;
   private final Map<String, Class<? extends RuntimeException>> exceptionTypes;
+  private final Map<Integer, CacheType> cacheTypes;
+  private final Map<Class<?>, Integer> cacheIds;
+
+  /**
+   * A Cacheable class and the RemoteCache class its receivers create.
+   *
+   * @param cacheable the server-side class
+   * @param remoteCache the client-side class (public, with a no-argument constructor)
+   */
+  public record CacheType(
+      Class<? extends Cacheable> cacheable, Class<? extends RemoteCache> remoteCache) {}
 
   private PbRegistry(Builder builder) {
     this.valueTypes = Collections.unmodifiableMap(new LinkedHashMap<>(builder.valueTypes));
     this.exceptionTypes = Collections.unmodifiableMap(new LinkedHashMap<>(builder.exceptionTypes));
+    this.cacheTypes = Collections.unmodifiableMap(new LinkedHashMap<>(builder.cacheTypes));
+    Map<Class<?>, Integer> ids = new java.util.HashMap<>();
+    builder.cacheTypes.forEach((id, t) -> ids.put(t.cacheable(), id));
+    this.cacheIds = Collections.unmodifiableMap(ids);
   }
 
   /** A registry with only the built-in types. */
@@ -56,7 +71,13 @@ public final class PbRegistry {
   public Builder toBuilder() {
     Builder b = new Builder();
     b.valueTypes.putAll(valueTypes);
-    b.nextId = valueTypes.keySet().stream().mapToInt(Integer::intValue).max().orElse(FIRST_USER_ID - 1) + 1;
+    b.cacheTypes.putAll(cacheTypes);
+    b.nextId =
+        java.util.stream.Stream.concat(valueTypes.keySet().stream(), cacheTypes.keySet().stream())
+                .mapToInt(Integer::intValue)
+                .max()
+                .orElse(FIRST_USER_ID - 1)
+            + 1;
     b.exceptionTypes.putAll(exceptionTypes);
     return b;
   }
@@ -64,6 +85,16 @@ public final class PbRegistry {
   /** Application value types by wire id, in registration order. */
   public Map<Integer, Class<?>> valueTypes() {
     return valueTypes;
+  }
+
+  /** Cacheable classes and their RemoteCache classes, by wire id. */
+  public Map<Integer, CacheType> cacheTypes() {
+    return cacheTypes;
+  }
+
+  /** The wire id of a Cacheable class, or null if it is not registered. */
+  public Integer cacheIdOf(Class<?> cacheable) {
+    return cacheIds.get(cacheable);
   }
 
   /** Registered exception types by class name. */
@@ -78,6 +109,7 @@ public final class PbRegistry {
     private final Map<Integer, Class<?>> valueTypes = new LinkedHashMap<>();
     private final Map<String, Class<? extends RuntimeException>> exceptionTypes =
         new LinkedHashMap<>();
+    private final Map<Integer, CacheType> cacheTypes = new LinkedHashMap<>();
     private int nextId = FIRST_USER_ID;
 
     private Builder() {}
@@ -101,11 +133,7 @@ public final class PbRegistry {
             "id " + id + " for " + type.getName() + " is below " + FIRST_USER_ID
                 + "; lower ids are reserved for built-in types");
       }
-      if (valueTypes.containsKey(id)) {
-        throw new IllegalArgumentException(
-            "id " + id + " is already registered for " + valueTypes.get(id).getName()
-                + "; cannot register " + type.getName());
-      }
+      checkFree(id, type);
       if (valueTypes.containsValue(type)) {
         throw new IllegalArgumentException(type.getName() + " is already registered");
       }
@@ -113,6 +141,10 @@ public final class PbRegistry {
         throw new IllegalArgumentException(
             type.getName() + " is Referenceable: it travels by reference and must not be"
                 + " registered as a value type");
+      }
+      if (Cacheable.class.isAssignableFrom(type) || RemoteCache.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException(
+            type.getName() + " is a Cacheable or RemoteCache; use registerCache");
       }
       if (Throwable.class.isAssignableFrom(type)) {
         throw new IllegalArgumentException(
@@ -127,6 +159,53 @@ public final class PbRegistry {
       }
       valueTypes.put(id, type);
       nextId = Math.max(nextId, id + 1);
+      return this;
+    }
+
+    private void checkFree(int id, Class<?> type) {
+      Class<?> taken = valueTypes.containsKey(id) ? valueTypes.get(id)
+          : cacheTypes.containsKey(id) ? cacheTypes.get(id).cacheable() : null;
+      if (taken != null) {
+        throw new IllegalArgumentException(
+            "id " + id + " is already registered for " + taken.getName() + "; cannot register "
+                + type.getName());
+      }
+    }
+
+    /**
+     * Registers a {@link Cacheable} class with the {@link RemoteCache} class its receivers
+     * create, at the next free id. Both sides register the pair, in the same order as the rest.
+     */
+    public Builder registerCache(
+        Class<? extends Cacheable> cacheable, Class<? extends RemoteCache> remoteCache) {
+      Objects.requireNonNull(cacheable, "cacheable");
+      Objects.requireNonNull(remoteCache, "remoteCache");
+      if (cacheable.isInterface() || Modifier.isAbstract(cacheable.getModifiers())) {
+        throw new IllegalArgumentException(
+            cacheable.getName() + " is abstract; register the concrete Cacheable classes");
+      }
+      if (Referenceable.class.isAssignableFrom(cacheable)) {
+        throw new IllegalArgumentException(
+            cacheable.getName() + " is both Cacheable and Referenceable; it must be one or the other");
+      }
+      try {
+        remoteCache.getDeclaredConstructor();
+      } catch (NoSuchMethodException e) {
+        throw new IllegalArgumentException(
+            remoteCache.getName() + " needs a no-argument constructor to be created on receipt");
+      }
+      if (Modifier.isAbstract(remoteCache.getModifiers())) {
+        throw new IllegalArgumentException(remoteCache.getName() + " is abstract");
+      }
+      for (CacheType t : cacheTypes.values()) {
+        if (t.cacheable() == cacheable) {
+          throw new IllegalArgumentException(cacheable.getName() + " is already registered");
+        }
+      }
+      int id = nextId;
+      checkFree(id, cacheable);
+      cacheTypes.put(id, new CacheType(cacheable, remoteCache));
+      nextId = id + 1;
       return this;
     }
 
@@ -163,6 +242,8 @@ public final class PbRegistry {
   public String toString() {
     List<String> names = new ArrayList<>();
     valueTypes.forEach((id, c) -> names.add(id + "=" + c.getName()));
+    cacheTypes.forEach(
+        (id, t) -> names.add(id + "=" + t.cacheable().getName() + "->" + t.remoteCache().getName()));
     return "PbRegistry" + names + " exceptions" + exceptionTypes.keySet();
   }
 }

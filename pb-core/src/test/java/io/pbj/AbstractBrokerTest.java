@@ -9,11 +9,8 @@ import io.pbj.Fixtures.EchoApi;
 import io.pbj.Fixtures.Nest;
 import io.pbj.Fixtures.OutOfStock;
 import io.pbj.Fixtures.Point;
-import io.pbj.Fixtures.Root;
 import io.pbj.Fixtures.Route;
 import io.pbj.Fixtures.Unregistered;
-import io.pbj.testing.PbCleanup;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,67 +21,15 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The broker's behaviour, run over every transport (grpc's AbstractTransportTest pattern). Many
  * scenarios are ports of Twisted's {@code twisted.spread.test.test_pb}.
  */
-@Timeout(60)
-abstract class AbstractBrokerTest {
-  static final Duration WAIT = Duration.ofSeconds(10);
-
-  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
-
-  final Root root = new Root();
-
-  /** A server builder bound to a fresh address of this transport. */
-  abstract PbServer.Builder serverBuilder();
-
-  /** A client builder for {@code server}. */
-  abstract PbClient.Builder clientBuilder(PbServer server);
-
-  PbServer startServer(Consumer<PbServer.Builder> options) {
-    PbServer.Builder b = serverBuilder().root(root);
-    options.accept(b);
-    return cleanup.register(b.build().start());
-  }
-
-  PbServer startServer() {
-    return startServer(b -> b.registry(Fixtures.registry()));
-  }
-
-  PbClient client(PbServer server, Consumer<PbClient.Builder> options) {
-    PbClient.Builder b = clientBuilder(server);
-    options.accept(b);
-    return cleanup.register(b.build());
-  }
-
-  RemoteReference connect(PbServer server) {
-    return client(server, b -> b.registry(Fixtures.registry())).rootObject().join();
-  }
-
-  static <T> T get(CompletableFuture<T> f) throws Exception {
-    return f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-  }
-
-  static Throwable failureOf(CompletableFuture<?> f) {
-    try {
-      f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError("expected the future to fail, got " + e, e);
-    }
-    throw new AssertionError("expected the future to fail, it succeeded");
-  }
-
+abstract class AbstractBrokerTest extends AbstractPbTest {
   // ---- calls ----
 
   @Test

@@ -29,15 +29,14 @@ abstract class AbstractHostileInputTest {
   private PbServer server;
   private RemoteReference goodClient;
 
-  abstract PbServer.Builder serverBuilder();
-
-  abstract PbClient.Builder clientBuilder(PbServer server);
+  abstract TestTransport transport();
 
   @BeforeEach
   void start() {
     server =
         cleanup.register(
-            serverBuilder()
+            transport()
+                .serverBuilder()
                 .root(new Root())
                 .maxMessageSize(1 << 20)
                 .onDisconnect(
@@ -48,7 +47,8 @@ abstract class AbstractHostileInputTest {
                     })
                 .build()
                 .start());
-    goodClient = cleanup.register(clientBuilder(server).build()).rootObject().join();
+    goodClient =
+        cleanup.register(transport().clientBuilder(server).build()).rootObject().join();
   }
 
   private PbException refuse(byte[] bytes) throws Exception {

@@ -43,7 +43,70 @@ final class Fixtures {
     return PbRegistry.builder()
         .register(Point.class, Route.class, Nest.class)
         .registerException(OutOfStock.class)
+        .registerCache(Scoreboard.class, ScoreboardCache.class)
         .build();
+  }
+
+  /** A replicated list of entries: the server side. */
+  static final class Scoreboard implements Cacheable {
+    final List<String> entries = new CopyOnWriteArrayList<>();
+    final java.util.Set<RemoteObserver> observers =
+        java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final List<Object> stoppedPerspectives = new CopyOnWriteArrayList<>();
+    final AtomicInteger statesTaken = new AtomicInteger();
+    volatile Backpressure backpressure = Backpressure.DEFAULT;
+
+    @Override
+    public Object stateFor(Object perspective, RemoteObserver observer) {
+      observers.add(observer);
+      statesTaken.incrementAndGet();
+      return new ArrayList<>(entries);
+    }
+
+    @Override
+    public void stoppedObserving(Object perspective, RemoteObserver observer) {
+      observers.remove(observer);
+      stoppedPerspectives.add(String.valueOf(perspective));
+    }
+
+    @Override
+    public Backpressure backpressure() {
+      return backpressure;
+    }
+
+    synchronized void add(String entry) {
+      entries.add(entry);
+      for (RemoteObserver o : observers) {
+        o.callRemote("added", entry);
+      }
+    }
+  }
+
+  /** A replicated list of entries: the client side. */
+  static final class ScoreboardCache extends RemoteCache {
+    final List<String> entries = new CopyOnWriteArrayList<>();
+    final AtomicInteger states = new AtomicInteger();
+
+    @Override
+    @SuppressWarnings("unchecked")
+    protected void setState(Object state) {
+      states.incrementAndGet();
+      entries.clear();
+      entries.addAll((List<String>) state);
+    }
+
+    @Remote
+    public void added(String entry) {
+      entries.add(entry);
+    }
+  }
+
+  /** A view: its methods receive the caller's perspective first. */
+  static final class Board implements Viewable {
+    @Remote
+    public String whoAmI(Object perspective, String suffix) {
+      return perspective + suffix;
+    }
   }
 
   /** The typed client view of {@link Root}. */
@@ -224,6 +287,37 @@ final class Fixtures {
 
     public String notRemote() {
       return "unreachable";
+    }
+
+    final Scoreboard scoreboard = new Scoreboard();
+    final Board board = new Board();
+
+    @Remote
+    public Scoreboard scoreboard() {
+      return scoreboard;
+    }
+
+    @Remote
+    public boolean isScoreboard(Object value) {
+      return value == scoreboard;
+    }
+
+    @Remote
+    public void post(String entry) {
+      scoreboard.add(entry);
+    }
+
+    @Remote
+    public void postMany(int count, int size) {
+      String pad = "x".repeat(size);
+      for (int i = 0; i < count; i++) {
+        scoreboard.add(i + pad);
+      }
+    }
+
+    @Remote
+    public Board board() {
+      return board;
     }
   }
 }

@@ -1,16 +1,9 @@
 package io.pbj;
 
-import java.util.UUID;
-
+/** Hostile input over the in-process transport. */
 class InProcessHostileInputTest extends AbstractHostileInputTest {
   @Override
-  PbServer.Builder serverBuilder() {
-    return PbServer.builder().inProcess("pbj-hostile-" + UUID.randomUUID());
-  }
-
-  @Override
-  PbClient.Builder clientBuilder(PbServer server) {
-    return PbClient.builder()
-        .inProcess(((io.netty.channel.local.LocalAddress) server.localAddress()).id());
+  TestTransport transport() {
+    return TestTransport.IN_PROCESS;
   }
 }

@@ -24,7 +24,16 @@ final class BrokerHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    connection.received((Message) msg);
+    MessageCodec.Inbound inbound = (MessageCodec.Inbound) msg;
+    connection.received(inbound.message(), inbound.inits());
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      connection.writable();
+    }
+    ctx.fireChannelWritabilityChanged();
   }
 
   @Override

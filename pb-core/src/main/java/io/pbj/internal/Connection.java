@@ -9,7 +9,13 @@ import io.netty.channel.ChannelFutureListener;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import io.netty.buffer.ByteBuf;
+import io.pbj.Cacheable;
+import io.pbj.PbRegistry;
 import io.pbj.Referenceable;
+import io.pbj.RemoteCache;
+import io.pbj.Viewable;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +46,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe.
  */
-public final class Connection implements PbConnection, KryoSetup.ReferenceCodec {
+public final class Connection implements PbConnection {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
 
   /** Violations of the reference limit tolerated before the connection is closed. */
@@ -73,8 +79,10 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
   private volatile Object perspective;
 
-  /** Exports made while encoding the current message; event-loop confined. */
-  private final List<Integer> encodeExports = new ArrayList<>();
+  private final ConcurrentLinkedQueue<Encoder> encoders = new ConcurrentLinkedQueue<>();
+  private final Map<Cacheable, RealRemoteObserver> observers =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+  private final Decoding decoding = new Decoding();
 
   Connection(Channel channel, BrokerConfig config, Object root) {
     this.channel = channel;
@@ -143,7 +151,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     if (failure == null) {
       failure = new PbException(Code.CONNECTION_LOST, "connection closed: " + reason);
     }
-    channel.writeAndFlush(new Message.Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
+    send(new Message.Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
     channel.eventLoop().schedule(() -> channel.close(), 1, java.util.concurrent.TimeUnit.SECONDS);
     return channel.closeFuture();
   }
@@ -195,6 +203,26 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
 
   int maxDepth() {
     return config.maxDepth();
+  }
+
+  int maxMessage() {
+    return config.maxMessage();
+  }
+
+  BrokerConfig config() {
+    return config;
+  }
+
+  Executor executor() {
+    return executor;
+  }
+
+  Decoding decoding() {
+    return decoding;
+  }
+
+  boolean isWritable() {
+    return channel.isWritable();
   }
 
   PbException closeCause() {
@@ -339,8 +367,16 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       return future;
     }
     callsSent.increment();
+    ByteBuf buf;
+    try {
+      buf = encode(new Message.Call(id, target, method, args, false));
+    } catch (PbException e) {
+      pending.remove(id);
+      future.completeExceptionally(sendFailure(e, method));
+      return future;
+    }
     channel
-        .writeAndFlush(new Message.Call(id, target, method, args, false))
+        .writeAndFlush(buf)
         .addListener(
             f -> {
               if (!f.isSuccess() && pending.remove(id) != null) {
@@ -357,8 +393,15 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       return sent;
     }
     callsSent.increment();
+    ByteBuf buf;
+    try {
+      buf = encode(new Message.Call(0, target, method, args, true));
+    } catch (PbException e) {
+      sent.completeExceptionally(sendFailure(e, method));
+      return sent;
+    }
     channel
-        .writeAndFlush(new Message.Call(0, target, method, args, true))
+        .writeAndFlush(buf)
         .addListener(
             f -> {
               if (f.isSuccess()) {
@@ -375,7 +418,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     long nonce = System.nanoTime();
     CompletableFuture<Void> f = new CompletableFuture<>();
     pings.put(nonce, f);
-    channel.writeAndFlush(new Message.Ping(nonce));
+    send(new Message.Ping(nonce));
     return f;
   }
 
@@ -404,20 +447,33 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
 
   void cancel(int requestId) {
     if (pending.remove(requestId) != null && isOpen()) {
-      channel.writeAndFlush(new Message.Cancel(requestId));
+      send(new Message.Cancel(requestId));
     }
   }
 
   // ---- incoming messages (event loop) ----
 
-  void received(Message message) {
+  void received(Message message, List<Runnable> inits) {
     if (message instanceof Message.Call call) {
-      receiveCall(call);
+      receiveCall(call, inits);
     } else if (message instanceof Message.Answer answer) {
       CallFuture f = pending.remove(answer.requestId());
-      if (f != null) {
+      if (!inits.isEmpty()) {
+        // new caches in the answer: set their state in order with the updates that follow
+        sequential.execute(
+            () -> {
+              runInits(inits);
+              if (f != null) {
+                f.complete(answer.result());
+              }
+            });
+      } else if (f != null) {
         completeInOrder(() -> f.complete(answer.result()));
       }
+    } else if (message instanceof Message.CacheUpdate update) {
+      sequential.execute(() -> applyUpdate(update, inits));
+    } else if (message instanceof Message.CacheState state) {
+      sequential.execute(() -> applyState(state, inits));
     } else if (message instanceof Message.Error error) {
       CallFuture f = pending.remove(error.requestId());
       if (f != null) {
@@ -428,6 +484,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       for (int i = 0; i < release.ids().length; i++) {
         runDropListener(exports.release(release.ids()[i], release.receipts()[i]));
       }
+      runInits(inits);
     } else if (message instanceof Message.Cancel cancel) {
       InboundCall call = inbound.remove(cancel.requestId());
       if (call != null) {
@@ -448,7 +505,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       fail(new PbException(Code.CONNECTION_LOST, "the peer said goodbye: " + goodbye.reason()));
       channel.close();
     } else if (message instanceof Message.Ping ping) {
-      channel.writeAndFlush(new Message.Pong(ping.nonce()));
+      send(new Message.Pong(ping.nonce()));
     } else if (message instanceof Message.Pong pong) {
       CompletableFuture<Void> f = pings.remove(pong.nonce());
       if (f != null) {
@@ -460,12 +517,52 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     }
   }
 
-  private void receiveCall(Message.Call call) {
+  private void receiveCall(Message.Call call, List<Runnable> inits) {
     InboundCall state = new InboundCall();
     if (!call.oneWay()) {
       inbound.put(call.requestId(), state);
     }
-    sequential.execute(() -> invoke(call, state));
+    sequential.execute(
+        () -> {
+          runInits(inits);
+          invoke(call, state);
+        });
+  }
+
+  private static void runInits(List<Runnable> inits) {
+    for (Runnable r : inits) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        log.warn("setState of a new RemoteCache failed", e);
+      }
+    }
+  }
+
+  private void applyUpdate(Message.CacheUpdate update, List<Runnable> inits) {
+    runInits(inits);
+    RemoteCache cache = imports.cache(update.cacheId());
+    if (cache == null) {
+      return; // released here while the update was in flight
+    }
+    try {
+      RemoteMethods.invoke(
+          RemoteMethods.find(cache.getClass(), update.method()), cache, update.args());
+    } catch (Throwable t) {
+      log.warn("{}: update '{}' of {} failed", this, update.method(), cache.getClass().getName(), t);
+    }
+  }
+
+  private void applyState(Message.CacheState state, List<Runnable> inits) {
+    runInits(inits);
+    RemoteCache cache = imports.cache(state.cacheId());
+    if (cache != null) {
+      try {
+        CacheHandle.setState(cache, state.state());
+      } catch (RuntimeException e) {
+        log.warn("{}: setState of {} failed", this, cache.getClass().getName(), e);
+      }
+    }
   }
 
   /** Runs one incoming call; on the sequential executor. */
@@ -481,7 +578,14 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
             Code.NO_SUCH_OBJECT, "no object #" + call.target() + " is exported on this connection");
       }
       RemoteMethods.Target method = RemoteMethods.find(target.getClass(), call.method());
-      result = RemoteMethods.invoke(method, target, call.args());
+      Object[] args = call.args();
+      if (target instanceof Viewable) {
+        Object[] withPerspective = new Object[args.length + 1];
+        withPerspective[0] = perspective;
+        System.arraycopy(args, 0, withPerspective, 1, args.length);
+        args = withPerspective;
+      }
+      result = RemoteMethods.invoke(method, target, args);
     } catch (Throwable t) {
       finish(call, null, t);
       return;
@@ -518,22 +622,21 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       return;
     }
     int requestId = call.requestId();
-    channel
-        .writeAndFlush(new Message.Answer(requestId, result))
-        .addListener(
-            f -> {
-              if (!f.isSuccess() && f.cause() instanceof PbException pb) {
-                if (pb.code() == Code.LIMIT_EXCEEDED) {
-                  strike(pb);
-                }
-                reply(requestId, pb);
-              }
-            });
+    ByteBuf buf;
+    try {
+      buf = encode(new Message.Answer(requestId, result));
+    } catch (PbException pb) {
+      if (pb.code() == Code.LIMIT_EXCEEDED) {
+        strike(pb);
+      }
+      reply(requestId, pb);
+      return;
+    }
+    channel.writeAndFlush(buf);
   }
 
   private void reply(int requestId, Throwable cause) {
-    channel.writeAndFlush(
-        new Message.Error(requestId, Errors.toWire(cause, config.sendStackTraces())));
+    send(new Message.Error(requestId, Errors.toWire(cause, config.sendStackTraces())));
   }
 
   /** One more reference-limit violation; the second one closes the connection. */
@@ -562,23 +665,72 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
     }
   }
 
-  // ---- references (Kryo, on the event loop) ----
+  // ---- encoding (on the sending thread) ----
 
-  void beginEncode() {
-    encodeExports.clear();
-  }
-
-  void endEncode(boolean ok) {
-    if (!ok) {
-      for (int id : encodeExports) {
-        runDropListener(exports.unsend(id));
+  /**
+   * Encodes {@code message} on the calling thread into a buffer ready for the channel. A value
+   * that cannot be encoded throws a {@link PbException}, and every export it made is rolled back.
+   * Calls made from one thread are encoded and written in order.
+   */
+  ByteBuf encode(Message message) {
+    Encoder e = encoders.poll();
+    if (e == null) {
+      e = new Encoder();
+    }
+    Output out = e.output;
+    out.reset();
+    e.exported.clear();
+    boolean ok = false;
+    try {
+      WireCodec.encode(message, e.kryo, out);
+      ok = true;
+    } catch (RuntimeException ex) {
+      throw WireCodec.failure(
+          ex, WireCodec.describe(message), true, config.maxDepth(), config.maxMessage());
+    } finally {
+      e.kryo.reset();
+      if (!ok) {
+        for (int id : e.exported) {
+          runDropListener(exports.unsend(id));
+        }
+      }
+      e.exported.clear();
+      if (out.getBuffer().length > 64 * 1024) {
+        e.output = new Output(4096, config.maxMessage());
+      }
+      if (encoders.size() < 16) {
+        encoders.offer(e);
       }
     }
-    encodeExports.clear();
+    ByteBuf buf = channel.alloc().buffer(out.position());
+    buf.writeBytes(out.getBuffer(), 0, out.position());
+    messagesSent.increment();
+    return buf;
   }
 
-  @Override
-  public void write(Output output, Object value) {
+  /** Encodes and writes {@code message}; encoding failures throw. */
+  io.netty.channel.ChannelFuture send(Message message) {
+    return channel.writeAndFlush(encode(message));
+  }
+
+  /** One encoding context: a Kryo bound to this connection, its output, and its exports. */
+  private final class Encoder implements KryoSetup.ReferenceCodec {
+    final Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), this);
+    final List<Integer> exported = new ArrayList<>();
+    Output output = new Output(4096, config.maxMessage());
+
+    @Override
+    public void write(Kryo kryo, Output out, Object value) {
+      writeReference(this, kryo, out, value);
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input) {
+      throw new IllegalStateException("encoders do not decode");
+    }
+  }
+
+  private void writeReference(Encoder encoder, Kryo kryo, Output output, Object value) {
     RealRemoteReference ref =
         value instanceof RealRemoteReference r ? r : TypedProxies.unwrap(value);
     if (ref != null) {
@@ -595,36 +747,153 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       output.writeVarInt(ref.id(), true);
       return;
     }
+    if (value instanceof RemoteCache cache) {
+      CacheHandle handle = CacheHandle.of(cache);
+      if (handle == null || handle.connection != this) {
+        throw new PbException(
+            Code.UNSERIALIZABLE,
+            cache.getClass().getName() + " belongs to another connection; caches can only be"
+                + " sent back where they came from");
+      }
+      if (handle.state.isReleased()) {
+        throw new PbException(Code.DEAD_REFERENCE, cache.getClass().getName() + " was released");
+      }
+      output.writeByte(Wire.REF_MINE);
+      output.writeVarInt(handle.id, true);
+      return;
+    }
+    if (value instanceof Cacheable cacheable) {
+      Integer typeId = config.registry().cacheIdOf(cacheable.getClass());
+      if (typeId == null) {
+        throw new PbException(
+            Code.UNSERIALIZABLE,
+            cacheable.getClass().getName() + " is Cacheable but not registered (registerCache)");
+      }
+      int id = exports.export(cacheable);
+      encoder.exported.add(id);
+      RealRemoteObserver observer = observerFor(cacheable, id);
+      Object state = cacheable.stateFor(observer.perspective(), observer);
+      output.writeByte(Wire.REF_CACHE);
+      output.writeVarInt(id, true);
+      output.writeVarInt(typeId, true);
+      kryo.writeClassAndObject(output, state);
+      return;
+    }
     if (!(value instanceof Referenceable)) {
       throw new PbException(
           Code.UNSERIALIZABLE, value.getClass().getName() + " is neither registered nor Referenceable");
     }
     int id = exports.export(value);
-    encodeExports.add(id);
+    encoder.exported.add(id);
     output.writeByte(Wire.REF_YOURS);
     output.writeVarInt(id, true);
   }
 
-  @Override
-  public Object read(Input input) {
-    byte kind = input.readByte();
-    int id = input.readVarInt(true);
-    if (kind == Wire.REF_YOURS) {
-      if (imports.size() > config.maxReferences()) {
-        throw new PbException(
-            Code.LIMIT_EXCEEDED,
-            "the peer sent more than maxReferences=" + config.maxReferences() + " references");
+  private RealRemoteObserver observerFor(Cacheable cacheable, int id) {
+    synchronized (observers) {
+      RealRemoteObserver o = observers.get(cacheable);
+      if (o != null) {
+        return o;
       }
-      return imports.receive(id);
+      RealRemoteObserver created = new RealRemoteObserver(this, cacheable, id, perspective);
+      observers.put(cacheable, created);
+      whenDropped(
+          cacheable,
+          () -> {
+            observers.remove(cacheable, created);
+            if (created.stop()) {
+              cacheable.stoppedObserving(created.perspective(), created);
+            }
+          });
+      return created;
     }
-    if (kind == Wire.REF_MINE) {
-      Object local = exports.lookup(id);
-      if (local == null) {
-        throw new KryoException("the peer sent back object #" + id + ", which is not exported");
+  }
+
+  /** The channel can take more: let observers with queued updates drain, off the event loop. */
+  void writable() {
+    List<RealRemoteObserver> backlog = new ArrayList<>();
+    synchronized (observers) {
+      for (RealRemoteObserver o : observers.values()) {
+        if (o.hasBacklog()) {
+          backlog.add(o);
+        }
       }
-      return local;
     }
-    throw new KryoException("unknown reference kind " + kind);
+    for (RealRemoteObserver o : backlog) {
+      runOnExecutor(o::drain);
+    }
+  }
+
+  /** Closes the connection because an observer fell too far behind. */
+  void slowConsumer(String what) {
+    PbException cause =
+        new PbException(Code.LIMIT_EXCEEDED, "the peer reads too slowly: " + what);
+    fail(cause);
+    channel.close();
+  }
+
+  // ---- decoding (on the event loop) ----
+
+  /**
+   * The decoding side of references, used by the channel's Kryo on its event loop. New caches
+   * are created here, but their state is set on the executor, before the message that carries
+   * them is delivered: {@link #takeInits()} hands those steps over with the message.
+   */
+  final class Decoding implements KryoSetup.ReferenceCodec {
+    private List<Runnable> inits = new ArrayList<>();
+
+    List<Runnable> takeInits() {
+      if (inits.isEmpty()) {
+        return List.of();
+      }
+      List<Runnable> taken = inits;
+      inits = new ArrayList<>();
+      return taken;
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object value) {
+      throw new IllegalStateException("the decoding Kryo does not encode");
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input) {
+      byte kind = input.readByte();
+      int id = input.readVarInt(true);
+      if (kind == Wire.REF_YOURS || kind == Wire.REF_CACHE) {
+        if (imports.size() > config.maxReferences()) {
+          throw new PbException(
+              Code.LIMIT_EXCEEDED,
+              "the peer sent more than maxReferences=" + config.maxReferences() + " references");
+        }
+      }
+      if (kind == Wire.REF_YOURS) {
+        return imports.receive(id);
+      }
+      if (kind == Wire.REF_CACHE) {
+        int typeId = input.readVarInt(true);
+        PbRegistry.CacheType type = config.registry().cacheTypes().get(typeId);
+        if (type == null) {
+          throw new KryoException("no RemoteCache class is registered for cache type id " + typeId);
+        }
+        ImportTable.CacheReceipt receipt =
+            imports.receiveCache(id, () -> CacheHandle.instantiate(type.remoteCache()));
+        Object state = kryo.readClassAndObject(input);
+        if (receipt.created()) {
+          RemoteCache cache = receipt.cache();
+          inits.add(() -> CacheHandle.setState(cache, state));
+        }
+        return receipt.cache();
+      }
+      if (kind == Wire.REF_MINE) {
+        Object local = exports.lookup(id);
+        if (local == null) {
+          throw new KryoException("the peer sent back object #" + id + ", which is not exported");
+        }
+        return local;
+      }
+      throw new KryoException("unknown reference kind " + kind);
+    }
   }
 
   private void queueRelease(int id, int receipts) {
@@ -649,7 +918,7 @@ public final class Connection implements PbConnection, KryoSetup.ReferenceCodec 
       ids[i] = (int) batch.get(i)[0];
       receipts[i] = (int) batch.get(i)[1];
     }
-    channel.writeAndFlush(new Message.Release(ids, receipts));
+    send(new Message.Release(ids, receipts));
   }
 
   // ---- executor hand-off ----

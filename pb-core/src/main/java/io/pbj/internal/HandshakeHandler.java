@@ -27,16 +27,18 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     ctx.writeAndFlush(
-        new Message.Hello(List.copyOf(registry.keySet()), List.copyOf(registry.values())));
+        connection.encode(
+            new Message.Hello(List.copyOf(registry.keySet()), List.copyOf(registry.values()))));
     ctx.fireChannelActive();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof Message.Hello hello)) {
+    Message message = ((MessageCodec.Inbound) msg).message();
+    if (!(message instanceof Message.Hello hello)) {
       throw new PbException(
           PbException.Code.PROTOCOL_ERROR,
-          "expected the registry handshake, got " + msg.getClass().getSimpleName());
+          "expected the registry handshake, got " + message.getClass().getSimpleName());
     }
     List<String> mismatches = new ArrayList<>();
     for (int i = 0; i < hello.ids().size(); i++) {

@@ -1,14 +1,18 @@
 package io.pbj.internal;
 
+import io.pbj.PbException;
+import io.pbj.RemoteCache;
 import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
- * The proxies one side holds for objects the peer exported on one connection: at most one live
- * proxy per remote id, with how many times the id was received. When the proxy is released (by
- * the application, or by the garbage collector through a {@link Cleaner}), the receipt count goes
- * back to the exporter in the next release batch.
+ * What one side holds of the objects the peer exported on one connection: at most one live proxy
+ * (a {@link RealRemoteReference}, or a {@link RemoteCache} for a Cacheable) per remote id, with
+ * how many times the id was received. When the proxy is released (by the application, or by the
+ * garbage collector through a {@link Cleaner}), the receipt count goes back to the exporter in
+ * the next release batch.
  *
  * <p>Thread-safety: thread-safe; receiving and releasing one id are atomic with respect to each
  * other, so a reference received while its release is in flight is never lost.
@@ -41,11 +45,11 @@ final class ImportTable {
   }
 
   private static final class Entry {
-    final WeakReference<RealRemoteReference> proxy;
+    final WeakReference<Object> proxy;
     final State state;
     final Cleaner.Cleanable cleanable;
 
-    Entry(RealRemoteReference proxy, State state) {
+    Entry(Object proxy, State state) {
       this.proxy = new WeakReference<>(proxy);
       this.state = state;
       this.cleanable = CLEANER.register(proxy, state);
@@ -66,14 +70,55 @@ final class ImportTable {
     this.releaser = releaser;
   }
 
-  /** Records one receipt of {@code id} and returns its proxy, creating it if needed. */
+  /** Records one receipt of reference {@code id} and returns its proxy, creating it if needed. */
   RealRemoteReference receive(int id) {
-    RealRemoteReference[] result = new RealRemoteReference[1];
+    Object proxy =
+        receive(
+            id,
+            state -> new RealRemoteReference(connection, id, state),
+            RealRemoteReference.class);
+    return (RealRemoteReference) proxy;
+  }
+
+  /** The outcome of receiving a cache: the instance, and whether it was created just now. */
+  record CacheReceipt(RemoteCache cache, boolean created) {}
+
+  /**
+   * Records one receipt of cache {@code id} and returns its instance, creating it (with {@code
+   * factory}, then attaching its handle) if needed.
+   */
+  CacheReceipt receiveCache(int id, Supplier<RemoteCache> factory) {
+    boolean[] created = {false};
+    Object cache =
+        receive(
+            id,
+            state -> {
+              RemoteCache c = factory.get();
+              CacheHandle.attach(c, new CacheHandle(connection, id, state));
+              created[0] = true;
+              return c;
+            },
+            RemoteCache.class);
+    return new CacheReceipt((RemoteCache) cache, created[0]);
+  }
+
+  private interface ProxyFactory {
+    Object create(State state);
+  }
+
+  private Object receive(int id, ProxyFactory factory, Class<?> kind) {
+    Object[] result = new Object[1];
     entries.compute(
         id,
         (k, e) -> {
-          RealRemoteReference live = e == null ? null : e.proxy.get();
+          Object live = e == null ? null : e.proxy.get();
           if (live != null) {
+            if (!kind.isInstance(live)) {
+              throw new PbException(
+                  PbException.Code.PROTOCOL_ERROR,
+                  "the peer sent object #" + id + " as a " + kind.getSimpleName()
+                      + " but it is a " + live.getClass().getSimpleName());
+            }
             synchronized (e.state) {
               e.state.receipts++;
             }
@@ -81,35 +126,50 @@ final class ImportTable {
             return e;
           }
           State state = new State(this, id);
-          RealRemoteReference proxy = new RealRemoteReference(connection, id, state);
+          Object proxy = factory.create(state);
           result[0] = proxy;
           return new Entry(proxy, state);
         });
     return result[0];
   }
 
+  /** The live cache for {@code id}, or null. */
+  RemoteCache cache(int id) {
+    Entry e = entries.get(id);
+    Object o = e == null ? null : e.proxy.get();
+    return o instanceof RemoteCache c ? c : null;
+  }
+
   /** Releases the proxy's entry now (explicit release); the cleaner will not run again. */
   void release(RealRemoteReference proxy) {
-    Entry e = entries.get(proxy.id());
-    if (e != null && e.state == proxy.state()) {
+    release(proxy.id(), proxy.state());
+  }
+
+  void releaseCache(CacheHandle handle) {
+    release(handle.id, handle.state);
+  }
+
+  private void release(int id, State state) {
+    Entry e = entries.get(id);
+    if (e != null && e.state == state) {
       e.cleanable.clean();
     } else {
-      proxy.state().run();
+      state.run();
     }
   }
 
   private void released(State state) {
-    int[] receipts = {0};
+    int receipts;
     entries.computeIfPresent(state.id, (k, e) -> e.state == state ? null : e);
     synchronized (state) {
       if (state.released) {
         return;
       }
       state.released = true;
-      receipts[0] = state.receipts;
+      receipts = state.receipts;
     }
     if (connection.isOpen()) {
-      releaser.release(state.id, receipts[0]);
+      releaser.release(state.id, receipts);
     }
   }
 

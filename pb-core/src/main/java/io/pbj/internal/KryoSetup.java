@@ -12,7 +12,9 @@ import com.esotericsoftware.kryo.kryo5.serializers.MapSerializer;
 import com.esotericsoftware.kryo.kryo5.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
 import io.pbj.PbRegistry;
+import io.pbj.Cacheable;
 import io.pbj.Referenceable;
+import io.pbj.RemoteCache;
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -46,9 +48,9 @@ final class KryoSetup {
 
   /** Writes and reads references on behalf of one connection. */
   interface ReferenceCodec {
-    void write(Output output, Object value);
+    void write(Kryo kryo, Output output, Object value);
 
-    Object read(Input input);
+    Object read(Kryo kryo, Input input);
   }
 
   /** Marker type whose registration carries references. */
@@ -123,7 +125,7 @@ final class KryoSetup {
   }
 
   /** The class names of every registered id at or above {@link #REFERENCE_ID}. */
-  static Map<Integer, String> describe(Kryo kryo, PbRegistry registry) {
+  static Map<Integer, String> describe(PbRegistry registry) {
     Map<Integer, String> names = new TreeMap<>();
     names.put(REFERENCE_ID, ReferenceMarker.class.getName());
     int id = REFERENCE_ID + 1;
@@ -131,6 +133,7 @@ final class KryoSetup {
       names.put(id++, type.getName());
     }
     registry.valueTypes().forEach((i, c) -> names.put(i, c.getName()));
+    registry.cacheTypes().forEach((i, t) -> names.put(i, t.cacheable().getName()));
     return names;
   }
 
@@ -215,6 +218,8 @@ final class KryoSetup {
         return r;
       }
       if (Referenceable.class.isAssignableFrom(type)
+          || Cacheable.class.isAssignableFrom(type)
+          || RemoteCache.class.isAssignableFrom(type)
           || type == RealRemoteReference.class
           || Proxy.isProxyClass(type)) {
         return referenceRegistration;
@@ -554,12 +559,12 @@ final class KryoSetup {
 
     @Override
     public void write(Kryo kryo, Output output, Object value) {
-      references.write(output, value);
+      references.write(kryo, output, value);
     }
 
     @Override
     public Object read(Kryo kryo, Input input, Class<? extends Object> type) {
-      return references.read(input);
+      return references.read(kryo, input);
     }
   }
 }

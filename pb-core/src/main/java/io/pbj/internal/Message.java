@@ -32,6 +32,12 @@ sealed interface Message {
   /** The sender is closing the connection, for this reason. */
   record Goodbye(String reason) implements Message {}
 
+  /** Runs the update method {@code method} of the receiver's cache for exported Cacheable {@code cacheId}. */
+  record CacheUpdate(int cacheId, String method, Object[] args) implements Message {}
+
+  /** Replaces the whole state of the receiver's cache for {@code cacheId} (after coalescing). */
+  record CacheState(int cacheId, Object state) implements Message {}
+
   /** Liveness probe; the receiver answers with a {@link Pong} carrying the same nonce. */
   record Ping(long nonce) implements Message {}
 

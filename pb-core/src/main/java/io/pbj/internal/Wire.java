@@ -48,10 +48,13 @@ public final class Wire {
   static final byte GOODBYE = 6;
   static final byte PING = 7;
   static final byte PONG = 8;
+  static final byte CACHE_UPDATE = 9;
+  static final byte CACHE_STATE = 10;
 
   /** Reference kinds inside a value. */
   static final byte REF_YOURS = 0;
   static final byte REF_MINE = 1;
+  static final byte REF_CACHE = 2;
 
   /** Id of the root object on every connection. */
   static final int ROOT_ID = 0;

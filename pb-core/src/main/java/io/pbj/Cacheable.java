@@ -1,0 +1,53 @@
+package io.pbj;
+
+/**
+ * A server object whose state is copied to each connection it is sent to, and kept current by
+ * updates the server pushes. The receiver gets a {@link RemoteCache} of the class registered for
+ * this one ({@link PbRegistry.Builder#registerCache}).
+ *
+ * <pre>{@code
+ * final class Room implements Cacheable {
+ *   private final List<String> messages = new CopyOnWriteArrayList<>();
+ *   private final Set<RemoteObserver> observers = ConcurrentHashMap.newKeySet();
+ *
+ *   public Object stateFor(Object perspective, RemoteObserver observer) {
+ *     observers.add(observer);
+ *     return List.copyOf(messages);
+ *   }
+ *
+ *   public void stoppedObserving(Object perspective, RemoteObserver observer) {
+ *     observers.remove(observer);
+ *   }
+ *
+ *   void say(String text) {
+ *     messages.add(text);
+ *     observers.forEach(o -> o.callRemote("said", text));   // runs RoomCache.said(text)
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>The same Cacheable sent twice on one connection arrives as the same RemoteCache; a
+ * RemoteCache sent back arrives as the original Cacheable. Each send carries the state again
+ * (the receiver keeps its instance and ignores it), so resending a large Cacheable costs its
+ * state's bytes.
+ *
+ * <p>Thread-safety: {@link #stateFor} and {@link #stoppedObserving} are called from executor
+ * threads of any connection, possibly at the same time: implementations must be thread-safe.
+ */
+public interface Cacheable {
+
+  /**
+   * The state to send to a new observer: a registered value. Called on the thread that sends the
+   * Cacheable (never a network thread), each time it is sent. {@code perspective} is the avatar
+   * the connection logged in as, or null.
+   */
+  Object stateFor(Object perspective, RemoteObserver observer);
+
+  /** The observer's connection released its cache, or closed. Called once per observer. */
+  default void stoppedObserving(Object perspective, RemoteObserver observer) {}
+
+  /** What to do when an observer's connection cannot keep up. Default: coalesce after 1024. */
+  default Backpressure backpressure() {
+    return Backpressure.DEFAULT;
+  }
+}

@@ -1,0 +1,90 @@
+package io.pbj.internal;
+
+import io.pbj.PbConnection;
+import io.pbj.RemoteCache;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * What a {@link RemoteCache} knows of its connection: the exporter's id and the release state.
+ * {@code RemoteCache} installs the accessors below in its static initializer, so this package can
+ * attach handles without a public setter on the API class.
+ *
+ * <p>Thread-safety: immutable apart from the thread-safe release state.
+ */
+public final class CacheHandle {
+  private static volatile BiConsumer<RemoteCache, CacheHandle> attacher;
+  private static volatile Function<RemoteCache, CacheHandle> getter;
+  private static volatile BiConsumer<RemoteCache, Object> stateSetter;
+
+  /** Called once by {@link RemoteCache}'s static initializer. */
+  public static void install(
+      BiConsumer<RemoteCache, CacheHandle> attach,
+      Function<RemoteCache, CacheHandle> get,
+      BiConsumer<RemoteCache, Object> setState) {
+    attacher = attach;
+    getter = get;
+    stateSetter = setState;
+  }
+
+  /** Creates a RemoteCache with its no-argument constructor. */
+  static RemoteCache instantiate(Class<? extends RemoteCache> type) {
+    try {
+      java.lang.reflect.Constructor<? extends RemoteCache> c = type.getDeclaredConstructor();
+      c.trySetAccessible();
+      return c.newInstance();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot create " + type.getName() + ": " + e, e);
+    }
+  }
+
+  static void setState(RemoteCache cache, Object state) {
+    stateSetter.accept(cache, state);
+  }
+
+  static void attach(RemoteCache cache, CacheHandle handle) {
+    ensureInstalled();
+    attacher.accept(cache, handle);
+  }
+
+  private static void ensureInstalled() {
+    if (attacher == null) {
+      try {
+        Class.forName(RemoteCache.class.getName(), true, RemoteCache.class.getClassLoader());
+      } catch (ClassNotFoundException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  static CacheHandle of(RemoteCache cache) {
+    ensureInstalled();
+    return getter.apply(cache);
+  }
+
+  final Connection connection;
+  final int id;
+  final ImportTable.State state;
+
+  CacheHandle(Connection connection, int id, ImportTable.State state) {
+    this.connection = connection;
+    this.id = id;
+    this.state = state;
+  }
+
+  public boolean isConnected() {
+    return connection.isOpen() && !state.isReleased();
+  }
+
+  public void onDisconnect(Runnable listener) {
+    connection.onClose(cause -> listener.run());
+  }
+
+  public PbConnection connection() {
+    return connection;
+  }
+
+  public void release() {
+    connection.imports().releaseCache(this);
+  }
+}

@@ -1,0 +1,181 @@
+package io.pbj.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.pbj.Backpressure;
+import io.pbj.Cacheable;
+import io.pbj.PbConnection;
+import io.pbj.PbException;
+import io.pbj.RemoteObserver;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One connection's observation of one {@link Cacheable}: pushes go straight to the channel while
+ * it is writable; otherwise they wait in a bounded queue, and past the bound the Cacheable's
+ * {@link Backpressure} policy applies (coalesce into a fresh state, or drop the connection).
+ *
+ * <p>Thread-safety: thread-safe; the queue and flags are guarded by this object's monitor, and
+ * user code ({@link Cacheable#stateFor}) is never called while holding it.
+ */
+final class RealRemoteObserver implements RemoteObserver {
+  private final Connection connection;
+  private final Cacheable cacheable;
+  private final int id;
+  private final Object perspective;
+  private final Backpressure policy;
+  private final ArrayDeque<Message> queue = new ArrayDeque<>();
+  private boolean needsState;
+  private boolean draining;
+  private boolean stopped;
+  private long coalesced;
+
+  RealRemoteObserver(Connection connection, Cacheable cacheable, int id, Object perspective) {
+    this.connection = connection;
+    this.cacheable = cacheable;
+    this.id = id;
+    this.perspective = perspective;
+    Backpressure p = cacheable.backpressure();
+    this.policy = p == null ? Backpressure.DEFAULT : p;
+  }
+
+  @Override
+  public CompletableFuture<Void> callRemote(String method, Object... args) {
+    Message update = new Message.CacheUpdate(id, method, args == null ? new Object[] {null} : args);
+    synchronized (this) {
+      if (stopped) {
+        return CompletableFuture.failedFuture(
+            new PbException(
+                PbException.Code.DEAD_REFERENCE,
+                "the observer of " + cacheable.getClass().getName() + " has stopped"));
+      }
+      if (needsState) {
+        return CompletableFuture.completedFuture(null); // the next state will include it
+      }
+      boolean direct = queue.isEmpty() && !draining && connection.isWritable();
+      if (!direct) {
+        if (queue.size() < policy.maxQueued()) {
+          queue.add(update);
+          return CompletableFuture.completedFuture(null);
+        }
+        if (policy.mode() == Backpressure.Mode.DISCONNECT) {
+          stopped = true;
+          queue.clear();
+          connection.slowConsumer(
+              "more than " + policy.maxQueued() + " updates of " + cacheable.getClass().getName()
+                  + " queued (Backpressure.disconnect)");
+          return CompletableFuture.failedFuture(
+              new PbException(
+                  PbException.Code.LIMIT_EXCEEDED,
+                  "observer disconnected: more than " + policy.maxQueued() + " queued updates"));
+        }
+        queue.clear();
+        needsState = true;
+        coalesced++;
+        return CompletableFuture.completedFuture(null);
+      }
+    }
+    return write(update);
+  }
+
+  private CompletableFuture<Void> write(Message message) {
+    CompletableFuture<Void> written = new CompletableFuture<>();
+    ByteBuf buf;
+    try {
+      buf = connection.encode(message);
+    } catch (PbException e) {
+      written.completeExceptionally(e);
+      return written;
+    }
+    connection
+        .channel()
+        .writeAndFlush(buf)
+        .addListener(
+            f -> {
+              if (f.isSuccess()) {
+                written.complete(null);
+              } else {
+                written.completeExceptionally(f.cause());
+              }
+            });
+    return written;
+  }
+
+  /** Sends what waited while the channel was full; runs on the executor. */
+  void drain() {
+    while (true) {
+      Message next;
+      boolean refresh = false;
+      synchronized (this) {
+        if (stopped || draining || !connection.isWritable()) {
+          return;
+        }
+        next = queue.poll();
+        if (next == null) {
+          if (!needsState) {
+            return;
+          }
+          needsState = false;
+          refresh = true;
+        }
+        draining = true;
+      }
+      try {
+        if (refresh) {
+          next = new Message.CacheState(id, cacheable.stateFor(perspective, this));
+        }
+        write(next);
+      } finally {
+        synchronized (this) {
+          draining = false;
+        }
+      }
+    }
+  }
+
+  synchronized boolean hasBacklog() {
+    return !stopped && (needsState || !queue.isEmpty());
+  }
+
+  /** Stops observing; returns true the first time. */
+  boolean stop() {
+    synchronized (this) {
+      if (stopped) {
+        return false;
+      }
+      stopped = true;
+      queue.clear();
+      return true;
+    }
+  }
+
+  /** How many times the queue overflowed and was coalesced into a fresh state. */
+  synchronized long coalescedCount() {
+    return coalesced;
+  }
+
+  @Override
+  public PbConnection connection() {
+    return connection;
+  }
+
+  @Override
+  public Object perspective() {
+    return perspective;
+  }
+
+  @Override
+  public synchronized boolean isObserving() {
+    return !stopped;
+  }
+
+  @Override
+  public synchronized int queuedUpdates() {
+    return queue.size();
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteObserver[" + cacheable.getClass().getSimpleName() + "#" + id + " on "
+        + connection + "]";
+  }
+}

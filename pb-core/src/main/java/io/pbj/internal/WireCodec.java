@@ -1,0 +1,257 @@
+package io.pbj.internal;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoException;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import io.pbj.PbException;
+import io.pbj.PbException.Code;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The byte layout of every {@link Message} (docs/PROTOCOL.md): the envelope by hand, values
+ * through Kryo.
+ *
+ * <p>Thread-safety: stateless; the Kryo and streams passed in belong to the caller.
+ */
+final class WireCodec {
+  private WireCodec() {}
+
+  static void encode(Message message, Kryo kryo, Output out) {
+    if (message instanceof Message.Call call) {
+      out.writeByte(Wire.CALL);
+      out.writeVarInt(call.requestId(), true);
+      out.writeVarInt(call.target(), true);
+      out.writeBoolean(call.oneWay());
+      KryoSetup.writeString(out, call.method());
+      writeArgs(kryo, out, call.args());
+    } else if (message instanceof Message.Answer answer) {
+      out.writeByte(Wire.ANSWER);
+      out.writeVarInt(answer.requestId(), true);
+      kryo.writeClassAndObject(out, answer.result());
+    } else if (message instanceof Message.Error error) {
+      out.writeByte(Wire.ERROR);
+      out.writeVarInt(error.requestId(), true);
+      Message.ErrorInfo info = error.error();
+      KryoSetup.writeString(out, info.code());
+      KryoSetup.writeString(out, info.type());
+      KryoSetup.writeString(out, info.message());
+      KryoSetup.writeString(out, info.stack());
+    } else if (message instanceof Message.CacheUpdate update) {
+      out.writeByte(Wire.CACHE_UPDATE);
+      out.writeVarInt(update.cacheId(), true);
+      KryoSetup.writeString(out, update.method());
+      writeArgs(kryo, out, update.args());
+    } else if (message instanceof Message.CacheState state) {
+      out.writeByte(Wire.CACHE_STATE);
+      out.writeVarInt(state.cacheId(), true);
+      kryo.writeClassAndObject(out, state.state());
+    } else if (message instanceof Message.Release release) {
+      out.writeByte(Wire.RELEASE);
+      out.writeVarInt(release.ids().length, true);
+      for (int i = 0; i < release.ids().length; i++) {
+        out.writeVarInt(release.ids()[i], true);
+        out.writeVarInt(release.receipts()[i], true);
+      }
+    } else if (message instanceof Message.Cancel cancel) {
+      out.writeByte(Wire.CANCEL);
+      out.writeVarInt(cancel.requestId(), true);
+    } else if (message instanceof Message.Goodbye goodbye) {
+      out.writeByte(Wire.GOODBYE);
+      KryoSetup.writeString(out, goodbye.reason());
+    } else if (message instanceof Message.Ping ping) {
+      out.writeByte(Wire.PING);
+      out.writeLong(ping.nonce());
+    } else if (message instanceof Message.Pong pong) {
+      out.writeByte(Wire.PONG);
+      out.writeLong(pong.nonce());
+    } else if (message instanceof Message.Hello hello) {
+      out.writeByte(Wire.HELLO);
+      out.writeVarInt(hello.ids().size(), true);
+      for (int i = 0; i < hello.ids().size(); i++) {
+        out.writeVarInt(hello.ids().get(i), true);
+        KryoSetup.writeString(out, hello.classNames().get(i));
+      }
+    } else {
+      throw new IllegalArgumentException("cannot encode " + message);
+    }
+  }
+
+  private static void writeArgs(Kryo kryo, Output out, Object[] args) {
+    out.writeVarInt(args.length, true);
+    for (Object arg : args) {
+      kryo.writeClassAndObject(out, arg);
+    }
+  }
+
+  /** Decodes one message; a broken envelope throws a PROTOCOL_ERROR PbException. */
+  static Message decode(byte[] bytes, Kryo kryo, int maxDepth, int maxMessage) {
+    Input in = new Input(bytes);
+    try {
+      byte type = in.readByte();
+      switch (type) {
+        case Wire.HELLO:
+          {
+            int n = in.readVarInt(true);
+            KryoSetup.checkLength(in, n, 2, "registry");
+            List<Integer> ids = new ArrayList<>(n);
+            List<String> names = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+              ids.add(in.readVarInt(true));
+              names.add(KryoSetup.readString(in));
+            }
+            return new Message.Hello(ids, names);
+          }
+        case Wire.CALL:
+          {
+            int requestId = in.readVarInt(true);
+            int target = in.readVarInt(true);
+            boolean oneWay = in.readBoolean();
+            String method = readName(in);
+            try {
+              Object[] args = readArgs(kryo, in);
+              return new Message.Call(requestId, target, method, args, oneWay);
+            } catch (RuntimeException e) {
+              return new Message.Undecodable(
+                  type,
+                  oneWay ? 0 : requestId,
+                  failure(e, "argument of call to '" + method + "'", false, maxDepth, maxMessage));
+            }
+          }
+        case Wire.ANSWER:
+          {
+            int requestId = in.readVarInt(true);
+            try {
+              return new Message.Answer(requestId, kryo.readClassAndObject(in));
+            } catch (RuntimeException e) {
+              return new Message.Undecodable(
+                  type, requestId, failure(e, "result", false, maxDepth, maxMessage));
+            }
+          }
+        case Wire.ERROR:
+          {
+            int requestId = in.readVarInt(true);
+            return new Message.Error(
+                requestId,
+                new Message.ErrorInfo(
+                    KryoSetup.readString(in),
+                    KryoSetup.readString(in),
+                    KryoSetup.readString(in),
+                    KryoSetup.readString(in)));
+          }
+        case Wire.CACHE_UPDATE:
+          {
+            int cacheId = in.readVarInt(true);
+            String method = readName(in);
+            try {
+              return new Message.CacheUpdate(cacheId, method, readArgs(kryo, in));
+            } catch (RuntimeException e) {
+              return new Message.Undecodable(
+                  type, 0, failure(e, "update '" + method + "'", false, maxDepth, maxMessage));
+            }
+          }
+        case Wire.CACHE_STATE:
+          {
+            int cacheId = in.readVarInt(true);
+            try {
+              return new Message.CacheState(cacheId, kryo.readClassAndObject(in));
+            } catch (RuntimeException e) {
+              return new Message.Undecodable(
+                  type, 0, failure(e, "cache state", false, maxDepth, maxMessage));
+            }
+          }
+        case Wire.RELEASE:
+          {
+            int n = in.readVarInt(true);
+            KryoSetup.checkLength(in, n, 2, "release list");
+            int[] ids = new int[n];
+            int[] receipts = new int[n];
+            for (int i = 0; i < n; i++) {
+              ids[i] = in.readVarInt(true);
+              receipts[i] = in.readVarInt(true);
+            }
+            return new Message.Release(ids, receipts);
+          }
+        case Wire.CANCEL:
+          return new Message.Cancel(in.readVarInt(true));
+        case Wire.GOODBYE:
+          return new Message.Goodbye(KryoSetup.readString(in));
+        case Wire.PING:
+          return new Message.Ping(in.readLong());
+        case Wire.PONG:
+          return new Message.Pong(in.readLong());
+        default:
+          throw new PbException(Code.PROTOCOL_ERROR, "unknown message type " + type);
+      }
+    } catch (KryoException e) {
+      throw new PbException(Code.PROTOCOL_ERROR, "malformed message: " + e.getMessage(), e);
+    }
+  }
+
+  private static String readName(Input in) {
+    String method = KryoSetup.readString(in);
+    if (method == null || method.length() > Wire.MAX_NAME) {
+      throw new KryoException("bad method name");
+    }
+    return method;
+  }
+
+  private static Object[] readArgs(Kryo kryo, Input in) {
+    int argc = in.readVarInt(true);
+    KryoSetup.checkLength(in, argc, 1, "argument list");
+    Object[] args = new Object[argc];
+    for (int i = 0; i < argc; i++) {
+      args[i] = kryo.readClassAndObject(in);
+    }
+    return args;
+  }
+
+  static String describe(Message message) {
+    if (message instanceof Message.Call call) {
+      return "argument of call to '" + call.method() + "'";
+    }
+    if (message instanceof Message.Answer) {
+      return "result";
+    }
+    if (message instanceof Message.CacheUpdate update) {
+      return "update '" + update.method() + "'";
+    }
+    if (message instanceof Message.CacheState) {
+      return "cache state";
+    }
+    return message.getClass().getSimpleName();
+  }
+
+  /** Maps an encoding or decoding failure to the exception the caller sees. */
+  static PbException failure(
+      RuntimeException e, String what, boolean encoding, int maxDepth, int maxMessage) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PbException pb) {
+        return pb;
+      }
+    }
+    String message = e.getMessage() == null ? e.toString() : firstLine(e.getMessage());
+    if (message.startsWith("Buffer overflow")) {
+      return new PbException(
+          Code.LIMIT_EXCEEDED,
+          "the " + what + " does not fit the message limit of " + maxMessage + " bytes",
+          e);
+    }
+    if (message.contains("Max depth exceeded")) {
+      return new PbException(
+          Code.UNSERIALIZABLE,
+          "the " + what + " nests deeper than the limit of " + maxDepth + " levels",
+          e);
+    }
+    return new PbException(
+        Code.UNSERIALIZABLE,
+        (encoding ? "cannot encode the " : "cannot decode the ") + what + ": " + message,
+        e);
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}
