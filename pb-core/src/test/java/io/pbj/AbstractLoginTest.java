@@ -372,22 +372,20 @@ abstract class AbstractLoginTest {
 
   // ---- the SCRAM exchange over the wire ----
 
-  /** Logs in by hand, returning the client-final message that worked. */
-  static String loginByHand(RemoteReference root, Scram.Client client) throws Exception {
-    String serverFirst = get(root.callRemote(String.class, "scramStart", client.clientFirst()));
-    String clientFinal = client.clientFinal(serverFirst);
-    List<?> answer = get(root.callRemote(List.class, "scramFinish", clientFinal, null));
-    assertThat(client.verifyServerFinal((String) answer.get(0))).isTrue();
-    assertThat(answer.get(1)).isInstanceOf(RemoteReference.class);
-    return clientFinal;
-  }
-
   @Test
   void replayedProofFails() throws Exception {
     PbServer server = startPasswordServer();
     RemoteReference first = connect(server);
     Scram.Client client = new Scram.Client("alice", "secret");
-    String recorded = loginByHand(first, client);
+    String serverFirst = get(first.callRemote(String.class, "scramStart", client.clientFirst()));
+    String recorded = client.clientFinal(serverFirst);
+    List<?> answer = get(first.callRemote(List.class, "scramFinish", recorded, null));
+    assertThat(client.verifyServerFinal((String) answer.get(0))).isTrue();
+    ((RemoteReference) answer.get(1)).release();
+    await().atMost(WAIT).until(() -> realm.logouts.size() == 1);
+
+    // replayed on the same connection once logged out: the challenge was used up
+    assertUnauthorizedLogin(first.callRemote("scramFinish", recorded, null));
 
     // replayed on another connection, with no challenge, then after a fresh challenge
     RemoteReference second = connect(server);
