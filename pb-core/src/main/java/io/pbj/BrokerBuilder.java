@@ -74,6 +74,26 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
     return self();
   }
 
+  /**
+   * Keeps idle connections alive and detects dead ones: when this side has written nothing for
+   * {@code interval} it sends a ping (which the peer answers); when it has read nothing at all for
+   * {@code timeout} it closes the connection, failing pending calls with {@link
+   * PbException.Code#CONNECTION_LOST} ("no traffic from ... for N ms"). Bytes of a large message
+   * still arriving count as traffic. Works against a peer without keep-alive (it still answers
+   * pings). Default: off.
+   *
+   * <pre>{@code
+   * builder.keepAlive(Duration.ofSeconds(10), Duration.ofSeconds(30))
+   * }</pre>
+   *
+   * @param interval positive
+   * @param timeout longer than {@code interval}
+   */
+  public B keepAlive(java.time.Duration interval, java.time.Duration timeout) {
+    options.keepAlive(interval, timeout);
+    return self();
+  }
+
   /** Whether failures sent to the peer carry this side's stack traces. Default false. */
   public B sendStackTraces(boolean send) {
     options.once("sendStackTraces");

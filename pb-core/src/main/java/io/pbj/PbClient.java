@@ -1,5 +1,6 @@
 package io.pbj;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -9,19 +10,35 @@ import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
+import io.pbj.internal.Tls;
 import io.pbj.internal.Transport;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A PBJ client: one connection to a server, and the server's root object.
+ * A PBJ client: a connection to a server, the server's root object, and optionally a session
+ * made from it (e.g. a login) that is made again after every reconnection.
  *
  * <pre>{@code
  * try (PbClient client = PbClient.builder().address("localhost", 7000).build()) {
@@ -30,23 +47,68 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
+ * <p>With a {@link ReconnectPolicy}, a lost connection (or a failed connection attempt) is tried
+ * again with backoff until {@link #shutdown()}; {@link #session()} always gives the current
+ * session, or the next one while the client is reconnecting:
+ *
+ * <pre>{@code
+ * PbClient client = PbClient.builder()
+ *     .address("localhost", 7000)
+ *     .tlsPinnedSha256(serverFingerprint)
+ *     .keepAlive(Duration.ofSeconds(10), Duration.ofSeconds(30))
+ *     .reconnect(ReconnectPolicy.defaults())
+ *     .onSession(root -> login(root))
+ *     .listener(myListener)
+ *     .build()
+ *     .start();
+ * RemoteReference avatar = client.session().join();
+ * }</pre>
+ *
+ * <p>Calls pending when a connection is lost fail with {@link PbException.Code#CONNECTION_LOST};
+ * references from a lost session fail at once with {@link PbException.Code#DEAD_REFERENCE}: get
+ * the new session from {@link #session()} or {@link ClientListener#connected}.
+ *
  * <p>Thread-safety: thread-safe.
  */
 public final class PbClient implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PbClient.class);
+
   private final Options options;
   private final Duration connectTimeout;
   private final List<Consumer<PbException>> disconnectListeners;
+  private final List<ClientListener> listeners;
+  private final ReconnectPolicy reconnect;
+  private final Function<RemoteReference, CompletionStage<RemoteReference>> sessionInitializer;
+  private final Random random;
   private final ExecutorService ownedExecutor;
   private final BrokerConfig config;
-  private final CompletableFuture<Connection> connection = new CompletableFuture<>();
+  private final Executor executor;
+  /** Runs every state change, one at a time: the fields below marked "control" are its own. */
+  private final Executor control;
+  /** Runs listener callbacks one at a time, in order. */
+  private final Executor events;
   private EventLoopGroup group;
+  private Bootstrap bootstrap;
   private boolean started;
   private volatile boolean shutdown;
+  private volatile CompletableFuture<Connection> connection = new CompletableFuture<>();
+  private volatile CompletableFuture<RemoteReference> session = new CompletableFuture<>();
+  private volatile ScheduledFuture<?> retry;
+  /** control: the attempt under way or established, or null between attempts. */
+  private Attempt attempt;
+  /** control: failed attempts since the last session. */
+  private int failures;
+  /** control: no more attempts (shut down, or a failure that retrying would not fix). */
+  private boolean finished;
 
   private PbClient(Builder b) {
     this.options = b.options;
     this.connectTimeout = b.connectTimeout;
     this.disconnectListeners = List.copyOf(b.disconnectListeners);
+    this.listeners = List.copyOf(b.listeners);
+    this.reconnect = b.reconnect;
+    this.sessionInitializer = b.sessionInitializer;
+    this.random = b.random != null ? b.random : new Random();
     if (options.executor == null) {
       ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-client", true));
       config = options.config(ownedExecutor);
@@ -54,6 +116,18 @@ public final class PbClient implements AutoCloseable {
       ownedExecutor = null;
       config = options.config(options.executor);
     }
+    Executor configured = config.executor();
+    // After shutdown an owned executor refuses work; late events still complete futures.
+    this.executor =
+        r -> {
+          try {
+            configured.execute(r);
+          } catch (RejectedExecutionException e) {
+            ForkJoinPool.commonPool().execute(r);
+          }
+        };
+    this.control = MoreExecutors.newSequentialExecutor(executor);
+    this.events = MoreExecutors.newSequentialExecutor(executor);
   }
 
   public static Builder builder() {
@@ -71,18 +145,47 @@ public final class PbClient implements AutoCloseable {
     started = true;
     Transport transport = options.transport();
     group = transport.newGroup(1, "pbj-client-io");
-    Bootstrap bootstrap =
-        new Bootstrap()
-            .group(group)
-            .channel(transport.channel())
-            .handler(new Pipeline(config, null, this::created));
+    bootstrap = new Bootstrap().group(group).channel(transport.channel());
     if (transport == Transport.TCP) {
       bootstrap
           .option(ChannelOption.TCP_NODELAY, true)
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
     }
-    ChannelFuture connect = bootstrap.connect(options.address());
-    connect.addListener(
+    control.execute(this::connect);
+    return this;
+  }
+
+  /** One connection attempt, from dialling to its session. */
+  private final class Attempt {
+    Connection connection;
+    boolean established;
+    boolean over;
+  }
+
+  /** control: dials once. */
+  private void connect() {
+    if (finished || shutdown) {
+      return;
+    }
+    Attempt a = new Attempt();
+    attempt = a;
+    Pipeline pipeline =
+        new Pipeline(
+            config,
+            null,
+            c -> created(a, c),
+            new Pipeline.Channels(
+                options.tls(),
+                options.address(),
+                options.keepAliveInterval,
+                options.keepAliveTimeout));
+    ChannelFuture dial;
+    try {
+      dial = bootstrap.clone().handler(pipeline).connect(options.address());
+    } catch (RejectedExecutionException e) {
+      return; // the event loop is shutting down
+    }
+    dial.addListener(
         f -> {
           if (!f.isSuccess()) {
             PbException e =
@@ -90,60 +193,264 @@ public final class PbClient implements AutoCloseable {
                     PbException.Code.CONNECT_FAILED,
                     "cannot connect to " + options.address() + ": " + f.cause(),
                     f.cause());
-            config.executor().execute(() -> connection.completeExceptionally(e));
+            control.execute(() -> attemptFailed(a, e));
           }
         });
-    return this;
   }
 
-  private void created(Connection c) {
+  /** On the event loop, as the channel is initialised. */
+  private void created(Attempt a, Connection c) {
+    a.connection = c;
     for (Consumer<PbException> l : disconnectListeners) {
       c.onClose(l);
     }
+    c.onClose(cause -> control.execute(() -> closed(a, cause)));
     c.ready()
-        .whenComplete(
-            (ready, failure) -> {
-              if (failure != null) {
-                connection.completeExceptionally(failure);
-              } else {
-                connection.complete(ready);
+        .thenComposeAsync(
+            ready -> {
+              RemoteReference root = ready.rootReference();
+              if (sessionInitializer == null) {
+                return CompletableFuture.completedFuture(root);
               }
-            });
+              CompletionStage<RemoteReference> made = sessionInitializer.apply(root);
+              return Objects.requireNonNull(made, "the session initializer returned null");
+            },
+            executor)
+        .whenComplete(
+            (s, failure) ->
+                control.execute(
+                    () -> {
+                      if (failure == null) {
+                        established(a, c, s);
+                      } else {
+                        attemptFailed(a, sessionFailure(c, failure));
+                      }
+                    }));
+  }
+
+  /** control */
+  private void established(Attempt a, Connection c, RemoteReference s) {
+    if (a != attempt || a.over) {
+      return;
+    }
+    if (shutdown || s == null) {
+      a.over = true;
+      c.close();
+      if (s == null) {
+        stop(new PbException(PbException.Code.PROTOCOL_ERROR, "the session initializer gave null"));
+      }
+      return;
+    }
+    a.established = true;
+    failures = 0;
+    CompletableFuture<Connection> cf = connection;
+    CompletableFuture<RemoteReference> sf = session;
+    executor.execute(() -> cf.complete(c));
+    executor.execute(() -> sf.complete(s));
+    tell(l -> l.connected(s));
+  }
+
+  /** control: an attempt ended before its session was made. */
+  private void attemptFailed(Attempt a, PbException cause) {
+    if (a != attempt || a.over) {
+      return;
+    }
+    a.over = true;
+    attempt = null;
+    if (a.connection != null) {
+      a.connection.close();
+    }
+    if (shutdown) {
+      return;
+    }
+    if (reconnect != null && isRetryable(cause)) {
+      scheduleRetry(cause);
+    } else {
+      stop(cause);
+    }
+  }
+
+  /** control: the connection closed, before or after its session was made. */
+  private void closed(Attempt a, PbException cause) {
+    if (a != attempt || a.over) {
+      return;
+    }
+    if (!a.established) {
+      // The session initializer may be waiting on something other than the connection.
+      attemptFailed(a, cause);
+      return;
+    }
+    a.over = true;
+    attempt = null;
+    tell(l -> l.disconnected(cause));
+    if (shutdown) {
+      return;
+    }
+    if (reconnect != null) {
+      connection = new CompletableFuture<>();
+      session = new CompletableFuture<>();
+      scheduleRetry(cause);
+    } else {
+      stop(cause);
+    }
+  }
+
+  /** control */
+  private void scheduleRetry(PbException cause) {
+    failures++;
+    Duration delay = reconnect.delay(failures, random);
+    int n = failures;
+    log.debug("{}: attempt {} in {} after {}", this, n, delay, cause.getMessage());
+    tell(l -> l.reconnecting(n, delay, cause));
+    try {
+      retry =
+          group.schedule(() -> control.execute(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // shutting down
+    }
+    if (shutdown) {
+      cancelRetry();
+    }
+  }
+
+  /** control: no more attempts; the futures fail with {@code cause}. */
+  private void stop(PbException cause) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    CompletableFuture<Connection> cf = connection;
+    CompletableFuture<RemoteReference> sf = session;
+    if (cf.isDone()) {
+      cf = new CompletableFuture<>();
+      connection = cf;
+    }
+    if (sf.isDone()) {
+      sf = new CompletableFuture<>();
+      session = sf;
+    }
+    CompletableFuture<Connection> fcf = cf;
+    CompletableFuture<RemoteReference> fsf = sf;
+    executor.execute(() -> fcf.completeExceptionally(cause));
+    executor.execute(() -> fsf.completeExceptionally(cause));
+    tell(l -> l.stopped(cause));
+  }
+
+  private static boolean isRetryable(PbException cause) {
+    return cause.code() == PbException.Code.CONNECT_FAILED
+        || cause.code() == PbException.Code.CONNECTION_LOST;
+  }
+
+  private PbException sessionFailure(Connection c, Throwable failure) {
+    Throwable t = failure;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (!(t instanceof PbException pb)) {
+      return new PbException(
+          PbException.Code.PROTOCOL_ERROR, "the session initializer failed: " + t, t);
+    }
+    if (pb.code() == PbException.Code.CONNECTION_LOST
+        && options.tls() == null
+        && c.stats().bytesReceived() == 0) {
+      return new PbException(
+          PbException.Code.CONNECTION_LOST,
+          "the server at " + options.address() + " closed the connection before sending anything"
+              + " (does it require TLS?)",
+          pb);
+    }
+    return pb;
+  }
+
+  private void tell(Consumer<ClientListener> event) {
+    for (ClientListener l : listeners) {
+      events.execute(
+          () -> {
+            try {
+              event.accept(l);
+            } catch (RuntimeException e) {
+              log.warn("{}: listener {} failed", this, l, e);
+            }
+          });
+    }
+  }
+
+  private void cancelRetry() {
+    ScheduledFuture<?> r = retry;
+    if (r != null) {
+      r.cancel(false);
+    }
   }
 
   /**
-   * The server's root object, once connected and the registries agree. Starts connecting if
-   * needed. Completes on the executor.
+   * The server's root object on the current connection, once connected and the registries agree;
+   * while reconnecting, the next connection's. Starts connecting if needed. Completes on the
+   * executor. Fails when the client stops (see {@link ClientListener#stopped}) or, without a
+   * reconnect policy, when the connection is lost.
    */
   public CompletableFuture<RemoteReference> rootObject() {
     start();
     return connection.thenApply(Connection::rootReference);
   }
 
-  /** The connection, once established. Starts connecting if needed. */
+  /**
+   * The current session: what the session initializer (see {@link Builder#onSession}) made of the
+   * root, or the root itself without one; while reconnecting, the next session. Starts connecting
+   * if needed. Completes on the executor; fails as {@link #rootObject()} does.
+   */
+  public CompletableFuture<RemoteReference> session() {
+    start();
+    return session.thenApply(s -> s);
+  }
+
+  /** The current connection, once its session is made. Starts connecting if needed. */
   public CompletableFuture<PbConnection> connection() {
     start();
     return connection.thenApply(c -> c);
   }
 
-  /** Says goodbye, closes the connection and releases the client's threads. Idempotent. */
-  public synchronized void shutdown() {
-    if (shutdown) {
+  /**
+   * Says goodbye, closes the connection, stops reconnecting (a pending backoff is cancelled) and
+   * releases the client's threads. Pending calls and futures fail. Idempotent; does not wait.
+   */
+  public void shutdown() {
+    synchronized (this) {
+      if (shutdown) {
+        return;
+      }
+      shutdown = true;
+    }
+    cancelRetry();
+    if (group == null) {
+      failFutures();
+      shutdownExecutor();
       return;
     }
-    shutdown = true;
-    if (!connection.isDone()) {
-      connection.completeExceptionally(
-          new PbException(PbException.Code.SHUTDOWN, "the client was shut down"));
-    }
-    Connection c =
-        connection.isDone() && !connection.isCompletedExceptionally() ? connection.join() : null;
-    if (group == null) {
-      shutdownExecutor();
-    } else if (c != null) {
-      c.goodbye("client shutting down").addListener(f -> shutdownGroup());
-    } else {
-      shutdownGroup();
+    control.execute(
+        () -> {
+          cancelRetry();
+          Attempt a = attempt;
+          attempt = null;
+          failFutures();
+          if (a != null && a.connection != null && a.connection.isOpen()) {
+            a.over = true;
+            a.connection.goodbye("client shutting down").addListener(f -> shutdownGroup());
+          } else {
+            shutdownGroup();
+          }
+        });
+  }
+
+  private void failFutures() {
+    PbException e = new PbException(PbException.Code.SHUTDOWN, "the client was shut down");
+    CompletableFuture<Connection> cf = connection;
+    CompletableFuture<RemoteReference> sf = session;
+    executor.execute(() -> cf.completeExceptionally(e));
+    executor.execute(() -> sf.completeExceptionally(e));
+    if (!finished) {
+      finished = true;
+      tell(l -> l.stopped(e));
     }
   }
 
@@ -153,7 +460,8 @@ public final class PbClient implements AutoCloseable {
 
   private void shutdownExecutor() {
     if (ownedExecutor != null) {
-      ownedExecutor.shutdown();
+      // Let queued listener events run first.
+      events.execute(ownedExecutor::shutdown);
     }
   }
 
@@ -183,12 +491,21 @@ public final class PbClient implements AutoCloseable {
     }
   }
 
+  @Override
+  public String toString() {
+    return "PbClient[" + options.address() + "]";
+  }
+
   /**
    * Builds a {@link PbClient}. Thread-safety: not thread-safe; use from one thread.
    */
   public static final class Builder extends BrokerBuilder<Builder> {
     private Duration connectTimeout = Duration.ofSeconds(10);
     private final List<Consumer<PbException>> disconnectListeners = new ArrayList<>();
+    private final List<ClientListener> listeners = new ArrayList<>();
+    private ReconnectPolicy reconnect;
+    private Function<RemoteReference, CompletionStage<RemoteReference>> sessionInitializer;
+    private Random random;
 
     private Builder() {
       super("PbClient.Builder");
@@ -217,15 +534,92 @@ public final class PbClient implements AutoCloseable {
       return this;
     }
 
-    /** Runs on the executor when the connection closes, with the cause. */
+    /** Runs on the executor when a connection closes, with the cause (once per connection). */
     public Builder onDisconnect(Consumer<PbException> listener) {
       disconnectListeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /** Told of connections, losses and reconnection attempts; may be given several times. */
+    public Builder listener(ClientListener listener) {
+      listeners.add(Objects.requireNonNull(listener, "listener"));
+      return this;
+    }
+
+    /**
+     * Reconnects with {@code policy} when the connection is lost or an attempt fails to connect
+     * (including the first), until {@link PbClient#shutdown()}. A failure that another attempt
+     * would not fix (a refused login, a registry mismatch, a TLS certificate that does not match)
+     * stops the client instead. Default: no reconnection.
+     */
+    public Builder reconnect(ReconnectPolicy policy) {
+      options.once("reconnect");
+      reconnect = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Makes the session from the server's root after each connection, before {@link
+     * PbClient#session()} completes and {@link ClientListener#connected} runs, e.g. {@code root ->
+     * login(root, credentials, mind)}. Runs on the executor. If its stage fails with {@link
+     * PbException.Code#CONNECTION_LOST} the attempt is retried (with a reconnect policy); any other
+     * failure stops the client with that failure. Default: the session is the root.
+     */
+    public Builder onSession(
+        Function<RemoteReference, CompletionStage<RemoteReference>> initializer) {
+      options.once("onSession");
+      sessionInitializer = Objects.requireNonNull(initializer, "initializer");
+      return this;
+    }
+
+    /**
+     * Speaks TLS, trusting {@code trusted} (certificate authorities or self-signed server
+     * certificates) and checking that the server's certificate names the host dialled. Conflicts
+     * with the other {@code tls} options.
+     */
+    public Builder tlsTrust(X509Certificate... trusted) {
+      options.tls("tlsTrust", Tls.clientTrusting("PbClient.Builder.tlsTrust", trusted));
+      return this;
+    }
+
+    /**
+     * Speaks TLS, trusting the certificates in a PKCS#12 trust store, with hostname verification.
+     * Conflicts with the other {@code tls} options.
+     */
+    public Builder tlsTrustStore(Path pkcs12, char[] password) {
+      options.tls(
+          "tlsTrustStore", Tls.clientTrustStore("PbClient.Builder.tlsTrustStore", pkcs12, password));
+      return this;
+    }
+
+    /**
+     * Speaks TLS and accepts only a server whose certificate has this SHA-256 (64 hex digits,
+     * colons allowed), as given by {@link PbServer#tlsFingerprint()}. No certificate authority and
+     * no hostname check: the pin is the server's identity. Conflicts with the other {@code tls}
+     * options.
+     */
+    public Builder tlsPinnedSha256(String hex) {
+      options.tls("tlsPinnedSha256", Tls.clientPinned("PbClient.Builder.tlsPinnedSha256", hex));
+      return this;
+    }
+
+    /** The randomness for reconnection jitter (tests). */
+    Builder random(Random random) {
+      this.random = Objects.requireNonNull(random, "random");
       return this;
     }
 
     public PbClient build() {
       options.address();
       options.validateLimits();
+      Tls tls = options.tls();
+      if (tls != null
+          && tls.verifiesHostname()
+          && !(options.address() instanceof InetSocketAddress)) {
+        throw new IllegalStateException(
+            "PbClient.Builder.tlsTrust/tlsTrustStore verify the server's host name and need a TCP"
+                + " address; in-process, use tlsPinnedSha256");
+      }
       return new PbClient(this);
     }
   }

@@ -92,8 +92,16 @@ public final class PbServer implements AutoCloseable {
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
             .channel(transport.serverChannel())
-            .childHandler(new Pipeline(config, rootFactory, this::track));
+            .childHandler(
+                new Pipeline(
+                    config,
+                    rootFactory,
+                    this::track,
+                    new Pipeline.Channels(
+                        options.tls(), null, options.keepAliveInterval, options.keepAliveTimeout)));
     if (transport == Transport.TCP) {
+      // A restarted server can bind its port again while old connections are in TIME_WAIT.
+      bootstrap.option(io.netty.channel.ChannelOption.SO_REUSEADDR, true);
       bootstrap.childOption(io.netty.channel.ChannelOption.TCP_NODELAY, true);
     }
     try {
@@ -142,6 +150,16 @@ public final class PbServer implements AutoCloseable {
       throw new IllegalStateException("PbServer is not started");
     }
     return ch.localAddress();
+  }
+
+  /**
+   * The SHA-256 of this server's TLS certificate (the leaf of the chain it presents), as 64
+   * lower-case hex digits; null when TLS is off. Stable for as long as the certificate is: usable
+   * as the server's identity, and what a client pins with {@link
+   * PbClient.Builder#tlsPinnedSha256(String)}.
+   */
+  public String tlsFingerprint() {
+    return options.tls() == null ? null : options.tls().fingerprint();
   }
 
   /** The connections open now (their registry handshake may still be under way). */
@@ -276,6 +294,30 @@ public final class PbServer implements AutoCloseable {
             "PbServer.Builder." + option + " conflicts with an earlier root or rootFactory");
       }
       rootFactory = factory;
+      return this;
+    }
+
+    /**
+     * Serves TLS with the first private key entry (and its certificate chain) of a PKCS#12 file.
+     * The file is read now; a missing file, wrong password or missing key fails here.
+     *
+     * <pre>{@code
+     * PbServer.builder().port(7000).tls(Path.of("server.p12"), password).root(root).build()
+     * }</pre>
+     *
+     * <p>Conflicts with the other {@code tls} option.
+     */
+    public Builder tls(java.nio.file.Path pkcs12, char[] password) {
+      options.tls("tls", io.pbj.internal.Tls.serverFromPkcs12("PbServer.Builder.tls", pkcs12, password));
+      return this;
+    }
+
+    /**
+     * Serves TLS with {@code key} and its certificate chain, the server's own certificate first.
+     * Conflicts with the other {@code tls} option.
+     */
+    public Builder tls(java.security.PrivateKey key, java.security.cert.X509Certificate... chain) {
+      options.tls("tls", io.pbj.internal.Tls.server("PbServer.Builder.tls", key, chain));
       return this;
     }
 

@@ -28,6 +28,11 @@ public final class Options {
   public int maxDepth = Wire.DEFAULT_MAX_DEPTH;
   public int maxReferences = Wire.DEFAULT_MAX_REFERENCES;
   public boolean sendStackTraces;
+  private String tlsOption;
+  private Tls tls;
+  /** Keep-alive ping interval and read timeout; null when keep-alive is off. */
+  public java.time.Duration keepAliveInterval;
+  public java.time.Duration keepAliveTimeout;
 
   public Options(String owner) {
     this.owner = owner;
@@ -54,6 +59,40 @@ public final class Options {
     addressOption = option;
     this.address = address;
     this.transport = transport;
+  }
+
+  /** Sets TLS; fails if another TLS option was set, naming both. */
+  public void tls(String option, Tls tls) {
+    if (tlsOption != null) {
+      throw new IllegalStateException(
+          owner + "." + option + " conflicts with " + owner + "." + tlsOption
+              + ": choose one way to configure TLS");
+    }
+    tlsOption = option;
+    this.tls = tls;
+  }
+
+  /** The TLS settings, or null when TLS is off. */
+  public Tls tls() {
+    return tls;
+  }
+
+  /** Sets keep-alive; fails if it was already set. */
+  public void keepAlive(java.time.Duration interval, java.time.Duration timeout) {
+    Objects.requireNonNull(interval, "interval");
+    Objects.requireNonNull(timeout, "timeout");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException(
+          owner + ".keepAlive interval must be positive, got " + interval);
+    }
+    if (timeout.compareTo(interval) <= 0) {
+      throw new IllegalArgumentException(
+          owner + ".keepAlive timeout " + timeout + " must be longer than the interval "
+              + interval + " (else a healthy but idle peer is dropped before it is pinged)");
+    }
+    once("keepAlive");
+    keepAliveInterval = interval;
+    keepAliveTimeout = timeout;
   }
 
   public static SocketAddress tcp(String host, int port, boolean allowZero) {

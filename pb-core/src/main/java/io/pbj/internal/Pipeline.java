@@ -7,7 +7,10 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslHandler;
 import io.pbj.PbConnection;
+import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -16,6 +19,9 @@ import java.util.function.Function;
  * Builds the pipeline of every PBJ channel, in this fixed, named order (inbound top to bottom):
  *
  * <ol>
+ *   <li>{@code tls} (when TLS is on): Netty's {@code SslHandler}, first so that every byte
+ *       after it, the preamble included, is encrypted; the byte counters below it then count
+ *       plaintext;
  *   <li>{@code flush}: merges the flushes of a burst of writes into one system call;
  *   <li>{@code traffic}: byte counters;
  *   <li>{@code preamble}: sends and checks the magic and version, then removes itself;
@@ -23,6 +29,7 @@ import java.util.function.Function;
  *   <li>{@code chunker}: splits messages into frames and joins them back, bounded;
  *   <li>{@code codec}: message records to bytes and back (the channel's Kryo);
  *   <li>{@code handshake}: registry agreement, then removes itself;
+ *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a silent connection;
  *   <li>{@code broker}: hands messages to the {@link Connection}.
  * </ol>
  *
@@ -33,6 +40,20 @@ public final class Pipeline extends ChannelInitializer<Channel> {
   private final BrokerConfig config;
   private final Function<PbConnection, Object> rootFactory;
   private final Consumer<Connection> onCreate;
+  private final Channels channels;
+
+  /**
+   * Per-channel options beyond {@link BrokerConfig}.
+   *
+   * @param tls TLS settings, or null for plaintext
+   * @param peer the address a client dials (for TLS hostname checks); null on a server
+   * @param keepAliveInterval ping after this much write silence; null for no keep-alive
+   * @param keepAliveTimeout close after this much read silence; null for no keep-alive
+   */
+  public record Channels(
+      Tls tls, SocketAddress peer, Duration keepAliveInterval, Duration keepAliveTimeout) {
+    public static final Channels PLAIN = new Channels(null, null, null, null);
+  }
 
   /**
    * @param rootFactory the root object of each new connection, or null for none
@@ -40,9 +61,23 @@ public final class Pipeline extends ChannelInitializer<Channel> {
    */
   public Pipeline(
       BrokerConfig config, Function<PbConnection, Object> rootFactory, Consumer<Connection> onCreate) {
+    this(config, rootFactory, onCreate, Channels.PLAIN);
+  }
+
+  /**
+   * @param rootFactory the root object of each new connection, or null for none
+   * @param onCreate told of each connection as soon as it exists
+   * @param channels TLS and keep-alive
+   */
+  public Pipeline(
+      BrokerConfig config,
+      Function<PbConnection, Object> rootFactory,
+      Consumer<Connection> onCreate,
+      Channels channels) {
     this.config = config;
     this.rootFactory = rootFactory;
     this.onCreate = onCreate;
+    this.channels = channels;
   }
 
   @Override
@@ -54,6 +89,20 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), connection);
     Map<Integer, String> registry = KryoSetup.describe(kryo, config.registry());
     ChannelPipeline p = channel.pipeline();
+    Tls tls = channels.tls();
+    if (tls != null) {
+      SslHandler ssl = tls.newHandler(channel, channels.peer());
+      ssl.handshakeFuture()
+          .addListener(
+              f -> {
+                if (!f.isSuccess()) {
+                  SocketAddress peer =
+                      channels.peer() != null ? channels.peer() : channel.remoteAddress();
+                  connection.fail(tls.handshakeFailure(f.cause(), peer));
+                }
+              });
+      p.addLast("tls", ssl);
+    }
     p.addLast("flush", new FlushConsolidationHandler(256, true));
     p.addLast("traffic", new TrafficCounter(connection));
     p.addLast("preamble", new PreambleHandler(connection::fail));
@@ -65,6 +114,12 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     p.addLast("chunker", new ChunkCodec(config.maxFrame(), config.maxMessage()));
     p.addLast("codec", new MessageCodec(kryo, connection, config.maxMessage()));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
+    if (channels.keepAliveInterval() != null) {
+      p.addLast(
+          "idle",
+          new KeepAliveHandler(
+              connection, channels.keepAliveInterval(), channels.keepAliveTimeout()));
+    }
     p.addLast("broker", new BrokerHandler(connection));
     onCreate.accept(connection);
   }
