@@ -31,8 +31,11 @@ public final class Login {
   /**
    * Logs in with {@code credentials}, passing {@code mind} (may be null) for the server to call
    * back. Fails with {@link PbException.Code#UNAUTHORIZED} for a wrong user or password, for
-   * anonymous access the portal does not allow, and when the server fails to prove itself;
-   * releasing the answered reference logs out.
+   * anonymous access the portal does not allow, and when the server fails to prove itself.
+   * Releasing the answered reference logs out; so does letting it be garbage collected, so keep
+   * it for as long as the session should last.
+   *
+   * @throws NullPointerException if {@code loginRoot} or {@code credentials} is null
    */
   public static CompletableFuture<RemoteReference> login(
       RemoteReference loginRoot, Credentials credentials, Referenceable mind) {

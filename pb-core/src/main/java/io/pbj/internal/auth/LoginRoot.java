@@ -43,7 +43,7 @@ public final class LoginRoot implements Referenceable {
   static final long CLOSE_GRACE_MILLIS = 200;
 
   /**
-   * What a portal configures.
+   * What a portal configures. Thread-safety: immutable (the secret is never modified).
    *
    * @param passwords null when password login is not allowed
    * @param secret the key of unknown users' fake salts

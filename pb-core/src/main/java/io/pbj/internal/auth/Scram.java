@@ -216,7 +216,7 @@ public final class Scram {
 
   // ---- the client ----
 
-  /** The client side of one exchange. */
+  /** The client side of one exchange. Thread-safety: not thread-safe; use once, from one thread at a time. */
   public static final class Client {
     private final String username;
     private final String password;
@@ -308,7 +308,7 @@ public final class Scram {
 
   // ---- the server ----
 
-  /** The parsed client-first message. */
+  /** The parsed client-first message. Thread-safety: immutable. */
   public record ClientFirst(String username, String clientNonce, String bare) {
     /** Parses {@code n,,n=USER,r=CNONCE}; malformed input fails with BAD_ARGUMENTS. */
     public static ClientFirst parse(String message) {
@@ -330,10 +330,16 @@ public final class Scram {
     }
   }
 
-  /** What the server knows of a user: the salted verifier (never the password). */
+  /**
+   * What the server knows of a user: the salted verifier (never the password). Thread-safety:
+   * treat as immutable (the arrays are never modified).
+   */
   public record Verifier(byte[] salt, int iterations, byte[] storedKey, byte[] serverKey) {}
 
-  /** The server side of one exchange; answers one client-final message, once. */
+  /**
+   * The server side of one exchange. Thread-safety: immutable; single use is enforced by the
+   * caller ({@link LoginRoot} forgets it before verifying).
+   */
   public static final class ServerExchange {
     private final ClientFirst first;
     private final Verifier verifier;
