@@ -27,7 +27,8 @@ import java.util.function.Function;
  *   <li>{@code preamble}: sends and checks the magic and version, then removes itself;
  *   <li>{@code frame-decoder} / {@code frame-encoder}: 4-byte length prefix, bounded;
  *   <li>{@code chunker}: splits messages into frames and joins them back, bounded;
- *   <li>{@code codec}: message records to bytes and back (the channel's Kryo);
+ *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; messages are
+ *       encoded on the sending thread, see {@link Connection#encode});
  *   <li>{@code handshake}: registry agreement, then removes itself;
  *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a silent connection;
  *   <li>{@code broker}: hands messages to the {@link Connection}.
@@ -86,8 +87,9 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     if (rootFactory != null) {
       connection.createRoot(rootFactory);
     }
-    Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), connection);
-    Map<Integer, String> registry = KryoSetup.describe(kryo, config.registry());
+    Connection.Decoding decoding = connection.decoding();
+    Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), decoding);
+    Map<Integer, String> registry = KryoSetup.describe(config.registry());
     ChannelPipeline p = channel.pipeline();
     Tls tls = channels.tls();
     if (tls != null) {
@@ -112,7 +114,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
             config.maxFrame() + Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD));
     p.addLast("frame-encoder", new LengthFieldPrepender(Wire.LENGTH_FIELD));
     p.addLast("chunker", new ChunkCodec(config.maxFrame(), config.maxMessage()));
-    p.addLast("codec", new MessageCodec(kryo, connection, config.maxMessage()));
+    p.addLast("codec", new MessageCodec(kryo, connection, decoding));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
       p.addLast(
