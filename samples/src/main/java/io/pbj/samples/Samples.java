@@ -1,5 +1,7 @@
 package io.pbj.samples;
 
+import io.pbj.samples.chat.ChatClient;
+import io.pbj.samples.chat.ChatServer;
 import io.pbj.samples.echo.EchoClient;
 import io.pbj.samples.echo.EchoDemo;
 import io.pbj.samples.echo.EchoServer;
@@ -22,6 +24,8 @@ import picocli.CommandLine.Command;
       EchoDemo.class,
       EchoServer.class,
       EchoClient.class,
+      ChatServer.class,
+      ChatClient.class,
       CacheInspect.class
     })
 public final class Samples implements Runnable {
