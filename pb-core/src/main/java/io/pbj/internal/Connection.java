@@ -585,9 +585,14 @@ public final class Connection implements PbConnection {
         System.arraycopy(args, 0, withPerspective, 1, args.length);
         args = withPerspective;
       }
-      result = RemoteMethods.invoke(method, target, args);
+      CURRENT_CALL.set(state);
+      try {
+        result = RemoteMethods.invoke(method, target, args);
+      } finally {
+        CURRENT_CALL.remove();
+      }
     } catch (Throwable t) {
-      finish(call, null, t);
+      finish(call, state, null, t);
       return;
     }
     if (result instanceof CompletionStage<?> stage) {
@@ -596,13 +601,24 @@ public final class Connection implements PbConnection {
       if (state.cancelled) {
         future.cancel(true);
       }
-      future.whenComplete((r, t) -> finish(call, r, t));
+      future.whenComplete((r, t) -> finish(call, state, r, t));
     } else {
-      finish(call, result, null);
+      finish(call, state, result, null);
     }
   }
 
-  private void finish(Message.Call call, Object result, Throwable failure) {
+  private void finish(Message.Call call, InboundCall state, Object result, Throwable failure) {
+    try {
+      answer(call, result, failure);
+    } finally {
+      String reason = state.goodbyeReason;
+      if (reason != null) {
+        goodbye(reason);
+      }
+    }
+  }
+
+  private void answer(Message.Call call, Object result, Throwable failure) {
     if (call.oneWay()) {
       if (failure != null) {
         log.warn("{}: one-way call to '{}' failed", this, call.method(), Errors.unwrap(failure));
@@ -647,10 +663,28 @@ public final class Connection implements PbConnection {
     }
   }
 
+  /** The incoming call running on this thread, for {@link #goodbyeAfterReply}. */
+  private static final ThreadLocal<InboundCall> CURRENT_CALL = new ThreadLocal<>();
+
+  /**
+   * Says goodbye and closes the connection once the answer to the call now running on this
+   * thread has been written (at once when called outside a remote method), so the caller gets
+   * that answer before the connection closes.
+   */
+  public void goodbyeAfterReply(String reason) {
+    InboundCall current = CURRENT_CALL.get();
+    if (current == null) {
+      goodbye(reason);
+    } else {
+      current.goodbyeReason = reason;
+    }
+  }
+
   /** Per incoming call: can be cancelled before or while it runs. */
   private static final class InboundCall {
     volatile boolean cancelled;
     volatile CompletableFuture<?> running;
+    volatile String goodbyeReason;
 
     void cancel(Executor executor) {
       cancelled = true;

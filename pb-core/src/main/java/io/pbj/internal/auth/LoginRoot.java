@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,8 +38,6 @@ public final class LoginRoot implements Referenceable {
   /** The one message for a wrong user, a wrong password, a replayed or forged proof. */
   public static final String UNAUTHORIZED_LOGIN = "unauthorized login";
 
-  /** How long after answering the last allowed failure the connection is closed. */
-  static final long CLOSE_GRACE_MILLIS = 200;
 
   /**
    * What a portal configures. Thread-safety: immutable (the secret is never modified).
@@ -176,14 +173,8 @@ public final class LoginRoot implements Referenceable {
       }
     }
     if (close) {
-      // Closing at once could overtake the failure answer this call is about to send.
-      connection
-          .channel()
-          .eventLoop()
-          .schedule(
-              () -> connection.goodbye("too many failed logins (" + count + ")"),
-              CLOSE_GRACE_MILLIS,
-              TimeUnit.MILLISECONDS);
+      // after the failure answer this call is about to send, so the caller sees it first
+      connection.goodbyeAfterReply("too many failed logins (" + count + ")");
     }
     return cause;
   }
