@@ -276,8 +276,12 @@ public final class PbClient implements AutoCloseable {
       return;
     }
     if (!a.established) {
-      // The session initializer may be waiting on something other than the connection.
-      attemptFailed(a, cause);
+      CompletableFuture<Connection> ready = a.connection.ready();
+      if (ready.isDone() && !ready.isCompletedExceptionally()) {
+        // The session initializer may be waiting on something other than the connection.
+        attemptFailed(a, cause);
+      }
+      // Otherwise the handshake fails too, and reports its more precise cause.
       return;
     }
     a.over = true;
@@ -322,17 +326,15 @@ public final class PbClient implements AutoCloseable {
     CompletableFuture<Connection> cf = connection;
     CompletableFuture<RemoteReference> sf = session;
     if (cf.isDone()) {
-      cf = new CompletableFuture<>();
-      connection = cf;
+      connection = CompletableFuture.failedFuture(cause);
+    } else {
+      executor.execute(() -> cf.completeExceptionally(cause));
     }
     if (sf.isDone()) {
-      sf = new CompletableFuture<>();
-      session = sf;
+      session = CompletableFuture.failedFuture(cause);
+    } else {
+      executor.execute(() -> sf.completeExceptionally(cause));
     }
-    CompletableFuture<Connection> fcf = cf;
-    CompletableFuture<RemoteReference> fsf = sf;
-    executor.execute(() -> fcf.completeExceptionally(cause));
-    executor.execute(() -> fsf.completeExceptionally(cause));
     tell(l -> l.stopped(cause));
   }
 
@@ -350,6 +352,13 @@ public final class PbClient implements AutoCloseable {
     if (!(t instanceof PbException pb)) {
       return new PbException(
           PbException.Code.PROTOCOL_ERROR, "the session initializer failed: " + t, t);
+    }
+    if (pb.code() == PbException.Code.DEAD_REFERENCE && !c.isOpen()) {
+      // the connection went away between the handshake and the initializer's first call
+      return new PbException(
+          PbException.Code.CONNECTION_LOST,
+          "connection lost while making the session: " + pb.detail(),
+          pb);
     }
     if (pb.code() == PbException.Code.CONNECTION_LOST
         && options.tls() == null
