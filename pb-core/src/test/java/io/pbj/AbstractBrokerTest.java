@@ -108,6 +108,42 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
   }
 
   @Test
+  void aBlockedCallerRunsItsOwnCompletionNeverTheEventLoop() throws Exception {
+    RemoteReference ref = connect(startServer());
+    CompletableFuture<Object> call = ref.callRemote("later");
+    AtomicReference<Thread> ranOn = new AtomicReference<>();
+    CompletableFuture<Object> dependent =
+        call.thenApply(
+            r -> {
+              ranOn.set(Thread.currentThread());
+              return r;
+            });
+    Thread caller = Thread.currentThread();
+    CompletableFuture.runAsync(
+        () -> {
+          // answer only once the caller is parked in get(), so the hand-off is what is tested
+          await().atMost(WAIT).until(() -> caller.getState() == Thread.State.TIMED_WAITING);
+          root.later.complete("answer");
+        });
+    assertThat(call.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("answer");
+    assertThat(dependent).isDone();
+    assertThat(ranOn.get()).isSameAs(Thread.currentThread());
+  }
+
+  @Test
+  void timedOutOrInterruptedWaitLeavesTheCallToCompleteLater() throws Exception {
+    RemoteReference ref = connect(startServer());
+    CompletableFuture<Object> call = ref.callRemote("later");
+    assertThatThrownBy(() -> call.get(50, TimeUnit.MILLISECONDS))
+        .isInstanceOf(java.util.concurrent.TimeoutException.class);
+    Thread.currentThread().interrupt();
+    assertThatThrownBy(call::get).isInstanceOf(InterruptedException.class);
+    root.later.complete("eventually");
+    assertThat(get(call)).isEqualTo("eventually");
+    assertThat(call.join()).isEqualTo("eventually");
+  }
+
+  @Test
   void cancellingACallCancelsItAtThePeer() throws Exception {
     RemoteReference ref = connect(startServer());
     CompletableFuture<Object> call = ref.callRemote("hang");

@@ -32,6 +32,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -283,7 +284,7 @@ public final class Connection implements PbConnection {
     for (Integer id : List.copyOf(pending.keySet())) {
       CallFuture f = pending.remove(id);
       if (f != null) {
-        failOnExecutor(f, cause);
+        f.deliver(() -> f.completeExceptionally(cause), executor);
       }
     }
     for (CompletableFuture<Void> p : pings.values()) {
@@ -357,9 +358,9 @@ public final class Connection implements PbConnection {
 
   // ---- outgoing calls ----
 
-  CompletableFuture<Object> call(int target, String method, Object[] args) {
+  CompletableFuture<Object> call(int target, String method, Object[] args, Class<?> resultType) {
     int id = nextRequestId.incrementAndGet();
-    CallFuture future = new CallFuture(this, id);
+    CallFuture future = new CallFuture(this, id, method, resultType);
     pending.put(id, future);
     if (!isOpen()) {
       pending.remove(id);
@@ -380,7 +381,8 @@ public final class Connection implements PbConnection {
         .addListener(
             f -> {
               if (!f.isSuccess() && pending.remove(id) != null) {
-                failOnExecutor(future, sendFailure(f.cause(), method));
+                PbException cause = sendFailure(f.cause(), method);
+                future.deliver(() -> future.completeExceptionally(cause), executor);
               }
             });
     return future;
@@ -464,11 +466,11 @@ public final class Connection implements PbConnection {
             () -> {
               runInits(inits);
               if (f != null) {
-                f.complete(answer.result());
+                f.answer(answer.result());
               }
             });
       } else if (f != null) {
-        completeInOrder(() -> f.complete(answer.result()));
+        f.deliver(() -> f.answer(answer.result()), completions);
       }
     } else if (message instanceof Message.CacheUpdate update) {
       sequential.execute(() -> applyUpdate(update, inits));
@@ -478,7 +480,7 @@ public final class Connection implements PbConnection {
       CallFuture f = pending.remove(error.requestId());
       if (f != null) {
         Throwable cause = Errors.fromWire(error.error(), config.registry());
-        completeInOrder(() -> f.completeExceptionally(cause));
+        f.deliver(() -> f.completeExceptionally(cause), completions);
       }
     } else if (message instanceof Message.Release release) {
       for (int i = 0; i < release.ids().length; i++) {
@@ -498,7 +500,7 @@ public final class Connection implements PbConnection {
       } else {
         CallFuture f = pending.remove(bad.requestId());
         if (f != null) {
-          completeInOrder(() -> f.completeExceptionally(bad.cause()));
+          f.deliver(() -> f.completeExceptionally(bad.cause()), completions);
         }
       }
     } else if (message instanceof Message.Goodbye goodbye) {
@@ -985,19 +987,167 @@ public final class Connection implements PbConnection {
     runOnExecutor(() -> f.completeExceptionally(cause));
   }
 
-  /** A call's future: cancelling it cancels the call and tells the peer. */
+  /**
+   * A call's future. Cancelling it cancels the call and tells the peer. A thread that blocks in
+   * {@link #get()} or {@link #join()} before the answer arrives is handed the completion to run
+   * itself (as gRPC's blocking calls do with a thread-less executor): one thread wake-up fewer,
+   * and user code still never runs on the event loop. Otherwise the completion runs on the
+   * connection's executor. An expected result type, if any, is checked as the answer completes it.
+   */
   static final class CallFuture extends CompletableFuture<Object> {
+    private static final int IDLE = 0;
+    private static final int WAITING = 1;
+    private static final int HANDED = 2;
+    private static final int DISPATCHED = 3;
+
     private final Connection connection;
     private final int requestId;
+    private final String method;
+    private final Class<?> resultType;
+    private final AtomicInteger handoffState = new AtomicInteger(IDLE);
+    private volatile Thread waiter;
+    private volatile Runnable handoff;
 
-    CallFuture(Connection connection, int requestId) {
+    CallFuture(Connection connection, int requestId, String method, Class<?> resultType) {
       this.connection = connection;
       this.requestId = requestId;
+      this.method = method;
+      this.resultType = resultType;
+    }
+
+    /** Completes with an answer, checking its type; called from the delivered completion. */
+    void answer(Object result) {
+      if (resultType != null) {
+        try {
+          result = RealRemoteReference.castResult(resultType, method, result);
+        } catch (PbException e) {
+          completeExceptionally(e);
+          return;
+        }
+      }
+      complete(result);
+    }
+
+    /** Runs {@code completion} in the blocked caller if there is one, else on {@code executor}. */
+    void deliver(Runnable completion, Executor executor) {
+      handoff = completion;
+      while (true) {
+        int state = handoffState.get();
+        if (state == WAITING) {
+          if (handoffState.compareAndSet(WAITING, HANDED)) {
+            LockSupport.unpark(waiter);
+            return;
+          }
+        } else if (state == IDLE) {
+          if (handoffState.compareAndSet(IDLE, DISPATCHED)) {
+            try {
+              executor.execute(completion);
+            } catch (RejectedExecutionException e) {
+              ForkJoinPool.commonPool().execute(completion);
+            }
+            return;
+          }
+        } else {
+          return;
+        }
+      }
+    }
+
+    /**
+     * Waits for the hand-off as the executor of this call's completion. Returns false if the
+     * caller should wait the ordinary way (someone else takes the completion, or time ran out).
+     */
+    private boolean awaitHandoff(long deadline, boolean timed, boolean interruptible)
+        throws InterruptedException {
+      if (isDone()) {
+        return true;
+      }
+      waiter = Thread.currentThread();
+      if (!handoffState.compareAndSet(IDLE, WAITING)) {
+        return false;
+      }
+      boolean interrupted = false;
+      try {
+        while (true) {
+          if (handoffState.get() == HANDED) {
+            handoff.run();
+            return true;
+          }
+          if (isDone() || interrupted || (timed && deadline - System.nanoTime() <= 0)) {
+            if (handoffState.compareAndSet(WAITING, IDLE)) {
+              if (interrupted && interruptible) {
+                throw new InterruptedException();
+              }
+              return isDone();
+            }
+            continue; // handed over meanwhile: run it
+          }
+          if (timed) {
+            LockSupport.parkNanos(this, deadline - System.nanoTime());
+          } else {
+            LockSupport.park(this);
+          }
+          if (Thread.interrupted()) {
+            interrupted = true;
+          }
+        }
+      } finally {
+        if (interrupted && !interruptible) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    @Override
+    public Object get() throws InterruptedException, java.util.concurrent.ExecutionException {
+      awaitHandoff(0, false, true);
+      return super.get();
+    }
+
+    @Override
+    public Object get(long timeout, java.util.concurrent.TimeUnit unit)
+        throws InterruptedException,
+            java.util.concurrent.ExecutionException,
+            java.util.concurrent.TimeoutException {
+      awaitHandoff(System.nanoTime() + unit.toNanos(timeout), true, true);
+      return super.get(Math.max(0, timeout), unit);
+    }
+
+    @Override
+    public Object join() {
+      try {
+        awaitHandoff(0, false, false);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e); // not thrown when uninterruptible
+      }
+      return super.join();
+    }
+
+    @Override
+    public boolean complete(Object value) {
+      boolean done = super.complete(value);
+      wakeWaiter();
+      return done;
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable ex) {
+      boolean done = super.completeExceptionally(ex);
+      wakeWaiter();
+      return done;
+    }
+
+    private void wakeWaiter() {
+      Thread t = waiter;
+      if (t != null && t != Thread.currentThread()) {
+        LockSupport.unpark(t);
+      }
     }
 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
       boolean cancelled = super.cancel(mayInterruptIfRunning);
+      wakeWaiter();
       if (cancelled) {
         connection.cancel(requestId);
       }

@@ -39,12 +39,22 @@ final class RealRemoteReference implements RemoteReference {
     if (dead != null) {
       return CompletableFuture.failedFuture(dead);
     }
-    return connection.call(id, method, args == null ? new Object[] {null} : args);
+    return connection.call(id, method, args == null ? new Object[] {null} : args, null);
   }
 
   @Override
+  @SuppressWarnings("unchecked")
   public <T> CompletableFuture<T> callRemote(Class<T> resultType, String method, Object... args) {
-    return callRemote(method, args).thenApply(r -> castResult(resultType, method, r));
+    return (CompletableFuture<T>) (CompletableFuture<?>) call(resultType, method, args);
+  }
+
+  /** A call whose answer must be a {@code resultType} (checked as it completes), or any. */
+  CompletableFuture<Object> call(Class<?> resultType, String method, Object... args) {
+    PbException dead = deadness();
+    if (dead != null) {
+      return CompletableFuture.failedFuture(dead);
+    }
+    return connection.call(id, method, args == null ? new Object[] {null} : args, resultType);
   }
 
   static <T> T castResult(Class<T> resultType, String method, Object result) {

@@ -123,8 +123,7 @@ final class TypedProxies {
       if (resultType == Object.class || resultType == Void.class) {
         return ref.callRemote(info.remoteName(), a);
       }
-      return ref.callRemote(info.remoteName(), a)
-          .thenApply(r -> RealRemoteReference.castResult(resultType, info.remoteName(), r));
+      return ref.call(resultType, info.remoteName(), a);
     }
   }
 }
