@@ -70,6 +70,21 @@ abstract class AbstractLoginTest {
     public CompletableFuture<Object> greetMind(String text) {
       return mind.callRemote("greet", text);
     }
+
+    @Remote
+    public Lobby lobby() {
+      return LOBBY;
+    }
+  }
+
+  /** One view shared by every user: each call sees the caller's own avatar. */
+  static final Lobby LOBBY = new Lobby();
+
+  static final class Lobby implements Viewable {
+    @Remote
+    public String whoAmI(Object perspective, String greeting) {
+      return greeting + ", " + ((User) perspective).name();
+    }
   }
 
   /** Keeps each live avatar's mind in a map that logout clears, as a chat server would. */
@@ -210,6 +225,19 @@ abstract class AbstractLoginTest {
     assertThat(perspectives).hasSize(3).doesNotContainNull();
     assertThat(realm.logins).containsExactlyInAnyOrder("alice", "bob", "alice");
     assertThat(List.of(get(alice), get(bob), get(aliceAgain))).allMatch(RemoteReference::isConnected);
+  }
+
+  @Test
+  void viewsReceiveThePerspectiveOfTheCallersLogin() throws Exception {
+    PbServer server = startPasswordServer();
+    RemoteReference alice =
+        get(Login.login(connect(server), Credentials.password("alice", "secret"), null));
+    RemoteReference bob =
+        get(Login.login(connect(server), Credentials.password("bob", "hunter2"), null));
+    RemoteReference aliceLobby = (RemoteReference) get(alice.callRemote("lobby"));
+    RemoteReference bobLobby = (RemoteReference) get(bob.callRemote("lobby"));
+    assertThat(get(aliceLobby.callRemote("whoAmI", "hello"))).isEqualTo("hello, alice");
+    assertThat(get(bobLobby.callRemote("whoAmI", "hi"))).isEqualTo("hi, bob");
   }
 
   @Test
