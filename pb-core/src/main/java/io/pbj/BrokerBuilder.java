@@ -34,7 +34,9 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
   /**
    * Where remote methods, future completions and listeners run; never a network thread. The
    * caller keeps ownership (it is not shut down with the broker). Default: a cached pool of daemon
-   * threads owned by the broker.
+   * threads owned by the broker. The executor must run tasks on threads of its own: a direct
+   * executor ({@code Runnable::run}) would run application code on network threads, which PBJ
+   * does not support.
    */
   public B executor(Executor executor) {
     options.once("executor");

@@ -86,9 +86,15 @@ final class RealRemoteObserver implements RemoteObserver {
       written.completeExceptionally(e);
       return written;
     }
-    connection
-        .channel()
-        .writeAndFlush(buf)
+    io.netty.channel.Channel channel = connection.channel();
+    io.netty.channel.ChannelPromise promise = channel.newPromise();
+    if (channel.eventLoop().inEventLoop()) {
+      // behind writes other threads already queued on the loop, so order holds
+      channel.eventLoop().execute(() -> channel.writeAndFlush(buf, promise));
+    } else {
+      channel.writeAndFlush(buf, promise);
+    }
+    promise
         .addListener(
             f -> {
               if (f.isSuccess()) {
