@@ -1,0 +1,385 @@
+package io.pbj.publish;
+
+import io.pbj.RemoteReference;
+import io.pbj.publish.internal.AttachReply;
+import io.pbj.publish.internal.WireState;
+import io.pbj.store.Snapshot;
+import io.pbj.store.SnapshotEntry;
+import io.pbj.store.SnapshotKey;
+import io.pbj.store.SnapshotPrefix;
+import io.pbj.store.SnapshotStore;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+
+/**
+ * The client side of publishing: attaches to a {@link PublishingService} endpoint and activates
+ * its objects from the local {@link SnapshotStore} where the stored version is the server's,
+ * fetching the rest.
+ *
+ * <p>Two handshakes, chosen with {@link Builder#mode}:
+ *
+ * <ul>
+ *   <li>{@link Mode#INVENTORY} (default): the attach call carries the versions stored for
+ *       (server id, service, perspective); the server inlines state only for stale objects. No
+ *       extra round trip. Needs the expected server id and the perspective key up front.
+ *   <li>{@link Mode#VERSIONS}: the attach call carries nothing; the server answers versions only
+ *       and the client fetches every stale object in one batched call: at most one extra round
+ *       trip, whatever the number of objects.
+ * </ul>
+ *
+ * <pre>{@code
+ * PublishedClient publishing = PublishedClient.builder()
+ *     .store(store)
+ *     .expectedServerId("world-eu-1")
+ *     .progress(p -> System.out.printf("%d/%d%n", p.objectsDone(), p.objectsTotal()))
+ *     .build();
+ * RemoteReference endpoint = pbClient.rootObject().join();
+ * Attachment world = publishing.attach(endpoint, "world").join();
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe; one client may attach to several endpoints at once. The store is
+ * the caller's: the client never closes it.
+ */
+public final class PublishedClient {
+  /** The two handshakes. */
+  public enum Mode {
+    /** Send the stored versions with the attach; the server inlines only stale states. */
+    INVENTORY,
+    /** Send nothing; fetch every stale state in one batched call afterwards. */
+    VERSIONS
+  }
+
+  /** Batches written to the store with one {@code putAll} each. */
+  private static final int STORE_BATCH = 1000;
+
+  private final SnapshotStore store;
+  private final Mode mode;
+  private final String expectedServerId;
+  private final String perspectiveKey;
+  private final Consumer<ActivationProgress> progress;
+
+  private PublishedClient(Builder b) {
+    this.store = b.store;
+    this.mode = b.mode == null ? Mode.INVENTORY : b.mode;
+    this.expectedServerId = b.expectedServerId;
+    this.perspectiveKey = b.perspectiveKey == null ? PublishingService.ANONYMOUS : b.perspectiveKey;
+    this.progress = b.progress;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Attaches to {@code service} through {@code endpoint} (what the server's {@link
+   * PublishingService#endpoint} became on this side) and activates every object. Completes on the
+   * connection's executor with the activated objects, or fails with a {@link PublishException}
+   * (wrong server id, unknown service, failed fetch) or the connection's failure; every object of
+   * a failed attach has its {@link RemotePublished#whenReady()} failed too.
+   */
+  public CompletableFuture<Attachment> attach(RemoteReference endpoint, String service) {
+    Objects.requireNonNull(endpoint, "endpoint");
+    Objects.requireNonNull(service, "service");
+    String[] ids = null;
+    long[] versions = null;
+    if (mode == Mode.INVENTORY) {
+      List<SnapshotEntry> held =
+          store.list(SnapshotPrefix.of(expectedServerId, service, perspectiveKey));
+      ids = new String[held.size()];
+      versions = new long[held.size()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = held.get(i).key().identity();
+        versions[i] = held.get(i).version();
+      }
+    }
+    return endpoint
+        .callRemote(
+            AttachReply.class, "attach", expectedServerId, service, perspectiveKey, ids, versions)
+        .thenCompose(reply -> new Activation(endpoint, service, reply).run());
+  }
+
+  /** One attach's activation: runs on the connection's executor. */
+  private final class Activation {
+    final RemoteReference endpoint;
+    final AttachReply reply;
+    final String requestedService;
+    final List<RemotePublished> objects = new ArrayList<>();
+    final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
+    long bytesDone;
+    long bytesTotal;
+    long objectsDone;
+    int hits;
+    int inlined;
+    int fetched;
+    int extraCalls;
+
+    Activation(RemoteReference endpoint, String requestedService, AttachReply reply) {
+      this.endpoint = endpoint;
+      this.requestedService = requestedService;
+      this.reply = reply;
+    }
+
+    CompletableFuture<Attachment> run() {
+      try {
+        for (Object o : reply.objects()) {
+          if (!(o instanceof RemotePublished r)) {
+            throw new PublishException(
+                PublishException.Code.PROTOCOL,
+                "service " + reply.service() + " sent a "
+                    + (o == null ? "null" : o.getClass().getName())
+                    + " where a RemotePublished was expected; register a RemotePublished subclass"
+                    + " for each Publishable");
+          }
+          objects.add(r);
+        }
+        if (expectedServerId != null && !expectedServerId.equals(reply.serverId())) {
+          throw new PublishException(
+              PublishException.Code.SERVER_ID_MISMATCH,
+              "expected server id " + expectedServerId + " but the server is "
+                  + reply.serverId());
+        }
+        if (!requestedService.equals(reply.service())) {
+          throw new PublishException(
+              PublishException.Code.NO_SUCH_SERVICE,
+              "server " + reply.serverId() + " offers service " + reply.service() + ", not "
+                  + requestedService);
+        }
+        List<RemotePublished> stale = new ArrayList<>();
+        List<Runnable> announce = new ArrayList<>();
+        for (RemotePublished r : objects) {
+          WireState w = r.received();
+          if (w == null) {
+            done(0);    // already activated by an earlier attach on this connection
+            continue;
+          }
+          SnapshotKey key = key(w.identity());
+          if (w.state() != null) {
+            bytesTotal += w.state().length;
+            activateFresh(r, key, w, announce);
+            inlined++;
+            continue;
+          }
+          Optional<Snapshot> stored = store.get(key);
+          if (stored.isPresent()
+              && stored.get().version() == w.version()
+              && stored.get().formatVersion() == w.format()) {
+            byte[] state = stored.get().state();
+            bytesTotal += state.length;
+            if (r.tryApply(state, w.format())) {
+              WireState push = r.markActivated(key, store, w.version(), w.revision(), true);
+              announce.add(() -> r.announce(push));
+              hits++;
+              done(state.length);
+              continue;
+            }
+            bytesTotal -= state.length;
+          }
+          stale.add(r);
+        }
+        if (stale.isEmpty()) {
+          return CompletableFuture.completedFuture(finish(announce));
+        }
+        String[] ids = new String[stale.size()];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = stale.get(i).received().identity();
+        }
+        extraCalls++;
+        return endpoint
+            .callRemote(List.class, "fetch", (Object) ids)
+            .handle(
+                (states, failure) -> {
+                  if (failure != null) {
+                    throw fail(new PublishException(
+                        PublishException.Code.FETCH_FAILED,
+                        "fetching " + ids.length + " stale objects from " + reply.serverId() + "/"
+                            + reply.service() + " failed: " + unwrap(failure),
+                        unwrap(failure)));
+                  }
+                  try {
+                    if (states.size() != ids.length) {
+                      throw new PublishException(
+                          PublishException.Code.PROTOCOL,
+                          "fetch answered " + states.size() + " states for " + ids.length
+                              + " identities");
+                    }
+                    for (int i = 0; i < ids.length; i++) {
+                      if (!(states.get(i) instanceof WireState w)
+                          || w.state() == null
+                          || !ids[i].equals(w.identity())) {
+                        throw new PublishException(
+                            PublishException.Code.PROTOCOL,
+                            "fetch gave no state for " + ids[i] + " (unpublished meanwhile?)");
+                      }
+                      bytesTotal += w.state().length;
+                      activateFresh(stale.get(i), key(ids[i]), w, announce);
+                      fetched++;
+                    }
+                    return finish(announce);
+                  } catch (RuntimeException e) {
+                    throw fail(e);
+                  }
+                });
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(fail(e));
+      }
+    }
+
+    private SnapshotKey key(String identity) {
+      try {
+        return new SnapshotKey(reply.serverId(), reply.service(), reply.perspectiveKey(), identity);
+      } catch (IllegalArgumentException e) {
+        throw new PublishException(
+            PublishException.Code.PROTOCOL, "the server named a key the store refuses: "
+                + e.getMessage(), e);
+      }
+    }
+
+    private void activateFresh(RemotePublished r, SnapshotKey key, WireState w, List<Runnable> announce) {
+      if (!r.tryApply(w.state(), w.format())) {
+        throw new PublishException(
+            PublishException.Code.APPLY_FAILED,
+            r.getClass().getName() + " could not apply the state of " + w.identity() + " v"
+                + w.version() + " from the server");
+      }
+      WireState push = r.markActivated(key, store, w.version(), w.revision(), false);
+      toStore.put(key, Snapshot.of(w.version(), w.format(), w.state()));
+      if (toStore.size() >= STORE_BATCH) {
+        writeBatch();
+      }
+      announce.add(() -> r.announce(push));
+      done(w.state().length);
+    }
+
+    private void done(int bytes) {
+      objectsDone++;
+      bytesDone += bytes;
+      if (progress != null) {
+        long n = objects.size();
+        if (objectsDone == n || objectsDone % Math.max(1, n / 100) == 0) {
+          progress.accept(new ActivationProgress(objectsDone, n, bytesDone, bytesTotal));
+        }
+      }
+    }
+
+    private void writeBatch() {
+      if (toStore.isEmpty()) {
+        return;
+      }
+      long dropped = store.stats().droppedWrites();
+      store.putAll(Map.copyOf(toStore));
+      if (store.stats().droppedWrites() != dropped) {
+        // The write-behind queue was full: wait for it to drain once and try again. A batch
+        // dropped twice only costs a refetch next session (a dropped key reads as a miss).
+        store.flush();
+        store.putAll(Map.copyOf(toStore));
+      }
+      toStore.clear();
+    }
+
+    private Attachment finish(List<Runnable> announce) {
+      writeBatch();
+      if (progress != null && objects.isEmpty()) {
+        progress.accept(new ActivationProgress(0, 0, 0, 0));
+      }
+      for (Runnable a : announce) {
+        a.run();
+      }
+      return new Attachment(
+          reply.serverId(), reply.service(), reply.perspectiveKey(), objects, hits, inlined,
+          fetched, extraCalls);
+    }
+
+    private RuntimeException fail(RuntimeException e) {
+      for (RemotePublished r : objects) {
+        if (!r.isActivated()) {
+          r.fail(e);
+        }
+      }
+      return e;
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  /** Builds a {@link PublishedClient}. Thread-safety: not thread-safe; use from one thread. */
+  public static final class Builder {
+    private SnapshotStore store;
+    private Mode mode;
+    private String expectedServerId;
+    private String perspectiveKey;
+    private Consumer<ActivationProgress> progress;
+
+    private Builder() {}
+
+    /** The local store (required); the caller owns it and closes it. */
+    public Builder store(SnapshotStore store) {
+      once("store", this.store);
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The handshake; default {@link Mode#INVENTORY}. */
+    public Builder mode(Mode mode) {
+      once("mode", this.mode);
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * The origin server id this client expects (required in {@link Mode#INVENTORY}, which lists
+     * the store under it). An attach to a server with another id fails with {@link
+     * PublishException.Code#SERVER_ID_MISMATCH} before any state is used.
+     */
+    public Builder expectedServerId(String serverId) {
+      once("expectedServerId", this.expectedServerId);
+      this.expectedServerId = Objects.requireNonNull(serverId, "serverId");
+      return this;
+    }
+
+    /**
+     * The perspective key the server will name for this connection (its {@code perspectiveKey}
+     * of the logged-in avatar), used to list the inventory. Default {@value
+     * PublishingService#ANONYMOUS}. If the server names another, it ignores the inventory and
+     * sends every state in full.
+     */
+    public Builder perspectiveKey(String key) {
+      once("perspectiveKey", this.perspectiveKey);
+      this.perspectiveKey = Objects.requireNonNull(key, "key");
+      return this;
+    }
+
+    /** Told of activation progress, on the executor, about every 1% and at the end. */
+    public Builder progress(Consumer<ActivationProgress> listener) {
+      once("progress", this.progress);
+      this.progress = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    public PublishedClient build() {
+      if (store == null) {
+        throw new IllegalStateException("PublishedClient.Builder needs a store");
+      }
+      if ((mode == null || mode == Mode.INVENTORY) && expectedServerId == null) {
+        throw new IllegalStateException(
+            "PublishedClient.Builder: mode INVENTORY needs expectedServerId (the store is listed"
+                + " under it); set it, or use mode VERSIONS");
+      }
+      return new PublishedClient(this);
+    }
+
+    private static void once(String option, Object current) {
+      if (current != null) {
+        throw new IllegalStateException("PublishedClient.Builder." + option + " was already set");
+      }
+    }
+  }
+}

@@ -1,0 +1,318 @@
+package io.pbj.publish;
+
+import io.pbj.PbConnection;
+import io.pbj.Referenceable;
+import io.pbj.publish.internal.AttachReply;
+import io.pbj.publish.internal.WireState;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The server side of publishing: a named service of {@link Publishable} objects offered by a
+ * server with a stable id, and the endpoint through which clients attach to it.
+ *
+ * <p>The server id goes into every client's store key: it must name the <em>origin</em> server
+ * stably (configured, or its TLS certificate fingerprint, {@code PbServer.tlsFingerprint()}),
+ * never a socket address, so that a restarted server keeps its clients' caches and two servers
+ * never share entries.
+ *
+ * <pre>{@code
+ * PublishingService world = PublishingService.builder()
+ *     .serverId("world-eu-1")
+ *     .service("world")
+ *     .perspectiveKey(p -> ((Player) p).name())     // only needed with logged-in perspectives
+ *     .build();
+ * world.publish(new Tile("tile-0-0", "grass", 1));
+ * PbServer server = PbServer.builder().port(7000).registry(registry)
+ *     .rootFactory(world::endpoint)      // or return world.endpoint(connection) from your realm
+ *     .build().start();
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe; objects may be published and unpublished while clients attach.
+ */
+public final class PublishingService {
+  /** The perspective key of a connection that did not log in. */
+  public static final String ANONYMOUS = "anonymous";
+
+  private final String serverId;
+  private final String service;
+  private final Function<Object, String> perspectiveKey;
+  private final AtomicLong versions;
+  private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
+  private final Map<PbConnection, Inventory> inventories = new ConcurrentHashMap<>();
+
+  /** How one object's state is sent to a connection taking it for the first time. */
+  enum SendMode {
+    FULL,
+    VERSION_ONLY
+  }
+
+  /** What one connection's attach call said it holds; entries are consumed as states are sent. */
+  private static final class Inventory {
+    final Map<String, Long> versions;
+
+    Inventory(Map<String, Long> versions) {
+      this.versions = versions;
+    }
+  }
+
+  private PublishingService(Builder b) {
+    this.serverId = b.serverId;
+    this.service = b.service;
+    this.perspectiveKey = b.perspectiveKey;
+    // Seeded once from the clock so a restarted server never reissues an earlier version; never
+    // read from the clock again.
+    this.versions = new AtomicLong(b.firstVersion != null ? b.firstVersion - 1
+        : System.currentTimeMillis() * 1000L);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The stable id of the origin server, as it appears in clients' store keys. */
+  public String serverId() {
+    return serverId;
+  }
+
+  /** The service name. */
+  public String service() {
+    return service;
+  }
+
+  /**
+   * Publishes objects: clients attaching from now on receive them. An object without a version
+   * gets one from this service's counter.
+   *
+   * @throws IllegalArgumentException if another object already has one of their identities
+   */
+  public void publish(Publishable... published) {
+    for (Publishable p : published) {
+      Objects.requireNonNull(p, "published");
+      p.attachTo(this);
+      Publishable old = objects.putIfAbsent(p.identity(), p);
+      if (old != null && old != p) {
+        throw new IllegalArgumentException(
+            "service " + service + " already publishes identity " + p.identity());
+      }
+    }
+  }
+
+  /** Publishes every object of {@code published}. */
+  public void publishAll(Collection<? extends Publishable> published) {
+    publish(published.toArray(new Publishable[0]));
+  }
+
+  /** Stops offering the object with {@code identity} to new attaches. */
+  public Optional<Publishable> unpublish(String identity) {
+    return Optional.ofNullable(objects.remove(identity));
+  }
+
+  /** The published object with {@code identity}. */
+  public Optional<Publishable> get(String identity) {
+    return Optional.ofNullable(objects.get(identity));
+  }
+
+  /** Number of published objects. */
+  public int size() {
+    return objects.size();
+  }
+
+  /**
+   * The remote object {@code connection}'s client attaches through ({@link
+   * PublishedClient#attach}): make it the connection's root ({@code rootFactory(service::endpoint)})
+   * or return it from your root or avatar (a {@code Realm} is given the connection). An endpoint
+   * answers only on its own connection, because the server remembers per connection which
+   * versions the client said it holds.
+   */
+  public Referenceable endpoint(PbConnection connection) {
+    Objects.requireNonNull(connection, "connection");
+    connection.onClose(cause -> inventories.remove(connection));
+    return new Endpoint(connection);
+  }
+
+  long nextVersion() {
+    return versions.incrementAndGet();
+  }
+
+  String perspectiveKeyOf(Object perspective) {
+    if (perspective == null) {
+      return ANONYMOUS;
+    }
+    String key = perspectiveKey.apply(perspective);
+    if (key == null || key.isEmpty()) {
+      throw new IllegalStateException(
+          "PublishingService " + service + ": perspectiveKey gave no key for a "
+              + perspective.getClass().getName());
+    }
+    return key;
+  }
+
+  /** Called by {@link Publishable#stateFor} for a connection's first copy of an object. */
+  SendMode sendModeFor(PbConnection connection, String identity, long version) {
+    Inventory inv = inventories.get(connection);
+    if (inv == null) {
+      return SendMode.FULL;
+    }
+    if (inv.versions == null) {
+      return SendMode.VERSION_ONLY;
+    }
+    Long held = inv.versions.remove(identity);
+    return held != null && held == version ? SendMode.VERSION_ONLY : SendMode.FULL;
+  }
+
+  /**
+   * The remote face of the service. Public methods are reachable only through {@code @Remote}.
+   * A {@link io.pbj.Viewable}, so each call knows the caller's perspective.
+   */
+  final class Endpoint implements io.pbj.Viewable {
+    private final PbConnection connection;
+
+    Endpoint(PbConnection connection) {
+      this.connection = connection;
+    }
+
+    /**
+     * Attaches the caller: answers the published objects, each sent in full unless the caller's
+     * inventory says it holds the same version ({@code identities}/{@code versions} non-null,
+     * inventory mode) or unless no inventory is given (versions mode: versions only).
+     */
+    @io.pbj.Remote
+    public AttachReply attach(
+        Object perspective,
+        String expectedServerId,
+        String expectedService,
+        String claimedPerspectiveKey,
+        String[] identities,
+        long[] versions) {
+      String key = perspectiveKeyOf(perspective);
+      if ((expectedServerId != null && !expectedServerId.equals(serverId))
+          || !service.equals(expectedService)) {
+        return new AttachReply(serverId, service, key, false, List.of());
+      }
+      boolean inventoryMode = identities != null && versions != null;
+      boolean inventoryUsed = inventoryMode && key.equals(claimedPerspectiveKey)
+          && expectedServerId != null && identities.length == versions.length;
+      Inventory inv;
+      if (inventoryUsed) {
+        Map<String, Long> held = new HashMap<>(identities.length * 2);
+        for (int i = 0; i < identities.length; i++) {
+          held.put(identities[i], versions[i]);
+        }
+        inv = new Inventory(new ConcurrentHashMap<>(held));
+      } else if (inventoryMode) {
+        inv = null;    // the inventory is for another key: send everything in full
+      } else {
+        inv = new Inventory(null);
+      }
+      if (inv == null) {
+        inventories.remove(connection);
+      } else {
+        inventories.put(connection, inv);
+        if (!connection.isOpen()) {
+          inventories.remove(connection);   // closed meanwhile: its onClose may have run already
+        }
+      }
+      return new AttachReply(serverId, service, key, inventoryUsed,
+          new ArrayList<>(objects.values()));
+    }
+
+    /** The full states of {@code identities}, in order; null for an identity not published. */
+    @io.pbj.Remote
+    public List<Object> fetch(Object perspective, String[] identities) {
+      List<Object> states = new ArrayList<>(identities.length);
+      for (String id : identities) {
+        Publishable p = objects.get(id);
+        states.add(p == null ? null : p.fetchState(perspective));
+      }
+      return states;
+    }
+  }
+
+  /** Builds a {@link PublishingService}. Thread-safety: not thread-safe; use from one thread. */
+  public static final class Builder {
+    private String serverId;
+    private String service;
+    private Function<Object, String> perspectiveKey;
+    private Long firstVersion;
+
+    private Builder() {}
+
+    /** The origin server's stable id (required; not a socket address). */
+    public Builder serverId(String id) {
+      once("serverId", serverId);
+      serverId = requirePart("serverId", id);
+      return this;
+    }
+
+    /** The service name (required). */
+    public Builder service(String name) {
+      once("service", service);
+      service = requirePart("service", name);
+      return this;
+    }
+
+    /**
+     * Names a logged-in perspective in clients' store keys (state may differ per perspective, so
+     * each perspective has its own entries). Must be stable across sessions, e.g. the user name.
+     * Default: connections that did not log in are {@value #ANONYMOUS}; a logged-in perspective
+     * without this function fails the attach, naming its class.
+     */
+    public Builder perspectiveKey(Function<Object, String> function) {
+      once("perspectiveKey", perspectiveKey);
+      perspectiveKey = Objects.requireNonNull(function, "perspectiveKey");
+      return this;
+    }
+
+    /**
+     * The first version the service's counter assigns (tests, or a server that persists its
+     * counter). Default: seeded from the clock at start, in microseconds.
+     */
+    public Builder firstVersion(long version) {
+      once("firstVersion", firstVersion);
+      firstVersion = version;
+      return this;
+    }
+
+    public PublishingService build() {
+      if (serverId == null) {
+        throw new IllegalStateException("PublishingService.Builder needs a serverId");
+      }
+      if (service == null) {
+        throw new IllegalStateException("PublishingService.Builder needs a service");
+      }
+      if (perspectiveKey == null) {
+        perspectiveKey = p -> {
+          throw new IllegalStateException(
+              "PublishingService: a logged-in perspective (" + p.getClass().getName()
+                  + ") needs PublishingService.Builder.perspectiveKey to name it in store keys");
+        };
+      }
+      return new PublishingService(this);
+    }
+
+    private static void once(String option, Object current) {
+      if (current != null) {
+        throw new IllegalStateException("PublishingService.Builder." + option + " was already set");
+      }
+    }
+
+    private static String requirePart(String option, String value) {
+      Objects.requireNonNull(value, option);
+      if (value.isEmpty() || value.indexOf('\u0000') >= 0) {
+        throw new IllegalArgumentException(
+            "PublishingService.Builder." + option + " must be non-empty and free of NUL");
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package io.pbj.publish;
+
+import io.pbj.Remote;
+import io.pbj.RemoteCache;
+import io.pbj.publish.internal.WireState;
+import io.pbj.store.Snapshot;
+import io.pbj.store.SnapshotKey;
+import io.pbj.store.SnapshotStore;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of a {@link Publishable}: a {@link RemoteCache} whose state comes from the local
+ * {@link SnapshotStore} when the stored version is the server's, and from the server otherwise.
+ *
+ * <p>It is <em>activated</em> before {@link PublishedClient#attach} hands it out: {@link
+ * #applyPublishedState} has run with the right state, {@link #version()} and {@link #fromStore()}
+ * say where it came from, and {@link #activated()} has run. Code that gets the object another way
+ * waits with {@link #whenReady()}. Later republishes run {@link #applyPublishedState} again and
+ * are written to the store with their version.
+ *
+ * <pre>{@code
+ * public final class TileCache extends RemotePublished {
+ *   private volatile String terrain;
+ *
+ *   protected void applyPublishedState(byte[] state, int formatVersion) {
+ *     terrain = new String(state, StandardCharsets.UTF_8);
+ *   }
+ *
+ *   public String terrain() {
+ *     return terrain;
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safety: thread-safe. {@link #applyPublishedState} and {@link #activated()} run one at
+ * a time on the client's executor; fields they set and other threads read must be published safely
+ * (volatile or concurrent collections). The accessors may be called from any thread.
+ */
+public abstract class RemotePublished extends RemoteCache {
+  /** The remote name of the push a republish sends. */
+  static final String PUSH_METHOD = "pbjRepublished";
+
+  private static final Logger log = LoggerFactory.getLogger(RemotePublished.class);
+
+  private final Object lock = new Object();
+  private final CompletableFuture<RemotePublished> ready = new CompletableFuture<>();
+  private final List<Consumer<? super RemotePublished>> listeners = new CopyOnWriteArrayList<>();
+  // Guarded by lock.
+  private WireState received;
+  private WireState pendingPush;
+  private boolean activated;
+  private SnapshotKey key;
+  private SnapshotStore store;
+  private volatile String identity;
+  private volatile long version;
+  private volatile long revision;
+  private volatile boolean fromStore;
+
+  protected RemotePublished() {}
+
+  /**
+   * Replaces the whole state with {@code state}, encoded by the publisher in {@code formatVersion}.
+   * Throwing makes the state unusable: a stored state that fails here is refetched; a state from
+   * the server that fails here fails activation.
+   */
+  protected abstract void applyPublishedState(byte[] state, int formatVersion);
+
+  /** Runs once, on the executor, after the first state was applied and before user code sees it. */
+  protected void activated() {}
+
+  /** The published identity; null before the state arrived. */
+  public final String identity() {
+    return identity;
+  }
+
+  /** The version of the state applied now. */
+  public final long version() {
+    return version;
+  }
+
+  /** Whether the state applied now came from the local store rather than the server. */
+  public final boolean fromStore() {
+    return fromStore;
+  }
+
+  /** Whether the object has been activated. */
+  public final boolean isActivated() {
+    return ready.isDone() && !ready.isCompletedExceptionally();
+  }
+
+  /** The store key the object is kept under; null before activation. */
+  public final SnapshotKey storeKey() {
+    synchronized (lock) {
+      return key;
+    }
+  }
+
+  /**
+   * Completes with this object once it is activated, or fails with the cause when activation
+   * failed (a failed fetch, a lost connection). Completes on the client's executor.
+   */
+  public final CompletableFuture<RemotePublished> whenReady() {
+    return ready.thenApply(r -> r);
+  }
+
+  /** Runs {@code listener} when the object is activated (at once, on this thread, if it is). */
+  public final void onActivated(Consumer<? super RemotePublished> listener) {
+    listeners.add(listener);
+    if (isActivated() && listeners.remove(listener)) {
+      listener.accept(this);
+    }
+  }
+
+  /** Keeps the wire state until the attaching client activates the object. */
+  @Override
+  protected final void setState(Object state) {
+    if (!(state instanceof WireState w)) {
+      throw new PublishException(
+          PublishException.Code.PROTOCOL,
+          getClass().getName() + " received a state of type "
+              + (state == null ? "null" : state.getClass().getName()) + " instead of a WireState");
+    }
+    boolean push;
+    synchronized (lock) {
+      identity = w.identity();
+      push = activated;
+      if (!push) {
+        received = w;
+      }
+    }
+    if (push) {
+      // A resend after coalesced updates: the whole current state.
+      applyPush(w);
+    }
+  }
+
+  /**
+   * The entry point of a republish push. Not for application code: the server calls it.
+   */
+  @Remote(PUSH_METHOD)
+  public final void republished(
+      String identity, long version, long revision, int format, byte[] state) {
+    applyPush(new WireState(identity, version, revision, format, state));
+  }
+
+  private void applyPush(WireState w) {
+    if (w.state() == null) {
+      return;    // a resend of the version we hold
+    }
+    SnapshotStore s;
+    SnapshotKey k;
+    synchronized (lock) {
+      if (!activated) {
+        if (pendingPush == null || w.revision() > pendingPush.revision()) {
+          pendingPush = w;
+        }
+        return;
+      }
+      if (w.revision() <= revision) {
+        return;
+      }
+      applyPublishedState(w.state(), w.format());
+      version = w.version();
+      revision = w.revision();
+      fromStore = false;
+      s = store;
+      k = key;
+    }
+    try {
+      s.put(k, Snapshot.of(w.version(), w.format(), w.state()));
+    } catch (RuntimeException e) {
+      log.warn("could not store republished {} v{}: {}", k, w.version(), e.toString());
+    }
+  }
+
+  // --- used by the Activator -------------------------------------------------------------------
+
+  final WireState received() {
+    synchronized (lock) {
+      return received;
+    }
+  }
+
+  /** Applies the first state; returns false if the object's code refused it. */
+  final boolean tryApply(byte[] state, int format) {
+    try {
+      synchronized (lock) {
+        applyPublishedState(state, format);
+      }
+      return true;
+    } catch (RuntimeException e) {
+      log.debug("{} refused a state of {} bytes: {}", identity, state.length, e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * Marks the object activated with the state last applied; returns a push that arrived while it
+   * was being activated and is newer, or null.
+   */
+  final WireState markActivated(
+      SnapshotKey storeKey, SnapshotStore s, long v, long rev, boolean stored) {
+    synchronized (lock) {
+      key = storeKey;
+      store = s;
+      version = v;
+      revision = rev;
+      fromStore = stored;
+      activated = true;
+      received = null;
+      WireState p = pendingPush;
+      pendingPush = null;
+      return p != null && p.revision() > rev ? p : null;
+    }
+  }
+
+  /** Runs the hook and listeners and completes {@link #whenReady()}. */
+  final void announce(WireState newerPush) {
+    if (newerPush != null) {
+      applyPush(newerPush);
+    }
+    try {
+      activated();
+    } catch (RuntimeException e) {
+      log.warn("{}.activated() failed", getClass().getName(), e);
+    }
+    ready.complete(this);
+    for (Consumer<? super RemotePublished> l : listeners) {
+      if (listeners.remove(l)) {
+        try {
+          l.accept(this);
+        } catch (RuntimeException e) {
+          log.warn("activation listener of {} failed", identity, e);
+        }
+      }
+    }
+  }
+
+  final void fail(Throwable cause) {
+    ready.completeExceptionally(cause);
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + identity + " v" + version
+        + (fromStore ? " from store" : "") + (isActivated() ? "" : " inactive") + "]";
+  }
+}

@@ -1,0 +1,24 @@
+package io.pbj.publish.internal;
+
+import java.util.List;
+
+/**
+ * The server's answer to {@code attach}: who it is, which service and perspective the states are
+ * for, and the published objects (each arrives as the client's RemotePublished, its {@link
+ * WireState} already handed to it).
+ *
+ * <p>Not part of the public API. Immutable.
+ *
+ * @param serverId the origin server's stable id
+ * @param service the service name
+ * @param perspectiveKey the store key part naming the caller's perspective
+ * @param inventoryUsed whether the server compared the client's inventory (else every state that
+ *     was not sent in full must be checked against the store by the client)
+ * @param objects the published objects, as caches
+ */
+public record AttachReply(
+    String serverId,
+    String service,
+    String perspectiveKey,
+    boolean inventoryUsed,
+    List<Object> objects) {}

@@ -1,0 +1,32 @@
+package io.pbj.publish;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The client side of {@link Tile}: refuses states that are not UTF-8 text starting with "t:". */
+public final class TileCache extends RemotePublished {
+  volatile String terrain;
+  final AtomicInteger applied = new AtomicInteger();
+  final AtomicInteger activations = new AtomicInteger();
+  volatile String terrainWhenActivated;
+
+  @Override
+  protected void applyPublishedState(byte[] state, int formatVersion) {
+    String s = new String(state, StandardCharsets.UTF_8);
+    if (!s.startsWith("t:")) {
+      throw new IllegalArgumentException("not a tile: " + s);
+    }
+    terrain = s.substring(2);
+    applied.incrementAndGet();
+  }
+
+  @Override
+  protected void activated() {
+    terrainWhenActivated = terrain;
+    activations.incrementAndGet();
+  }
+
+  String terrain() {
+    return terrain;
+  }
+}
