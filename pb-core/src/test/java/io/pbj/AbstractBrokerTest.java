@@ -131,6 +131,57 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
   }
 
   @Test
+  void concurrentCallersGetTheirOwnAnswers() throws Exception {
+    RemoteReference ref = connect(startServer());
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    List<CompletableFuture<List<Boolean>>> workers = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      int thread = t;
+      workers.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                List<Boolean> ok = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                  String text = "thread-" + thread + "-call-" + i + "-" + "x".repeat(i % 97);
+                  ok.add(text.equals(ref.callRemote("echo", text).join()));
+                }
+                return ok;
+              },
+              threads));
+    }
+    try {
+      for (CompletableFuture<List<Boolean>> w : workers) {
+        assertThat(get(w)).hasSize(300).containsOnly(true);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void twoThreadsBlockedOnOneCallBothSeeTheAnswer() throws Exception {
+    RemoteReference ref = connect(startServer());
+    CompletableFuture<Object> call = ref.callRemote("later");
+    CompletableFuture<Object> first = CompletableFuture.supplyAsync(call::join);
+    CompletableFuture<Object> second = CompletableFuture.supplyAsync(call::join);
+    root.later.complete("both");
+    assertThat(get(first)).isEqualTo("both");
+    assertThat(get(second)).isEqualTo("both");
+  }
+
+  @Test
+  void aCallbackJoiningAnotherCallOfTheSameConnectionDoesNotDeadlock() throws Exception {
+    RemoteReference ref = connect(startServer());
+    for (int i = 0; i < 50; i++) {
+      CompletableFuture<Object> a = ref.callRemote("echo", "a" + i);
+      CompletableFuture<Object> b = ref.callRemote("echo", "b" + i);
+      CompletableFuture<String> both = a.thenApply(x -> x + "+" + b.join());
+      assertThat(get(both)).isEqualTo("a" + i + "+b" + i);
+    }
+  }
+
+  @Test
   void timedOutOrInterruptedWaitLeavesTheCallToCompleteLater() throws Exception {
     RemoteReference ref = connect(startServer());
     CompletableFuture<Object> call = ref.callRemote("later");

@@ -118,6 +118,35 @@ abstract class AbstractHostileInputTest {
   }
 
   @Test
+  void emptyFramesWithMoreToFollowAreRefused() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x01});
+    for (int i = 0; i < 10_000; i++) {
+      out.write(new byte[] {0, 0, 0, 1, 1}); // length 1: the MORE flag and nothing else
+    }
+    PbException e = refuse(out.toByteArray());
+    assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(e).hasMessageContaining("carries only 0 bytes");
+  }
+
+  @Test
+  void nestedContainersCannotClaimMoreElementsThanTheMessageHasBytes() {
+    // 64 nested lists, each claiming as many elements as bytes remain: the budget refuses it
+    com.esotericsoftware.kryo.kryo5.io.Output o =
+        new com.esotericsoftware.kryo.kryo5.io.Output(4096);
+    int arrayListId = 11 + 7; // built-ins start at 11; ArrayList is the eighth
+    for (int depth = 0; depth < 64; depth++) {
+      o.writeVarInt(arrayListId + 2, true);
+      o.writeVarInt(1000 - depth * 3, true);
+    }
+    byte[] value = o.toBytes();
+    byte[] bytes = new byte[1000];
+    System.arraycopy(value, 0, bytes, 0, value.length);
+    io.pbj.internal.TestAccess.assertDecodeFails(
+        bytes, "claim more elements than it has bytes");
+  }
+
+  @Test
   void messageBeforeTheHandshakeIsRefused() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x01});

@@ -18,10 +18,13 @@ public final class CacheHandle {
   private static volatile BiConsumer<RemoteCache, Object> stateSetter;
 
   /** Called once by {@link RemoteCache}'s static initializer. */
-  public static void install(
+  public static synchronized void install(
       BiConsumer<RemoteCache, CacheHandle> attach,
       Function<RemoteCache, CacheHandle> get,
       BiConsumer<RemoteCache, Object> setState) {
+    if (attacher != null) {
+      throw new IllegalStateException("CacheHandle accessors are installed once, by RemoteCache");
+    }
     attacher = attach;
     getter = get;
     stateSetter = setState;
@@ -40,6 +43,44 @@ public final class CacheHandle {
 
   static void setState(RemoteCache cache, Object state) {
     stateSetter.accept(cache, state);
+  }
+
+  /** Sets the first state, then applies what arrived for the cache before it. */
+  static void initialise(RemoteCache cache, Object state) {
+    CacheHandle handle = of(cache);
+    try {
+      setState(cache, state);
+    } finally {
+      java.util.List<Runnable> held;
+      synchronized (handle) {
+        handle.initialised = true;
+        held = handle.held;
+        handle.held = null;
+      }
+      if (held != null) {
+        held.forEach(Runnable::run);
+      }
+    }
+  }
+
+  private boolean initialised;
+  private java.util.List<Runnable> held;
+
+  /**
+   * If the cache has not had its first state yet, keeps {@code action} to run right after it and
+   * returns true; otherwise returns false (run it now).
+   */
+  boolean deferUntilInitialised(Runnable action) {
+    synchronized (this) {
+      if (initialised) {
+        return false;
+      }
+      if (held == null) {
+        held = new java.util.ArrayList<>();
+      }
+      held.add(action);
+      return true;
+    }
   }
 
   static void attach(RemoteCache cache, CacheHandle handle) {

@@ -39,6 +39,16 @@ final class ChunkCodec extends ChannelDuplexHandler {
       throw new PbException(
           PbException.Code.PROTOCOL_ERROR, "unknown frame flags 0x" + Integer.toHexString(flags));
     }
+    if (more && frame.readableBytes() < Wire.MIN_FRAME - 1) {
+      // senders fill every frame but the last; tiny ones would only cost us memory
+      int n = frame.readableBytes();
+      frame.release();
+      discard();
+      throw new PbException(
+          PbException.Code.PROTOCOL_ERROR,
+          "a frame with more to follow carries only " + n + " bytes; at least "
+              + (Wire.MIN_FRAME - 1) + " are required");
+    }
     if (assembling == null && !more) {
       ctx.fireChannelRead(frame);
       return;

@@ -91,7 +91,7 @@ public final class Connection implements PbConnection {
     this.executor = config.executor();
     this.sequential = MoreExecutors.newSequentialExecutor(config.executor());
     this.completions = MoreExecutors.newSequentialExecutor(config.executor());
-    this.exports = new ExportTable(config.maxReferences());
+    this.exports = new ExportTable(config.maxReferences(), this::exportDropped);
     this.imports = new ImportTable(this, this::queueRelease);
     if (root != null) {
       exports.pinRoot(root);
@@ -287,10 +287,12 @@ public final class Connection implements PbConnection {
         f.deliver(() -> f.completeExceptionally(cause), executor);
       }
     }
-    for (CompletableFuture<Void> p : pings.values()) {
-      failOnExecutor(p, cause);
+    for (Long nonce : List.copyOf(pings.keySet())) {
+      CompletableFuture<Void> p = pings.remove(nonce);
+      if (p != null) {
+        failOnExecutor(p, cause);
+      }
     }
-    pings.clear();
     for (InboundCall call : inbound.values()) {
       call.cancel(executor);
     }
@@ -298,6 +300,14 @@ public final class Connection implements PbConnection {
     exports.clear();
     imports.clear();
     releases.clear();
+    List<RealRemoteObserver> watching;
+    synchronized (observers) {
+      watching = new ArrayList<>(observers.values());
+      observers.clear();
+    }
+    for (RealRemoteObserver o : watching) {
+      o.stop();
+    }
     List<Runnable> drops;
     synchronized (dropListeners) {
       drops = new ArrayList<>(dropListeners.values());
@@ -376,8 +386,7 @@ public final class Connection implements PbConnection {
       future.completeExceptionally(sendFailure(e, method));
       return future;
     }
-    channel
-        .writeAndFlush(buf)
+    write(buf)
         .addListener(
             f -> {
               if (!f.isSuccess() && pending.remove(id) != null) {
@@ -385,6 +394,8 @@ public final class Connection implements PbConnection {
                 future.deliver(() -> future.completeExceptionally(cause), executor);
               }
             });
+    // a proxy passed as an argument must not be released before its call is on the wire
+    java.lang.ref.Reference.reachabilityFence(args);
     return future;
   }
 
@@ -402,8 +413,7 @@ public final class Connection implements PbConnection {
       sent.completeExceptionally(sendFailure(e, method));
       return sent;
     }
-    channel
-        .writeAndFlush(buf)
+    write(buf)
         .addListener(
             f -> {
               if (f.isSuccess()) {
@@ -417,12 +427,26 @@ public final class Connection implements PbConnection {
 
   /** Sends a ping; the future completes when the pong arrives. */
   public CompletableFuture<Void> ping() {
-    long nonce = System.nanoTime();
+    long nonce = pingNonces.incrementAndGet();
     CompletableFuture<Void> f = new CompletableFuture<>();
     pings.put(nonce, f);
-    send(new Message.Ping(nonce));
+    if (!isOpen()) {
+      pings.remove(nonce);
+      f.completeExceptionally(deadConnection());
+      return f;
+    }
+    send(new Message.Ping(nonce))
+        .addListener(
+            w -> {
+              if (!w.isSuccess() && pings.remove(nonce) != null) {
+                failOnExecutor(f, sendFailure(w.cause(), "ping"));
+              }
+            });
     return f;
   }
+
+  private final java.util.concurrent.atomic.AtomicLong pingNonces =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private PbException sendFailure(Throwable cause, String method) {
     if (cause instanceof PbException pb) {
@@ -460,17 +484,16 @@ public final class Connection implements PbConnection {
       receiveCall(call, inits);
     } else if (message instanceof Message.Answer answer) {
       CallFuture f = pending.remove(answer.requestId());
-      if (!inits.isEmpty()) {
-        // new caches in the answer: set their state in order with the updates that follow
-        sequential.execute(
+      if (f != null) {
+        // new caches in the answer get their state first; updates for them wait until then
+        f.deliver(
             () -> {
               runInits(inits);
-              if (f != null) {
-                f.answer(answer.result());
-              }
-            });
-      } else if (f != null) {
-        f.deliver(() -> f.answer(answer.result()), completions);
+              f.answer(answer.result());
+            },
+            completions);
+      } else {
+        runOnExecutor(() -> runInits(inits));
       }
     } else if (message instanceof Message.CacheUpdate update) {
       sequential.execute(() -> applyUpdate(update, inits));
@@ -484,7 +507,7 @@ public final class Connection implements PbConnection {
       }
     } else if (message instanceof Message.Release release) {
       for (int i = 0; i < release.ids().length; i++) {
-        runDropListener(exports.release(release.ids()[i], release.receipts()[i]));
+        exports.release(release.ids()[i], release.receipts()[i]);
       }
       runInits(inits);
     } else if (message instanceof Message.Cancel cancel) {
@@ -493,7 +516,10 @@ public final class Connection implements PbConnection {
         call.cancel(executor);
       }
     } else if (message instanceof Message.Undecodable bad) {
-      if (bad.type() == Wire.CALL) {
+      if (bad.type() == Wire.CACHE_UPDATE || bad.type() == Wire.CACHE_STATE) {
+        log.warn("{}: dropped a cache update that could not be decoded: {}", this,
+            bad.cause().getMessage());
+      } else if (bad.type() == Wire.CALL) {
         if (bad.requestId() != 0) {
           reply(bad.requestId(), bad.cause());
         }
@@ -547,6 +573,9 @@ public final class Connection implements PbConnection {
     if (cache == null) {
       return; // released here while the update was in flight
     }
+    if (CacheHandle.of(cache).deferUntilInitialised(() -> applyUpdate(update, List.of()))) {
+      return;
+    }
     try {
       RemoteMethods.invoke(
           RemoteMethods.find(cache.getClass(), update.method()), cache, update.args());
@@ -558,7 +587,8 @@ public final class Connection implements PbConnection {
   private void applyState(Message.CacheState state, List<Runnable> inits) {
     runInits(inits);
     RemoteCache cache = imports.cache(state.cacheId());
-    if (cache != null) {
+    if (cache != null
+        && !CacheHandle.of(cache).deferUntilInitialised(() -> applyState(state, List.of()))) {
       try {
         CacheHandle.setState(cache, state.state());
       } catch (RuntimeException e) {
@@ -650,7 +680,7 @@ public final class Connection implements PbConnection {
       reply(requestId, pb);
       return;
     }
-    channel.writeAndFlush(buf);
+    write(buf);
   }
 
   private void reply(int requestId, Throwable cause) {
@@ -717,8 +747,11 @@ public final class Connection implements PbConnection {
     out.reset();
     e.exported.clear();
     boolean ok = false;
+    ByteBuf buf = null;
     try {
       WireCodec.encode(message, e.kryo, out);
+      buf = channel.alloc().buffer(out.position());
+      buf.writeBytes(out.getBuffer(), 0, out.position());
       ok = true;
     } catch (RuntimeException ex) {
       throw WireCodec.failure(
@@ -727,26 +760,58 @@ public final class Connection implements PbConnection {
       e.kryo.reset();
       if (!ok) {
         for (int id : e.exported) {
-          runDropListener(exports.unsend(id));
+          exports.unsend(id);
         }
+        PENDING_OBSERVERS.get().clear();
       }
       e.exported.clear();
       if (out.getBuffer().length > 64 * 1024) {
         e.output = new Output(4096, config.maxMessage());
       }
+      // only now, with the bytes copied out, may another thread take this encoder
       if (encoders.size() < 16) {
         encoders.offer(e);
       }
     }
-    ByteBuf buf = channel.alloc().buffer(out.position());
-    buf.writeBytes(out.getBuffer(), 0, out.position());
     messagesSent.increment();
     return buf;
   }
 
+  /** Observers created by this thread's last encode, waiting for that message to be written. */
+  private static final ThreadLocal<List<RealRemoteObserver>> PENDING_OBSERVERS =
+      ThreadLocal.withInitial(ArrayList::new);
+
+  /**
+   * Writes a buffer from {@link #encode}, then lets the observers that encode created start
+   * pushing: their updates are queued behind the message that carries their cache.
+   */
+  io.netty.channel.ChannelFuture write(ByteBuf buf) {
+    io.netty.channel.ChannelFuture f = channel.writeAndFlush(buf);
+    activatePendingObservers();
+    return f;
+  }
+
+  /** Same as {@link #write} with a promise. */
+  void write(ByteBuf buf, io.netty.channel.ChannelPromise promise) {
+    channel.writeAndFlush(buf, promise);
+    activatePendingObservers();
+  }
+
+  private static void activatePendingObservers() {
+    List<RealRemoteObserver> pending = PENDING_OBSERVERS.get();
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<RealRemoteObserver> now = new ArrayList<>(pending);
+    pending.clear();
+    for (RealRemoteObserver o : now) {
+      o.activate();
+    }
+  }
+
   /** Encodes and writes {@code message}; encoding failures throw. */
   io.netty.channel.ChannelFuture send(Message message) {
-    return channel.writeAndFlush(encode(message));
+    return write(encode(message));
   }
 
   /** One encoding context: a Kryo bound to this connection, its output, and its exports. */
@@ -828,21 +893,32 @@ public final class Connection implements PbConnection {
   private RealRemoteObserver observerFor(Cacheable cacheable, int id) {
     synchronized (observers) {
       RealRemoteObserver o = observers.get(cacheable);
-      if (o != null) {
+      if (o != null && o.id() == id) {
         return o;
       }
+      // new, or exported again under a new id after the old observer's export was dropped
       RealRemoteObserver created = new RealRemoteObserver(this, cacheable, id, perspective);
       observers.put(cacheable, created);
-      whenDropped(
-          cacheable,
-          () -> {
-            observers.remove(cacheable, created);
-            if (created.stop()) {
-              cacheable.stoppedObserving(created.perspective(), created);
-            }
-          });
+      PENDING_OBSERVERS.get().add(created);
+      whenDropped(cacheable, () -> cacheable.stoppedObserving(created.perspective(), created));
       return created;
     }
+  }
+
+  /**
+   * The exporter dropped {@code object} (under the export table's lock, so a new export of the
+   * same object cannot interleave): stop its observer at once, and run its drop listeners
+   * ({@code stoppedObserving}, logout) on the executor.
+   */
+  private void exportDropped(Object object) {
+    RealRemoteObserver o;
+    synchronized (observers) {
+      o = object instanceof Cacheable ? observers.remove(object) : null;
+    }
+    if (o != null) {
+      o.stop();
+    }
+    runDropListener(object);
   }
 
   /** The channel can take more: let observers with queued updates drain, off the event loop. */
@@ -897,7 +973,7 @@ public final class Connection implements PbConnection {
       byte kind = input.readByte();
       int id = input.readVarInt(true);
       if (kind == Wire.REF_YOURS || kind == Wire.REF_CACHE) {
-        if (imports.size() > config.maxReferences()) {
+        if (imports.size() >= config.maxReferences()) {
           throw new PbException(
               Code.LIMIT_EXCEEDED,
               "the peer sent more than maxReferences=" + config.maxReferences() + " references");
@@ -917,7 +993,7 @@ public final class Connection implements PbConnection {
         Object state = kryo.readClassAndObject(input);
         if (receipt.created()) {
           RemoteCache cache = receipt.cache();
-          inits.add(() -> CacheHandle.setState(cache, state));
+          inits.add(() -> CacheHandle.initialise(cache, state));
         }
         return receipt.cache();
       }
@@ -948,13 +1024,22 @@ public final class Connection implements PbConnection {
     if (batch.isEmpty() || !isOpen()) {
       return;
     }
-    int[] ids = new int[batch.size()];
-    int[] receipts = new int[batch.size()];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = (int) batch.get(i)[0];
-      receipts[i] = (int) batch.get(i)[1];
+    // at most ~12 bytes an entry: keep each batch well inside the smallest message limit
+    int perMessage = Math.max(16, Math.min(4096, config.maxMessage() / 16));
+    for (int from = 0; from < batch.size(); from += perMessage) {
+      int n = Math.min(perMessage, batch.size() - from);
+      int[] ids = new int[n];
+      int[] receipts = new int[n];
+      for (int i = 0; i < n; i++) {
+        ids[i] = (int) batch.get(from + i)[0];
+        receipts[i] = (int) batch.get(from + i)[1];
+      }
+      try {
+        send(new Message.Release(ids, receipts));
+      } catch (PbException e) {
+        log.error("{}: could not send a release batch of {} ids", this, n, e);
+      }
     }
-    send(new Message.Release(ids, receipts));
   }
 
   // ---- executor hand-off ----
@@ -999,13 +1084,15 @@ public final class Connection implements PbConnection {
     private static final int WAITING = 1;
     private static final int HANDED = 2;
     private static final int DISPATCHED = 3;
+    private static final int RUNNING = 4;
 
     private final Connection connection;
     private final int requestId;
     private final String method;
     private final Class<?> resultType;
     private final AtomicInteger handoffState = new AtomicInteger(IDLE);
-    private volatile Thread waiter;
+    private final java.util.concurrent.atomic.AtomicReference<Thread> waiter =
+        new java.util.concurrent.atomic.AtomicReference<>();
     private volatile Runnable handoff;
 
     CallFuture(Connection connection, int requestId, String method, Class<?> resultType) {
@@ -1035,15 +1122,23 @@ public final class Connection implements PbConnection {
         int state = handoffState.get();
         if (state == WAITING) {
           if (handoffState.compareAndSet(WAITING, HANDED)) {
-            LockSupport.unpark(waiter);
+            LockSupport.unpark(waiter.get());
             return;
           }
         } else if (state == IDLE) {
           if (handoffState.compareAndSet(IDLE, DISPATCHED)) {
+            // whoever claims it first runs it: the executor, or a caller that blocks meanwhile
+            // (say a callback joining this future while queued behind itself)
+            Runnable claimed =
+                () -> {
+                  if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
+                    completion.run();
+                  }
+                };
             try {
-              executor.execute(completion);
+              executor.execute(claimed);
             } catch (RejectedExecutionException e) {
-              ForkJoinPool.commonPool().execute(completion);
+              ForkJoinPool.commonPool().execute(claimed);
             }
             return;
           }
@@ -1062,9 +1157,25 @@ public final class Connection implements PbConnection {
       if (isDone()) {
         return true;
       }
-      waiter = Thread.currentThread();
-      if (!handoffState.compareAndSet(IDLE, WAITING)) {
-        return false;
+      Thread me = Thread.currentThread();
+      while (true) {
+        int state = handoffState.get();
+        if (state == DISPATCHED) {
+          if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
+            handoff.run(); // queued but not started: run it here rather than wait behind it
+            return true;
+          }
+        } else if (state == IDLE) {
+          if (!waiter.compareAndSet(null, me)) {
+            return false; // another thread is the designated waiter
+          }
+          if (handoffState.compareAndSet(IDLE, WAITING)) {
+            break;
+          }
+          waiter.set(null); // dispatched meanwhile: look again
+        } else {
+          return false; // handed to another waiter, or running: wait for it the ordinary way
+        }
       }
       boolean interrupted = false;
       try {
@@ -1075,6 +1186,7 @@ public final class Connection implements PbConnection {
           }
           if (isDone() || interrupted || (timed && deadline - System.nanoTime() <= 0)) {
             if (handoffState.compareAndSet(WAITING, IDLE)) {
+              waiter.set(null);
               if (interrupted && interruptible) {
                 throw new InterruptedException();
               }
@@ -1109,8 +1221,9 @@ public final class Connection implements PbConnection {
         throws InterruptedException,
             java.util.concurrent.ExecutionException,
             java.util.concurrent.TimeoutException {
-      awaitHandoff(System.nanoTime() + unit.toNanos(timeout), true, true);
-      return super.get(Math.max(0, timeout), unit);
+      long deadline = System.nanoTime() + unit.toNanos(timeout);
+      awaitHandoff(deadline, true, true);
+      return super.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -1138,7 +1251,7 @@ public final class Connection implements PbConnection {
     }
 
     private void wakeWaiter() {
-      Thread t = waiter;
+      Thread t = waiter.get();
       if (t != null && t != Thread.currentThread()) {
         LockSupport.unpark(t);
       }

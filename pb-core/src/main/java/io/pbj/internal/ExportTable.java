@@ -29,10 +29,16 @@ final class ExportTable {
   private final Map<Integer, Entry> byId = new HashMap<>();
   private final Map<Object, Entry> byObject = new IdentityHashMap<>();
   private final int max;
+  private final java.util.function.Consumer<Object> onDrop;
   private int nextId = Wire.ROOT_ID + 1;
 
-  ExportTable(int max) {
+  /**
+   * @param onDrop told, under this table's lock, of each object dropped by a release, so that
+   *     a new export of the same object cannot interleave with the clean-up
+   */
+  ExportTable(int max, java.util.function.Consumer<Object> onDrop) {
     this.max = max;
+    this.onDrop = onDrop;
   }
 
   synchronized void pinRoot(Object root) {
@@ -90,6 +96,7 @@ final class ExportTable {
     if (e.sent <= 0) {
       byId.remove(id);
       byObject.remove(e.object);
+      onDrop.accept(e.object);
       return e.object;
     }
     return null;

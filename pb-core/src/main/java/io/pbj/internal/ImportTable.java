@@ -111,7 +111,7 @@ final class ImportTable {
     entries.compute(
         id,
         (k, e) -> {
-          Object live = e == null ? null : e.proxy.get();
+          Object live = e == null || e.state.isReleased() ? null : e.proxy.get();
           if (live != null) {
             if (!kind.isInstance(live)) {
               throw new PbException(
@@ -159,17 +159,21 @@ final class ImportTable {
   }
 
   private void released(State state) {
-    int receipts;
-    entries.computeIfPresent(state.id, (k, e) -> e.state == state ? null : e);
-    synchronized (state) {
-      if (state.released) {
-        return;
-      }
-      state.released = true;
-      receipts = state.receipts;
-    }
-    if (connection.isOpen()) {
-      releaser.release(state.id, receipts);
+    int[] receipts = {-1};
+    // marking released and reading the count happen atomically with receive() for this id
+    entries.compute(
+        state.id,
+        (k, e) -> {
+          synchronized (state) {
+            if (!state.released) {
+              state.released = true;
+              receipts[0] = state.receipts;
+            }
+          }
+          return e != null && e.state == state ? null : e;
+        });
+    if (receipts[0] >= 0 && connection.isOpen()) {
+      releaser.release(state.id, receipts[0]);
     }
   }
 

@@ -193,12 +193,32 @@ final class KryoSetup {
     return new ImmutableCollectionSerializer(false);
   }
 
+  /**
+   * What the message being decoded on this thread may still claim, in bytes of elements: every
+   * element of every container takes at least one byte of its own, so all the lengths claimed
+   * in one message together cannot exceed its size. This bounds what nested containers allocate
+   * before their elements are read.
+   */
+  private static final ThreadLocal<long[]> BUDGET = ThreadLocal.withInitial(() -> new long[1]);
+
+  /** Starts the element budget of one message of {@code bytes} bytes. */
+  static void startBudget(int bytes) {
+    BUDGET.get()[0] = bytes;
+  }
+
   /** Fails unless {@code length} items of at least {@code minBytes} each fit in what remains. */
   static void checkLength(Input input, long length, int minBytes, String what) {
     long remaining = input.limit() - input.position();
     if (length < 0 || length * minBytes > remaining) {
       throw new KryoException(
           what + " claims " + length + " elements but only " + remaining + " bytes remain");
+    }
+    long[] budget = BUDGET.get();
+    budget[0] -= length * minBytes;
+    if (budget[0] < 0) {
+      throw new KryoException(
+          what + " claims " + length + " elements: the containers of this message claim more"
+              + " elements than it has bytes");
     }
   }
 

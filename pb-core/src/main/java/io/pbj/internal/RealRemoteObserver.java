@@ -26,6 +26,8 @@ final class RealRemoteObserver implements RemoteObserver {
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
   private boolean needsState;
   private boolean draining;
+  /** Until the message carrying the cache is handed to the channel, pushes wait. */
+  private boolean pending = true;
   private boolean stopped;
   private long coalesced;
 
@@ -51,7 +53,7 @@ final class RealRemoteObserver implements RemoteObserver {
       if (needsState) {
         return CompletableFuture.completedFuture(null); // the next state will include it
       }
-      boolean direct = queue.isEmpty() && !draining && connection.isWritable();
+      boolean direct = !pending && queue.isEmpty() && !draining && connection.isWritable();
       if (!direct) {
         if (queue.size() < policy.maxQueued()) {
           queue.add(update);
@@ -90,9 +92,9 @@ final class RealRemoteObserver implements RemoteObserver {
     io.netty.channel.ChannelPromise promise = channel.newPromise();
     if (channel.eventLoop().inEventLoop()) {
       // behind writes other threads already queued on the loop, so order holds
-      channel.eventLoop().execute(() -> channel.writeAndFlush(buf, promise));
+      channel.eventLoop().execute(() -> connection.write(buf, promise));
     } else {
-      channel.writeAndFlush(buf, promise);
+      connection.write(buf, promise);
     }
     promise
         .addListener(
@@ -106,13 +108,25 @@ final class RealRemoteObserver implements RemoteObserver {
     return written;
   }
 
-  /** Sends what waited while the channel was full; runs on the executor. */
+  int id() {
+    return id;
+  }
+
+  /** The message carrying the cache has been handed to the channel: pushes may follow it. */
+  void activate() {
+    synchronized (this) {
+      pending = false;
+    }
+    drain();
+  }
+
+  /** Sends what waited while the channel was full or the cache was not sent yet. */
   void drain() {
     while (true) {
       Message next;
       boolean refresh = false;
       synchronized (this) {
-        if (stopped || draining || !connection.isWritable()) {
+        if (stopped || draining || pending || !connection.isWritable()) {
           return;
         }
         next = queue.poll();

@@ -88,6 +88,7 @@ final class WireCodec {
   /** Decodes one message; a broken envelope throws a PROTOCOL_ERROR PbException. */
   static Message decode(byte[] bytes, Kryo kryo, int maxDepth, int maxMessage) {
     Input in = new Input(bytes);
+    KryoSetup.startBudget(bytes.length);
     try {
       byte type = in.readByte();
       switch (type) {
