@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.pbj.internal.Connection;
 import io.pbj.internal.auth.Scram;
-import io.pbj.testing.PbCleanup;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.Base64;
@@ -21,25 +20,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Login through a {@link Portal}, over every transport. Ports of Twisted's cred scenarios in
  * {@code twisted.spread.test.test_pb} ({@code NewCredTests}, {@code AnonymousTests}) plus the
  * SCRAM properties: replay, forgery, connection binding, mutual authentication.
  */
-@Timeout(60)
-abstract class AbstractLoginTest {
-  static final Duration WAIT = Duration.ofSeconds(10);
-
-  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
-
+abstract class AbstractLoginTest extends AbstractPbTest {
   final TestRealm realm = new TestRealm();
-
-  abstract PbServer.Builder serverBuilder();
-
-  abstract PbClient.Builder clientBuilder(PbServer server);
 
   // ---- fixtures ----
 
@@ -118,7 +106,7 @@ abstract class AbstractLoginTest {
     return PasswordChecker.builder().user("alice", "secret").user("bob", "hunter2").build();
   }
 
-  PbServer startServer(Consumer<Portal.Builder> portalOptions) {
+  PbServer startPortal(Consumer<Portal.Builder> portalOptions) {
     Portal.Builder b = Portal.builder(realm);
     portalOptions.accept(b);
     Portal portal = b.build();
@@ -126,15 +114,12 @@ abstract class AbstractLoginTest {
   }
 
   PbServer startPasswordServer() {
-    return startServer(p -> p.checker(passwords()));
+    return startPortal(p -> p.checker(passwords()));
   }
 
+  @Override
   RemoteReference connect(PbServer server) {
     return cleanup.register(clientBuilder(server).build()).rootObject().join();
-  }
-
-  static <T> T get(CompletableFuture<T> f) throws Exception {
-    return f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   static PbException failureOf(CompletableFuture<?> f) {
@@ -290,7 +275,7 @@ abstract class AbstractLoginTest {
 
   @Test
   void tooManyFailedLoginsCloseTheConnection() throws Exception {
-    PbServer server = startServer(p -> p.checker(passwords()).maxFailedLogins(3));
+    PbServer server = startPortal(p -> p.checker(passwords()).maxFailedLogins(3));
     RemoteReference root = connect(server);
     for (int i = 0; i < 3; i++) {
       assertUnauthorizedLogin(Login.login(root, Credentials.password("alice", "guess" + i), null));
@@ -307,7 +292,7 @@ abstract class AbstractLoginTest {
 
   @Test
   void anonymousLoginWorksWhenAllowed() throws Exception {
-    PbServer server = startServer(p -> p.checker(AnonymousChecker.allow()));
+    PbServer server = startPortal(p -> p.checker(AnonymousChecker.allow()));
     RemoteReference avatar = get(Login.login(connect(server), Credentials.anonymous(), new Mind()));
     assertThat(get(avatar.callRemote("name"))).isEqualTo("<anonymous>");
     assertThat(get(avatar.callRemote("greetMind", "anon"))).isEqualTo("mind got anon");
@@ -327,7 +312,7 @@ abstract class AbstractLoginTest {
   @Test
   void portalWithPasswordAndAnonymousCheckersAcceptsBoth() throws Exception {
     PbServer server =
-        startServer(p -> p.checker(passwords()).checker(AnonymousChecker.allow()));
+        startPortal(p -> p.checker(passwords()).checker(AnonymousChecker.allow()));
     RemoteReference alice =
         get(Login.login(connect(server), Credentials.password("alice", "secret"), null));
     RemoteReference guest = get(Login.login(connect(server), Credentials.anonymous(), null));
@@ -340,7 +325,7 @@ abstract class AbstractLoginTest {
 
   @Test
   void passwordLoginIsRefusedByAnAnonymousOnlyPortal() {
-    PbServer server = startServer(p -> p.checker(AnonymousChecker.allow()));
+    PbServer server = startPortal(p -> p.checker(AnonymousChecker.allow()));
     PbException e =
         failureOf(Login.login(connect(server), Credentials.password("alice", "secret"), null));
     assertThat(e.code()).isEqualTo(PbException.Code.UNAUTHORIZED);
@@ -467,7 +452,7 @@ abstract class AbstractLoginTest {
                 + Base64.getEncoder().encodeToString(real.storedKey()) + ":"
                 + Base64.getEncoder().encodeToString(new byte[32]));
     PbServer server =
-        startServer(p -> p.checker(PasswordChecker.builder().user("alice", impostor).build()));
+        startPortal(p -> p.checker(PasswordChecker.builder().user("alice", impostor).build()));
     PbException e =
         failureOf(Login.login(connect(server), Credentials.password("alice", "secret"), null));
     assertThat(e.code()).isEqualTo(PbException.Code.UNAUTHORIZED);

@@ -1,14 +1,9 @@
 package io.pbj;
 
-/** The login suite over TCP on loopback. */
+/** The login suite over the TCP transport. */
 class TcpLoginTest extends AbstractLoginTest {
   @Override
-  PbServer.Builder serverBuilder() {
-    return PbServer.builder().address("127.0.0.1", 0);
-  }
-
-  @Override
-  PbClient.Builder clientBuilder(PbServer server) {
-    return PbClient.builder().address("127.0.0.1", server.port());
+  TestTransport transport() {
+    return TestTransport.TCP;
   }
 }
