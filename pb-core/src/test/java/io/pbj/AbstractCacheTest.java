@@ -95,7 +95,7 @@ abstract class AbstractCacheTest extends AbstractPbTest {
   }
 
   /** A client that stops reading, and the server pushing 20 MB of updates at it. */
-  private RemoteObserver pushAtStalledClient(PbClient slow, ScoreboardCache cache)
+  private RemoteObserver pushAtStalledClient(PbClient slow)
       throws Exception {
     io.pbj.internal.Connection clientSide = (io.pbj.internal.Connection) get(slow.connection());
     clientSide.channel().config().setAutoRead(false);
@@ -118,7 +118,7 @@ abstract class AbstractCacheTest extends AbstractPbTest {
     PbClient slow = client(server, b -> b.registry(Fixtures.registry()));
     ScoreboardCache cache =
         (ScoreboardCache) get(slow.rootObject().join().callRemote("scoreboard"));
-    RemoteObserver observer = pushAtStalledClient(slow, cache);
+    RemoteObserver observer = pushAtStalledClient(slow);
     assertThat(observer.isObserving()).isTrue();
     io.pbj.internal.Connection clientSide = (io.pbj.internal.Connection) get(slow.connection());
     clientSide.channel().config().setAutoRead(true);
@@ -138,9 +138,8 @@ abstract class AbstractCacheTest extends AbstractPbTest {
         startServer(
             b -> b.registry(Fixtures.registry()).onDisconnect((c, e) -> dropped.complete(e)));
     PbClient slow = client(server, b -> b.registry(Fixtures.registry()));
-    ScoreboardCache cache =
-        (ScoreboardCache) get(slow.rootObject().join().callRemote("scoreboard"));
-    RemoteObserver observer = pushAtStalledClient(slow, cache);
+    get(slow.rootObject().join().callRemote("scoreboard"));
+    RemoteObserver observer = pushAtStalledClient(slow);
     assertThat(observer.isObserving()).isFalse();
     assertThat(get(dropped)).hasMessageContaining("reads too slowly");
     // the server goes on serving others

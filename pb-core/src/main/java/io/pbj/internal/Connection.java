@@ -20,7 +20,6 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -238,10 +237,6 @@ public final class Connection implements PbConnection {
     bytesReceived.add(n);
   }
 
-  void countMessageSent() {
-    messagesSent.increment();
-  }
-
   void countMessageReceived() {
     messagesReceived.increment();
   }
@@ -359,11 +354,6 @@ public final class Connection implements PbConnection {
     if (r != null) {
       runOnExecutor(r);
     }
-  }
-
-  /** Exports {@code object} outside of any message (for callers that hand out ids themselves). */
-  public boolean isExported(Object object) {
-    return exports.contains(object);
   }
 
   // ---- outgoing calls ----
@@ -1052,18 +1042,6 @@ public final class Connection implements PbConnection {
     }
   }
 
-  /**
-   * Completes answered calls one at a time, in arrival order, on the executor: a burst of answers
-   * costs one hand-off, not one each.
-   */
-  private void completeInOrder(Runnable completion) {
-    try {
-      completions.execute(completion);
-    } catch (RejectedExecutionException e) {
-      ForkJoinPool.commonPool().execute(completion);
-    }
-  }
-
   private <T> void completeOnExecutor(CompletableFuture<T> f, T value) {
     runOnExecutor(() -> f.complete(value));
   }
@@ -1271,9 +1249,5 @@ public final class Connection implements PbConnection {
     public <U> CompletableFuture<U> newIncompleteFuture() {
       return new CompletableFuture<>();
     }
-  }
-
-  static boolean isCancellation(Throwable t) {
-    return Errors.unwrap(t) instanceof CancellationException;
   }
 }

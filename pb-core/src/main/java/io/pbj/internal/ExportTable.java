@@ -106,10 +106,6 @@ final class ExportTable {
     return byId.size();
   }
 
-  synchronized boolean contains(Object object) {
-    return byObject.containsKey(object);
-  }
-
   synchronized void clear() {
     byId.clear();
     byObject.clear();

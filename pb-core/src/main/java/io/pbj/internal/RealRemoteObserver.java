@@ -29,7 +29,6 @@ final class RealRemoteObserver implements RemoteObserver {
   /** Until the message carrying the cache is handed to the channel, pushes wait. */
   private boolean pending = true;
   private boolean stopped;
-  private long coalesced;
 
   RealRemoteObserver(Connection connection, Cacheable cacheable, int id, Object perspective) {
     this.connection = connection;
@@ -72,7 +71,6 @@ final class RealRemoteObserver implements RemoteObserver {
         }
         queue.clear();
         needsState = true;
-        coalesced++;
         return CompletableFuture.completedFuture(null);
       }
     }
@@ -166,11 +164,6 @@ final class RealRemoteObserver implements RemoteObserver {
       queue.clear();
       return true;
     }
-  }
-
-  /** How many times the queue overflowed and was coalesced into a fresh state. */
-  synchronized long coalescedCount() {
-    return coalesced;
   }
 
   @Override
