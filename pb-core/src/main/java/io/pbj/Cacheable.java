@@ -46,6 +46,17 @@ public interface Cacheable {
   /** The observer's connection released its cache, or closed. Called once per observer. */
   default void stoppedObserving(Object perspective, RemoteObserver observer) {}
 
+  /**
+   * The registered Cacheable class this object travels as: its receiver creates the RemoteCache
+   * registered for that class. Default: this object's own class. A forwarding object (a relay
+   * re-serving an upstream object, say) returns the registered class it stands in for, which
+   * must be registered with {@link PbRegistry.Builder#registerCache}. PBJ uses it only to pick the
+   * wire id; this object's own class need not be registered and never reaches the receiver.
+   */
+  default Class<? extends Cacheable> sentAs() {
+    return getClass();
+  }
+
   /** What to do when an observer's connection cannot keep up. Default: coalesce after 1024. */
   default Backpressure backpressure() {
     return Backpressure.DEFAULT;

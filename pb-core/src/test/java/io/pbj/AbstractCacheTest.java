@@ -44,6 +44,16 @@ abstract class AbstractCacheTest extends AbstractPbTest {
   }
 
   @Test
+  void cacheableSentAsARegisteredClassArrivesAsThatClassesRemoteCache() throws Exception {
+    root.standIn.entries.add("forwarded");
+    RemoteReference ref = connect(startServer());
+    Object cache = get(ref.callRemote("standIn"));
+    assertThat(cache).isInstanceOf(ScoreboardCache.class);
+    assertThat(((ScoreboardCache) cache).entries).containsExactly("forwarded");
+    assertThat(get(ref.callRemote("isScoreboard", cache))).isEqualTo(false);
+  }
+
+  @Test
   void releasingTheCacheEndsObservationOnTheServer() throws Exception {
     PbServer server = startServer();
     RemoteReference ref = connect(server);

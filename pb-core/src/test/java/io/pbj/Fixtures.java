@@ -82,6 +82,21 @@ final class Fixtures {
     }
   }
 
+  /** An unregistered Cacheable that travels as a {@link Scoreboard} (as a relay's stand-in would). */
+  static final class ScoreboardStandIn implements Cacheable {
+    final List<String> entries = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Object stateFor(Object perspective, RemoteObserver observer) {
+      return new ArrayList<>(entries);
+    }
+
+    @Override
+    public Class<? extends Cacheable> sentAs() {
+      return Scoreboard.class;
+    }
+  }
+
   /** A replicated list of entries: the client side. */
   static final class ScoreboardCache extends RemoteCache {
     final List<String> entries = new CopyOnWriteArrayList<>();
@@ -318,6 +333,13 @@ final class Fixtures {
     @Remote
     public Board board() {
       return board;
+    }
+
+    final ScoreboardStandIn standIn = new ScoreboardStandIn();
+
+    @Remote
+    public ScoreboardStandIn standIn() {
+      return standIn;
     }
   }
 }

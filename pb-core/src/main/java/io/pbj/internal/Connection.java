@@ -854,11 +854,15 @@ public final class Connection implements PbConnection {
       return;
     }
     if (value instanceof Cacheable cacheable) {
-      Integer typeId = config.registry().cacheIdOf(cacheable.getClass());
+      Class<?> sentAs = cacheable.sentAs();
+      Integer typeId = sentAs == null ? null : config.registry().cacheIdOf(sentAs);
       if (typeId == null) {
         throw new PbException(
             Code.UNSERIALIZABLE,
-            cacheable.getClass().getName() + " is Cacheable but not registered (registerCache)");
+            cacheable.getClass().getName() + " is Cacheable but "
+                + (sentAs == cacheable.getClass() ? "not registered (registerCache)"
+                    : "is sent as " + (sentAs == null ? "null" : sentAs.getName())
+                        + ", which is not registered (registerCache)"));
       }
       int id = exports.export(cacheable);
       encoder.exported.add(id);
