@@ -27,6 +27,10 @@ public final class PublishException extends RuntimeException {
     SERVER_ID_MISMATCH,
     /** The server does not offer the service the client asked for. */
     NO_SUCH_SERVICE,
+    /** The service publishes no object with an identity the client asked for. */
+    NO_SUCH_OBJECT,
+    /** The server could not be reached, or the connection to it failed before an answer. */
+    UNREACHABLE,
     /** Fetching stale state failed (the cause says why); the objects were not activated. */
     FETCH_FAILED,
     /** The server answered something the handshake does not allow (a missing object, bad key). */

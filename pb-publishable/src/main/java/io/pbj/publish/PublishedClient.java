@@ -9,11 +9,14 @@ import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotPrefix;
 import io.pbj.store.SnapshotStore;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -64,6 +67,7 @@ public final class PublishedClient {
   private final String expectedServerId;
   private final String perspectiveKey;
   private final Consumer<ActivationProgress> progress;
+  private final boolean retainStates;
 
   private PublishedClient(Builder b) {
     this.store = b.store;
@@ -71,6 +75,7 @@ public final class PublishedClient {
     this.expectedServerId = b.expectedServerId;
     this.perspectiveKey = b.perspectiveKey == null ? PublishingService.ANONYMOUS : b.perspectiveKey;
     this.progress = b.progress;
+    this.retainStates = b.retainStates;
   }
 
   public static Builder builder() {
@@ -85,13 +90,30 @@ public final class PublishedClient {
    * a failed attach has its {@link RemotePublished#whenReady()} failed too.
    */
   public CompletableFuture<Attachment> attach(RemoteReference endpoint, String service) {
+    return attach(endpoint, service, null);
+  }
+
+  /**
+   * Attaches to {@code service} through {@code endpoint} for the objects named by {@code
+   * identities} only, and activates them, as {@link #attach(RemoteReference, String)} does. Fails
+   * with {@link PublishException.Code#NO_SUCH_OBJECT}, naming them, if the service publishes some
+   * of them not.
+   *
+   * @param identities the identities wanted; null means every object of the service
+   */
+  public CompletableFuture<Attachment> attach(
+      RemoteReference endpoint, String service, Collection<String> identities) {
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(service, "service");
+    Set<String> wanted = identities == null ? null : new LinkedHashSet<>(identities);
     String[] ids = null;
     long[] versions = null;
     if (mode == Mode.INVENTORY) {
       List<SnapshotEntry> held =
           store.list(SnapshotPrefix.of(expectedServerId, service, perspectiveKey));
+      if (wanted != null) {
+        held = held.stream().filter(e -> wanted.contains(e.key().identity())).toList();
+      }
       ids = new String[held.size()];
       versions = new long[held.size()];
       for (int i = 0; i < ids.length; i++) {
@@ -99,10 +121,12 @@ public final class PublishedClient {
         versions[i] = held.get(i).version();
       }
     }
+    String[] only = wanted == null ? null : wanted.toArray(new String[0]);
     return endpoint
         .callRemote(
-            AttachReply.class, "attach", expectedServerId, service, perspectiveKey, ids, versions)
-        .thenCompose(reply -> new Activation(endpoint, service, reply).run());
+            AttachReply.class, "attach", expectedServerId, service, perspectiveKey, ids, versions,
+            only)
+        .thenCompose(reply -> new Activation(endpoint, service, wanted, reply).run());
   }
 
   /** One attach's activation: runs on the connection's executor. */
@@ -110,6 +134,7 @@ public final class PublishedClient {
     final RemoteReference endpoint;
     final AttachReply reply;
     final String requestedService;
+    final Set<String> wanted;
     final List<RemotePublished> objects = new ArrayList<>();
     final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
     long bytesDone;
@@ -120,9 +145,11 @@ public final class PublishedClient {
     int fetched;
     int extraCalls;
 
-    Activation(RemoteReference endpoint, String requestedService, AttachReply reply) {
+    Activation(
+        RemoteReference endpoint, String requestedService, Set<String> wanted, AttachReply reply) {
       this.endpoint = endpoint;
       this.requestedService = requestedService;
+      this.wanted = wanted;
       this.reply = reply;
     }
 
@@ -151,9 +178,15 @@ public final class PublishedClient {
               "server " + reply.serverId() + " offers service " + reply.service() + ", not "
                   + requestedService);
         }
+        if (wanted != null) {
+          checkAnswered();
+        }
         List<RemotePublished> stale = new ArrayList<>();
         List<Runnable> announce = new ArrayList<>();
         for (RemotePublished r : objects) {
+          if (retainStates) {
+            r.retainStates();
+          }
           WireState w = r.received();
           if (w == null) {
             done(0);    // already activated by an earlier attach on this connection
@@ -172,7 +205,7 @@ public final class PublishedClient {
               && stored.get().formatVersion() == w.format()) {
             byte[] state = stored.get().state();
             bytesTotal += state.length;
-            if (r.tryApply(state, w.format())) {
+            if (r.tryApply(state, w.format(), w.version())) {
               WireState push = r.markActivated(key, store, w.version(), w.revision(), true);
               announce.add(() -> r.announce(push));
               hits++;
@@ -231,6 +264,25 @@ public final class PublishedClient {
       }
     }
 
+    /** Every object answered was asked for, and every one asked for was answered. */
+    private void checkAnswered() {
+      Set<String> missing = new LinkedHashSet<>(wanted);
+      for (RemotePublished r : objects) {
+        if (!missing.remove(r.identity())) {
+          throw new PublishException(
+              PublishException.Code.PROTOCOL,
+              "service " + reply.service() + " answered " + r.identity() + ", which was not asked"
+                  + " for");
+        }
+      }
+      if (!missing.isEmpty()) {
+        throw new PublishException(
+            PublishException.Code.NO_SUCH_OBJECT,
+            "service " + reply.serverId() + "/" + reply.service() + " publishes no object "
+                + String.join(", ", missing));
+      }
+    }
+
     private SnapshotKey key(String identity) {
       try {
         return new SnapshotKey(reply.serverId(), reply.service(), reply.perspectiveKey(), identity);
@@ -242,7 +294,7 @@ public final class PublishedClient {
     }
 
     private void activateFresh(RemotePublished r, SnapshotKey key, WireState w, List<Runnable> announce) {
-      if (!r.tryApply(w.state(), w.format())) {
+      if (!r.tryApply(w.state(), w.format(), w.version())) {
         throw new PublishException(
             PublishException.Code.APPLY_FAILED,
             r.getClass().getName() + " could not apply the state of " + w.identity() + " v"
@@ -317,8 +369,15 @@ public final class PublishedClient {
     private String expectedServerId;
     private String perspectiveKey;
     private Consumer<ActivationProgress> progress;
+    private boolean retainStates;
 
     private Builder() {}
+
+    /** Objects keep the bytes of their state (for a {@link Relay} to pass on). */
+    Builder retainStates() {
+      retainStates = true;
+      return this;
+    }
 
     /** The local store (required); the caller owns it and closes it. */
     public Builder store(SnapshotStore store) {

@@ -46,6 +46,7 @@ public final class PublishingService {
   private final String serverId;
   private final String service;
   private final Function<Object, String> perspectiveKey;
+  private final String fixedPerspectiveKey;
   private final AtomicLong versions;
   private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
   private final Map<PbConnection, Inventory> inventories = new ConcurrentHashMap<>();
@@ -69,6 +70,7 @@ public final class PublishingService {
     this.serverId = b.serverId;
     this.service = b.service;
     this.perspectiveKey = b.perspectiveKey;
+    this.fixedPerspectiveKey = b.fixedPerspectiveKey;
     // Seeded once from the clock so a restarted server never reissues an earlier version; never
     // read from the clock again.
     this.versions = new AtomicLong(b.firstVersion != null ? b.firstVersion - 1
@@ -145,6 +147,9 @@ public final class PublishingService {
   }
 
   String perspectiveKeyOf(Object perspective) {
+    if (fixedPerspectiveKey != null) {
+      return fixedPerspectiveKey;
+    }
     if (perspective == null) {
       return ANONYMOUS;
     }
@@ -182,9 +187,10 @@ public final class PublishingService {
     }
 
     /**
-     * Attaches the caller: answers the published objects, each sent in full unless the caller's
-     * inventory says it holds the same version ({@code identities}/{@code versions} non-null,
-     * inventory mode) or unless no inventory is given (versions mode: versions only).
+     * Attaches the caller: answers the published objects ({@code only} those identities when it
+     * is non-null; unknown ones are left out), each sent in full unless the caller's inventory
+     * says it holds the same version ({@code identities}/{@code versions} non-null, inventory
+     * mode) or unless no inventory is given (versions mode: versions only).
      */
     @io.pbj.Remote
     public AttachReply attach(
@@ -193,7 +199,8 @@ public final class PublishingService {
         String expectedService,
         String claimedPerspectiveKey,
         String[] identities,
-        long[] versions) {
+        long[] versions,
+        String[] only) {
       String key = perspectiveKeyOf(perspective);
       if ((expectedServerId != null && !expectedServerId.equals(serverId))
           || !service.equals(expectedService)) {
@@ -222,8 +229,19 @@ public final class PublishingService {
           inventories.remove(connection);   // closed meanwhile: its onClose may have run already
         }
       }
-      return new AttachReply(serverId, service, key, inventoryUsed,
-          new ArrayList<>(objects.values()));
+      List<Object> answered;
+      if (only == null) {
+        answered = new ArrayList<>(objects.values());
+      } else {
+        answered = new ArrayList<>(only.length);
+        for (String id : only) {
+          Publishable p = objects.get(id);
+          if (p != null) {
+            answered.add(p);
+          }
+        }
+      }
+      return new AttachReply(serverId, service, key, inventoryUsed, answered);
     }
 
     /** The full states of {@code identities}, in order; null for an identity not published. */
@@ -243,6 +261,7 @@ public final class PublishingService {
     private String serverId;
     private String service;
     private Function<Object, String> perspectiveKey;
+    private String fixedPerspectiveKey;
     private Long firstVersion;
 
     private Builder() {}
@@ -274,6 +293,17 @@ public final class PublishingService {
     }
 
     /**
+     * Names every connection, logged in or not, {@code key} in clients' store keys: for a service
+     * whose state does not depend on the perspective, such as a {@link Relay} re-serving what one
+     * upstream perspective sees. Conflicts with {@link #perspectiveKey}.
+     */
+    public Builder fixedPerspectiveKey(String key) {
+      once("fixedPerspectiveKey", fixedPerspectiveKey);
+      fixedPerspectiveKey = requirePart("fixedPerspectiveKey", key);
+      return this;
+    }
+
+    /**
      * The first version the service's counter assigns (tests, or a server that persists its
      * counter). Default: seeded from the clock at start, in microseconds.
      */
@@ -289,6 +319,10 @@ public final class PublishingService {
       }
       if (service == null) {
         throw new IllegalStateException("PublishingService.Builder needs a service");
+      }
+      if (perspectiveKey != null && fixedPerspectiveKey != null) {
+        throw new IllegalStateException(
+            "PublishingService.Builder: perspectiveKey and fixedPerspectiveKey conflict; set one");
       }
       if (perspectiveKey == null) {
         perspectiveKey = p -> {

@@ -50,10 +50,14 @@ public abstract class RemotePublished extends RemoteCache {
   private final Object lock = new Object();
   private final CompletableFuture<RemotePublished> ready = new CompletableFuture<>();
   private final List<Consumer<? super RemotePublished>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<? super RemotePublished>> updateListeners =
+      new CopyOnWriteArrayList<>();
   // Guarded by lock.
   private WireState received;
   private WireState pendingPush;
   private boolean activated;
+  private boolean retainStates;
+  private WireState current;
   private SnapshotKey key;
   private SnapshotStore store;
   private volatile String identity;
@@ -116,6 +120,14 @@ public abstract class RemotePublished extends RemoteCache {
     }
   }
 
+  /**
+   * Runs {@code listener} on the executor after each pushed update (a republish on the server) has
+   * been applied and written to the store, in the order the updates arrive.
+   */
+  public final void onUpdate(Consumer<? super RemotePublished> listener) {
+    updateListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
   /** Keeps the wire state until the attaching client activates the object. */
   @Override
   protected final void setState(Object state) {
@@ -168,6 +180,9 @@ public abstract class RemotePublished extends RemoteCache {
       version = w.version();
       revision = w.revision();
       fromStore = false;
+      if (retainStates) {
+        current = w;
+      }
       s = store;
       k = key;
     }
@@ -175,6 +190,13 @@ public abstract class RemotePublished extends RemoteCache {
       s.put(k, Snapshot.of(w.version(), w.format(), w.state()));
     } catch (RuntimeException e) {
       log.warn("could not store republished {} v{}: {}", k, w.version(), e.toString());
+    }
+    for (Consumer<? super RemotePublished> l : updateListeners) {
+      try {
+        l.accept(this);
+      } catch (RuntimeException e) {
+        log.warn("update listener of {} failed", identity, e);
+      }
     }
   }
 
@@ -186,11 +208,28 @@ public abstract class RemotePublished extends RemoteCache {
     }
   }
 
+  /** Keeps the bytes of every state applied from now on, for {@link #currentState()} (relays). */
+  final void retainStates() {
+    synchronized (lock) {
+      retainStates = true;
+    }
+  }
+
+  /** The state applied now, as bytes; null unless {@link #retainStates()} was called. */
+  final WireState currentState() {
+    synchronized (lock) {
+      return current;
+    }
+  }
+
   /** Applies the first state; returns false if the object's code refused it. */
-  final boolean tryApply(byte[] state, int format) {
+  final boolean tryApply(byte[] state, int format, long stateVersion) {
     try {
       synchronized (lock) {
         applyPublishedState(state, format);
+        if (retainStates) {
+          current = new WireState(identity, stateVersion, 0, format, state);
+        }
       }
       return true;
     } catch (RuntimeException e) {

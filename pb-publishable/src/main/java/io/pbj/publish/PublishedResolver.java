@@ -1,0 +1,325 @@
+package io.pbj.publish;
+
+import io.pbj.Credentials;
+import io.pbj.Login;
+import io.pbj.PbClient;
+import io.pbj.PbException;
+import io.pbj.PbRegistry;
+import io.pbj.RemoteReference;
+import io.pbj.store.Snapshot;
+import io.pbj.store.SnapshotKey;
+import io.pbj.store.SnapshotStore;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Resolves {@link PbUrl pb:// references} to activated published objects: connects to the
+ * reference's host and port (or reuses the connection it already has there), logs in with the
+ * credentials given, checks that the server's id is the reference's, attaches to the one object
+ * (from the local store when its version is the server's) and answers it.
+ *
+ * <pre>{@code
+ * try (PublishedResolver resolver = PublishedResolver.builder()
+ *     .registry(registry).store(store).build()) {
+ *   TileCache tile = resolver.resolve(
+ *       PbUrl.parse("pb://world-eu-1@game.example.com:7000/world/c:12:7"), null, TileCache.class)
+ *       .join();
+ *   Optional<Snapshot> offline = resolver.readOffline(url, null);   // never connects
+ * }
+ * }</pre>
+ *
+ * <p>Where the endpoint is found: without credentials, the server's root object is the publishing
+ * endpoint ({@code rootFactory(service::endpoint)}); with credentials, the client logs in through
+ * the server's {@code Portal} and the avatar answers the endpoint from a {@code @Remote} method
+ * named {@value #ENDPOINT_METHOD} taking the service name ({@code return
+ * service.endpoint(connection);}). The store key's perspective part is the user name of the
+ * credentials ({@value PublishingService#ANONYMOUS} without), which is what a server whose
+ * {@code perspectiveKey} is the user name names; another scheme can be set with {@link
+ * Builder#perspectiveKey}. A server naming another key still answers correctly, only without
+ * using the stored copy.
+ *
+ * <p>Connections are kept, one per host, port and {@link Credentials} object (compared by
+ * identity, so a resolve with other credentials for the same user logs in again), until {@link
+ * #close()}; a lost one is replaced by the next resolve.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class PublishedResolver implements AutoCloseable {
+  /** The avatar method that answers the publishing endpoint of a service. */
+  public static final String ENDPOINT_METHOD = "publishingEndpoint";
+
+  private final PbRegistry registry;
+  private final SnapshotStore store;
+  private final PublishedClient.Mode mode;
+  private final Function<Credentials, String> perspectiveKey;
+  private final Consumer<PbClient.Builder> clientOptions;
+  // Guarded by this.
+  private final Map<SessionKey, Session> sessions = new HashMap<>();
+  private boolean closed;
+
+  private PublishedResolver(Builder b) {
+    this.registry = b.registry;
+    this.store = b.store;
+    this.mode = b.mode == null ? PublishedClient.Mode.INVENTORY : b.mode;
+    this.perspectiveKey = b.perspectiveKey != null ? b.perspectiveKey
+        : c -> c == null || c.isAnonymous() ? PublishingService.ANONYMOUS : c.username().orElseThrow();
+    this.clientOptions = b.clientOptions;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Resolves {@code url} to its activated object. Completes on the connection's executor; fails
+   * with a {@link PublishException}: {@link PublishException.Code#UNREACHABLE} when the server
+   * cannot be reached, {@link PublishException.Code#SERVER_ID_MISMATCH} when the server there is
+   * another one, {@link PublishException.Code#NO_SUCH_OBJECT} or {@link
+   * PublishException.Code#NO_SUCH_SERVICE} when it publishes no such thing; or with the login's
+   * {@link PbException} ({@code UNAUTHORIZED}).
+   *
+   * @param credentials null to use the root object without logging in
+   */
+  public CompletableFuture<RemotePublished> resolve(PbUrl url, Credentials credentials) {
+    Objects.requireNonNull(url, "url");
+    Session session = session(url, credentials);
+    PublishedClient client = PublishedClient.builder()
+        .store(store)
+        .mode(mode)
+        .expectedServerId(url.serverId())
+        .perspectiveKey(perspectiveKeyOf(credentials))
+        .build();
+    return session
+        .endpoint(url.service())
+        .thenCompose(endpoint -> session.serially(
+            () -> client.attach(endpoint, url.service(), List.of(url.identity()))))
+        .handle((attachment, failure) -> {
+          if (failure != null) {
+            Throwable cause = unwrap(failure);
+            if (cause instanceof PbException p && (p.code() == PbException.Code.CONNECT_FAILED
+                || p.code() == PbException.Code.CONNECTION_LOST)) {
+              session.dropIfClosed();
+              throw new PublishException(
+                  PublishException.Code.UNREACHABLE,
+                  "could not resolve " + url + ": " + url.host() + ":" + url.port() + " "
+                      + (p.code() == PbException.Code.CONNECT_FAILED ? "is unreachable"
+                          : "closed the connection") + " (" + p.getMessage() + ")",
+                  p);
+            }
+            throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+          }
+          return attachment.objects().get(url.identity());
+        });
+  }
+
+  /** Resolves {@code url} as {@link #resolve(PbUrl, Credentials)} and casts it to {@code type}. */
+  public <T extends RemotePublished> CompletableFuture<T> resolve(
+      PbUrl url, Credentials credentials, Class<T> type) {
+    Objects.requireNonNull(type, "type");
+    return resolve(url, credentials).thenApply(r -> {
+      if (!type.isInstance(r)) {
+        throw new PublishException(PublishException.Code.PROTOCOL,
+            url + " is a " + r.getClass().getName() + ", not a " + type.getName());
+      }
+      return type.cast(r);
+    });
+  }
+
+  /**
+   * The snapshot stored for {@code url} and these credentials' perspective, without connecting:
+   * for a client offline. It is the state the origin had at the snapshot's version, which may no
+   * longer be the newest.
+   */
+  public Optional<Snapshot> readOffline(PbUrl url, Credentials credentials) {
+    Objects.requireNonNull(url, "url");
+    return store.get(new SnapshotKey(
+        url.serverId(), url.service(), perspectiveKeyOf(credentials), url.identity()));
+  }
+
+  private String perspectiveKeyOf(Credentials credentials) {
+    String key = perspectiveKey.apply(credentials);
+    if (key == null || key.isEmpty()) {
+      throw new IllegalStateException("PublishedResolver.perspectiveKey gave no key for "
+          + credentials);
+    }
+    return key;
+  }
+
+  private synchronized Session session(PbUrl url, Credentials credentials) {
+    if (closed) {
+      throw new IllegalStateException("PublishedResolver is closed");
+    }
+    SessionKey key = new SessionKey(url.host(), url.port(), credentials);
+    Session s = sessions.get(key);
+    if (s == null || s.isDead()) {
+      if (s != null) {
+        s.client.shutdown();
+      }
+      s = new Session(key, url, credentials);
+      sessions.put(key, s);
+    }
+    return s;
+  }
+
+  private synchronized void forget(Session s) {
+    sessions.remove(s.key, s);
+  }
+
+  /** Closes every connection the resolver opened. Objects resolved through them disconnect. */
+  @Override
+  public void close() {
+    List<Session> all;
+    synchronized (this) {
+      closed = true;
+      all = new ArrayList<>(sessions.values());
+      sessions.clear();
+    }
+    for (Session s : all) {
+      s.client.close();
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Credentials compare by identity: a session is reused only for the very same credentials. */
+  private record SessionKey(String host, int port, Credentials credentials) {}
+
+  /** One connection, logged in with one credentials object, and the endpoints reached through it. */
+  private final class Session {
+    final SessionKey key;
+    final PbClient client;
+    final CompletableFuture<RemoteReference> loggedIn;
+    final boolean login;
+    // Guarded by this.
+    private final Map<String, CompletableFuture<RemoteReference>> endpoints = new HashMap<>();
+    private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+
+    Session(SessionKey key, PbUrl url, Credentials credentials) {
+      this.key = key;
+      PbClient.Builder b = PbClient.builder().address(url.host(), url.port()).registry(registry);
+      if (clientOptions != null) {
+        clientOptions.accept(b);
+      }
+      this.client = b.build();
+      this.login = credentials != null;
+      CompletableFuture<RemoteReference> root = client.rootObject();
+      // The avatar is kept here for as long as the session: dropping it would log out.
+      this.loggedIn = credentials == null ? root
+          : root.thenCompose(r -> Login.login(r, credentials, null));
+    }
+
+    synchronized CompletableFuture<RemoteReference> endpoint(String service) {
+      return endpoints.computeIfAbsent(service, s -> loggedIn.thenCompose(avatar ->
+          login
+              ? avatar.callRemote(RemoteReference.class, ENDPOINT_METHOD, s)
+              : CompletableFuture.completedFuture(avatar)));
+    }
+
+    /** Runs attaches on this connection one after another (the server keeps one inventory). */
+    synchronized <T> CompletableFuture<T> serially(
+        Supplier<CompletableFuture<T>> next) {
+      CompletableFuture<T> run = tail.handle((x, e) -> null).thenCompose(x -> next.get());
+      tail = run;
+      return run;
+    }
+
+    boolean isDead() {
+      CompletableFuture<RemoteReference> l = loggedIn;
+      if (l.isCompletedExceptionally()) {
+        return true;
+      }
+      RemoteReference r = l.getNow(null);
+      return r != null && !r.connection().isOpen();
+    }
+
+    void dropIfClosed() {
+      if (isDead()) {
+        forget(this);
+        client.shutdown();    // not close(): this may run on the client's own executor
+      }
+    }
+  }
+
+  /** Builds a {@link PublishedResolver}. Thread-safety: not thread-safe; use from one thread. */
+  public static final class Builder {
+    private PbRegistry registry;
+    private SnapshotStore store;
+    private PublishedClient.Mode mode;
+    private Function<Credentials, String> perspectiveKey;
+    private Consumer<PbClient.Builder> clientOptions;
+
+    private Builder() {}
+
+    /** The registry of the servers resolved against (required; {@link Publishing#register}). */
+    public Builder registry(PbRegistry registry) {
+      once("registry", this.registry);
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** The local store (required); the caller owns it and closes it. */
+    public Builder store(SnapshotStore store) {
+      once("store", this.store);
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The handshake; default {@link PublishedClient.Mode#INVENTORY}. */
+    public Builder mode(PublishedClient.Mode mode) {
+      once("mode", this.mode);
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * The store key's perspective part for given credentials (null: no login). Default: the user
+     * name, or {@value PublishingService#ANONYMOUS}.
+     */
+    public Builder perspectiveKey(Function<Credentials, String> function) {
+      once("perspectiveKey", this.perspectiveKey);
+      this.perspectiveKey = Objects.requireNonNull(function, "function");
+      return this;
+    }
+
+    /**
+     * More options for each connection's {@link PbClient.Builder} (TLS pins, executor, timeouts);
+     * the resolver sets the address and the registry itself.
+     */
+    public Builder clientOptions(Consumer<PbClient.Builder> options) {
+      once("clientOptions", this.clientOptions);
+      this.clientOptions = Objects.requireNonNull(options, "options");
+      return this;
+    }
+
+    /** Builds the resolver; it connects lazily. */
+    public PublishedResolver build() {
+      if (registry == null) {
+        throw new IllegalStateException("PublishedResolver.Builder needs a registry");
+      }
+      if (store == null) {
+        throw new IllegalStateException("PublishedResolver.Builder needs a store");
+      }
+      return new PublishedResolver(this);
+    }
+
+    private static void once(String option, Object current) {
+      if (current != null) {
+        throw new IllegalStateException("PublishedResolver.Builder." + option + " was already set");
+      }
+    }
+  }
+}

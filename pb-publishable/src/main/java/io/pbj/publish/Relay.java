@@ -1,0 +1,262 @@
+package io.pbj.publish;
+
+import io.pbj.Cacheable;
+import io.pbj.PbRegistry;
+import io.pbj.RemoteReference;
+import io.pbj.publish.internal.WireState;
+import io.pbj.store.SnapshotStore;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * A client of an upstream publishing server that re-publishes one of its services to its own
+ * clients, with the <em>origin's</em> server id, identities and versions: a client's cache stays
+ * valid whether it connects to the origin directly or through any relay. The relay keeps its own
+ * {@link SnapshotStore}, so it reactivates from it (only stale objects transfer from upstream),
+ * forwards every upstream update downstream, and answers its clients' reactivation from what it
+ * holds. Relays stack: a relay's upstream may be another relay.
+ *
+ * <pre>{@code
+ * Relay relay = Relay.builder()
+ *     .registry(registry)                 // the registry the origin and the clients use
+ *     .store(relayStore)
+ *     .expectedServerId("world-eu-1")     // the origin's id
+ *     .build();
+ * relay.attach(upstream.rootObject().join(), "world").join();
+ * PbServer downstream = PbServer.builder().port(7001).registry(registry)
+ *     .rootFactory(relay.service()::endpoint).build().start();
+ * }</pre>
+ *
+ * <p>Downstream, every connection sees what the relay's upstream perspective sees, and is named
+ * by that perspective's key in store keys ({@link PublishingService.Builder#fixedPerspectiveKey}).
+ * Objects the origin publishes after the relay attached are not relayed (attach a new relay). If
+ * the upstream connection is lost, the relay goes on serving the states it holds, each still a
+ * state the origin really had at its version.
+ *
+ * <p>Thread-safety: thread-safe.
+ */
+public final class Relay implements AutoCloseable {
+  private final PublishedClient upstreamClient;
+  private final PbRegistry registry;
+  private final AtomicBoolean attaching = new AtomicBoolean();
+  private final AtomicReference<State> state = new AtomicReference<>();
+
+  private record State(Attachment upstream, PublishingService service) {}
+
+  private Relay(Builder b) {
+    this.registry = b.registry;
+    PublishedClient.Builder c = PublishedClient.builder().store(b.store).retainStates();
+    if (b.mode != null) {
+      c.mode(b.mode);
+    }
+    if (b.expectedServerId != null) {
+      c.expectedServerId(b.expectedServerId);
+    }
+    if (b.upstreamPerspectiveKey != null) {
+      c.perspectiveKey(b.upstreamPerspectiveKey);
+    }
+    if (b.progress != null) {
+      c.progress(b.progress);
+    }
+    this.upstreamClient = c.build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Attaches to {@code service} upstream through {@code endpoint}, activates every object (from
+   * the relay's store where the version matches), and publishes them downstream in {@link
+   * #service()}. Completes with this relay; fails as {@link PublishedClient#attach} does, or with
+   * {@link IllegalStateException} if a registered class is missing or ambiguous.
+   *
+   * @throws IllegalStateException if this relay attached before
+   */
+  public CompletableFuture<Relay> attach(RemoteReference endpoint, String service) {
+    if (!attaching.compareAndSet(false, true)) {
+      throw new IllegalStateException("this Relay already attached; a relay serves one upstream");
+    }
+    return upstreamClient
+        .attach(endpoint, service)
+        .thenApply(
+            upstream -> {
+              PublishingService downstream = PublishingService.builder()
+                  .serverId(upstream.serverId())
+                  .service(upstream.service())
+                  .fixedPerspectiveKey(upstream.perspectiveKey())
+                  .build();
+              Map<Class<?>, Class<? extends Cacheable>> sentAs = new HashMap<>();
+              List<RelayedPublishable> relayed = new ArrayList<>(upstream.objects().size());
+              for (RemotePublished r : upstream.objects().values()) {
+                relayed.add(relay(r, sentAs.computeIfAbsent(r.getClass(), this::cacheableFor)));
+              }
+              downstream.publishAll(relayed);
+              state.set(new State(upstream, downstream));
+              return this;
+            });
+  }
+
+  private static RelayedPublishable relay(RemotePublished r, Class<? extends Cacheable> sentAs) {
+    AtomicReference<RelayedPublishable> holder = new AtomicReference<>();
+    r.onUpdate(u -> {
+      RelayedPublishable p = holder.get();
+      if (p != null) {
+        p.refresh(r.currentState());
+      }
+    });
+    WireState first = r.currentState();
+    if (first == null) {
+      throw new IllegalStateException(
+          "Relay: " + r.identity() + " was activated on this connection before the relay attached,"
+              + " without its bytes; give the relay a connection of its own");
+    }
+    RelayedPublishable p = new RelayedPublishable(first, sentAs);
+    holder.set(p);
+    p.refresh(r.currentState());    // an update applied before the holder was set
+    return p;
+  }
+
+  /** The registered Cacheable class whose RemotePublished class {@code type} is. */
+  private Class<? extends Cacheable> cacheableFor(Class<?> type) {
+    Class<? extends Cacheable> found = null;
+    for (PbRegistry.CacheType t : registry.cacheTypes().values()) {
+      if (t.remoteCache() == type) {
+        if (found != null) {
+          throw new IllegalStateException(
+              "Relay: " + type.getName() + " is registered for both " + found.getName() + " and "
+                  + t.cacheable().getName() + "; a relay cannot tell which to re-publish as");
+        }
+        found = t.cacheable();
+      }
+    }
+    if (found == null) {
+      throw new IllegalStateException(
+          "Relay: " + type.getName() + " is not registered in the relay's registry; give the relay"
+              + " the registry the origin and its clients use");
+    }
+    return found;
+  }
+
+  /** The downstream service: serve it with {@code rootFactory(relay.service()::endpoint)}. */
+  public PublishingService service() {
+    return attached().service();
+  }
+
+  /** What the upstream attach activated, and what it cost. */
+  public Attachment upstream() {
+    return attached().upstream();
+  }
+
+  private State attached() {
+    State s = state.get();
+    if (s == null) {
+      throw new IllegalStateException("the Relay has not attached yet: call attach first");
+    }
+    return s;
+  }
+
+  /**
+   * Stops relaying updates: releases the upstream objects (the upstream server stops observing).
+   * The downstream service keeps serving the states it holds. Idempotent.
+   */
+  @Override
+  public void close() {
+    State s = state.get();
+    if (s != null) {
+      for (RemotePublished r : s.upstream().objects().values()) {
+        if (r.isConnected()) {
+          r.release();
+        }
+      }
+    }
+  }
+
+  /** Builds a {@link Relay}. Thread-safety: not thread-safe; use from one thread. */
+  public static final class Builder {
+    private PbRegistry registry;
+    private SnapshotStore store;
+    private PublishedClient.Mode mode;
+    private String expectedServerId;
+    private String upstreamPerspectiveKey;
+    private Consumer<ActivationProgress> progress;
+
+    private Builder() {}
+
+    /** The registry the origin and the clients use (required): it says what to re-publish as. */
+    public Builder registry(PbRegistry registry) {
+      once("registry", this.registry);
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /** The relay's own store (required); the caller owns it and closes it. */
+    public Builder store(SnapshotStore store) {
+      once("store", this.store);
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** The upstream handshake; default {@link PublishedClient.Mode#INVENTORY}. */
+    public Builder mode(PublishedClient.Mode mode) {
+      once("mode", this.mode);
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /** The origin's server id (required in inventory mode), as for {@link PublishedClient}. */
+    public Builder expectedServerId(String serverId) {
+      once("expectedServerId", this.expectedServerId);
+      this.expectedServerId = Objects.requireNonNull(serverId, "serverId");
+      return this;
+    }
+
+    /** The perspective key upstream names the relay's connection; default anonymous. */
+    public Builder upstreamPerspectiveKey(String key) {
+      once("upstreamPerspectiveKey", this.upstreamPerspectiveKey);
+      this.upstreamPerspectiveKey = Objects.requireNonNull(key, "key");
+      return this;
+    }
+
+    /** Told of the upstream activation's progress. */
+    public Builder progress(Consumer<ActivationProgress> listener) {
+      once("progress", this.progress);
+      this.progress = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Builds the relay.
+     *
+     * @throws IllegalStateException if the registry or the store is missing, or inventory mode
+     *     lacks the expected server id
+     */
+    public Relay build() {
+      if (registry == null) {
+        throw new IllegalStateException("Relay.Builder needs a registry");
+      }
+      if (store == null) {
+        throw new IllegalStateException("Relay.Builder needs a store");
+      }
+      if ((mode == null || mode == PublishedClient.Mode.INVENTORY) && expectedServerId == null) {
+        throw new IllegalStateException(
+            "Relay.Builder: mode INVENTORY needs expectedServerId (the origin's id); set it, or use"
+                + " mode VERSIONS");
+      }
+      return new Relay(this);
+    }
+
+    private static void once(String option, Object current) {
+      if (current != null) {
+        throw new IllegalStateException("Relay.Builder." + option + " was already set");
+      }
+    }
+  }
+}

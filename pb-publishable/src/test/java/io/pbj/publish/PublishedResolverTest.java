@@ -1,0 +1,208 @@
+package io.pbj.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pbj.Avatar;
+import io.pbj.Credentials;
+import io.pbj.PasswordChecker;
+import io.pbj.PbConnection;
+import io.pbj.PbException;
+import io.pbj.PbServer;
+import io.pbj.Portal;
+import io.pbj.Referenceable;
+import io.pbj.Remote;
+import io.pbj.store.Snapshot;
+import io.pbj.store.SnapshotStore;
+import io.pbj.store.StoreBackend;
+import io.pbj.testing.PbCleanup;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** pb:// references resolved over TCP against real servers. */
+class PublishedResolverTest {
+  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
+
+  PublishingService world(String serverId) {
+    PublishingService s = PublishingService.builder().serverId(serverId).service("world").build();
+    s.publishAll(PublishingTest.tiles(5));
+    return s;
+  }
+
+  PbServer serve(PublishingService service) {
+    return cleanup.register(PbServer.builder().address("127.0.0.1", 0)
+        .registry(PublishingTest.REGISTRY).rootFactory(service::endpoint).build().start());
+  }
+
+  SnapshotStore store() {
+    return cleanup.register(SnapshotStore.builder().backend(StoreBackend.MEMORY).build());
+  }
+
+  PublishedResolver resolver(SnapshotStore store) {
+    return cleanup.register(
+        PublishedResolver.builder().registry(PublishingTest.REGISTRY).store(store).build());
+  }
+
+  static PbUrl url(String serverId, PbServer server, String identity) {
+    return PbUrl.parse("pb://" + serverId + "@127.0.0.1:" + server.port() + "/world/" + identity);
+  }
+
+  static PublishException publishFailure(CompletableFuture<?> f) {
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(f::join);
+    assertThat(t).isInstanceOf(CompletionException.class).hasCauseInstanceOf(PublishException.class);
+    return (PublishException) t.getCause();
+  }
+
+  @Test
+  void resolvingFetchesOnceThenAnswersFromTheStoreInALaterSession() {
+    PbServer server = serve(world("origin-1"));
+    SnapshotStore store = store();
+    PbUrl url = url("origin-1", server, "tile-3");
+
+    TileCache first = resolver(store).resolve(url, null, TileCache.class).join();
+    assertThat(first.isActivated()).isTrue();
+    assertThat(first.fromStore()).isFalse();
+    assertThat(first.terrain()).isEqualTo("grass-3");
+
+    TileCache second = resolver(store).resolve(url, null, TileCache.class).join();
+    assertThat(second).isNotSameAs(first);
+    assertThat(second.fromStore()).isTrue();
+    assertThat(second.terrain()).isEqualTo("grass-3");
+  }
+
+  @Test
+  void resolvingSeveralReferencesReusesOneConnection() {
+    PbServer server = serve(world("origin-1"));
+    PublishedResolver resolver = resolver(store());
+    for (int i = 0; i < 5; i++) {
+      TileCache t = resolver.resolve(url("origin-1", server, "tile-" + i), null, TileCache.class)
+          .join();
+      assertThat(t.terrain()).isEqualTo("grass-" + i);
+    }
+    TileCache again = resolver.resolve(url("origin-1", server, "tile-0"), null, TileCache.class)
+        .join();
+    assertThat(again.terrain()).isEqualTo("grass-0");
+    assertThat(server.connections()).hasSize(1);
+  }
+
+  @Test
+  void anotherServerAtTheAddressIsAServerIdMismatch() {
+    PbServer server = serve(world("origin-2"));
+    SnapshotStore store = store();
+    PublishException e =
+        publishFailure(resolver(store).resolve(url("origin-1", server, "tile-0"), null));
+    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_MISMATCH);
+    assertThat(e).hasMessageContaining("expected server id origin-1 but the server is origin-2");
+    assertThat(store.size()).as("nothing stored from the wrong server").isZero();
+  }
+
+  @Test
+  void unknownIdentityIsNoSuchObjectAndTheConnectionStaysUsable() {
+    PbServer server = serve(world("origin-1"));
+    PublishedResolver resolver = resolver(store());
+    PublishException e = publishFailure(resolver.resolve(url("origin-1", server, "nope"), null));
+    assertThat(e.code()).isEqualTo(PublishException.Code.NO_SUCH_OBJECT);
+    assertThat(e).hasMessageContaining("origin-1/world publishes no object nope");
+    assertThat(resolver.resolve(url("origin-1", server, "tile-1"), null, TileCache.class).join()
+        .terrain()).isEqualTo("grass-1");
+  }
+
+  @Test
+  void unreachableServerFailsClearlyAndOfflineReadAnswersTheStoredSnapshot() throws Exception {
+    PbServer server = serve(world("origin-1"));
+    SnapshotStore store = store();
+    PbUrl url = url("origin-1", server, "tile-2");
+    PublishedResolver resolver = resolver(store);
+    assertThat(resolver.readOffline(url, null)).isEmpty();
+    resolver.resolve(url, null).join();
+    server.close();
+
+    int port = url.port();
+    try (ServerSocket probe = new ServerSocket(port)) {
+      // the port is free: nothing listens there any more
+      assertThat(probe.getLocalPort()).isEqualTo(port);
+    }
+    PublishException e = publishFailure(resolver(store).resolve(url, null));
+    assertThat(e.code()).isEqualTo(PublishException.Code.UNREACHABLE);
+    assertThat(e).hasMessageContaining("127.0.0.1:" + port);
+    assertThat(e.getCause()).isInstanceOf(PbException.class);
+
+    Snapshot offline = resolver(store).readOffline(url, null).orElseThrow();
+    assertThat(new String(offline.state(), StandardCharsets.UTF_8)).isEqualTo("t:grass-2");
+    assertThat(offline.version()).isEqualTo(1);
+  }
+
+  /** An avatar that offers the publishing endpoint, as PublishedResolver expects after login. */
+  static final class Player implements Referenceable {
+    final String name;
+    final PublishingService service;
+    final PbConnection connection;
+
+    Player(String name, PublishingService service, PbConnection connection) {
+      this.name = name;
+      this.service = service;
+      this.connection = connection;
+    }
+
+    @Remote(PublishedResolver.ENDPOINT_METHOD)
+    public Referenceable endpoint(String serviceName) {
+      if (!service.service().equals(serviceName)) {
+        throw new IllegalArgumentException("no service " + serviceName);
+      }
+      return service.endpoint(connection);
+    }
+  }
+
+  @Test
+  void credentialsLogInAndTheStateIsStoredUnderTheUsersPerspective() {
+    PublishingService service = PublishingService.builder().serverId("origin-1").service("world")
+        .perspectiveKey(p -> ((Player) p).name).build();
+    service.publish(new Tile("tile-0", "grass", 1, p -> "@" + ((Player) p).name));
+    Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(
+            Avatar.of(new Player(id.name(), service, connection))))
+        .checker(PasswordChecker.builder().user("alice", "a-pw").user("bob", "b-pw").build())
+        .build();
+    PbServer server = cleanup.register(PbServer.builder().address("127.0.0.1", 0)
+        .registry(PublishingTest.REGISTRY).rootFactory(portal::root).build().start());
+    SnapshotStore store = store();
+    PbUrl url = url("origin-1", server, "tile-0");
+    PublishedResolver resolver = resolver(store);
+
+    Credentials aliceLogin = Credentials.password("alice", "a-pw");
+    TileCache alice = resolver.resolve(url, aliceLogin, TileCache.class).join();
+    TileCache bob =
+        resolver.resolve(url, Credentials.password("bob", "b-pw"), TileCache.class).join();
+    assertThat(alice.terrain()).isEqualTo("grass@alice");
+    assertThat(bob.terrain()).isEqualTo("grass@bob");
+    assertThat(alice.storeKey().perspective()).isEqualTo("alice");
+
+    TileCache aliceAgain = resolver(store)
+        .resolve(url, Credentials.password("alice", "a-pw"), TileCache.class).join();
+    assertThat(aliceAgain.fromStore()).isTrue();
+    assertThat(aliceAgain.terrain()).isEqualTo("grass@alice");
+    assertThat(resolver.readOffline(url, Credentials.password("bob", "x")).orElseThrow().state())
+        .isEqualTo("t:grass@bob".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(resolver.resolve(url.withIdentity("tile-0"), aliceLogin).join())
+        .as("the same credentials reuse their session").isSameAs(alice);
+    assertThatThrownBy(() -> resolver
+            .resolve(url, Credentials.password("alice", "wrong"), TileCache.class).join())
+        .as("other credentials for a logged-in user log in again, and fail")
+        .hasCauseInstanceOf(PbException.class)
+        .hasMessageContaining("unauthorized login");
+  }
+
+  @Test
+  void builderRefusesMissingAndRepeatedOptions() {
+    assertThatThrownBy(() -> PublishedResolver.builder().store(store()).build())
+        .hasMessageContaining("needs a registry");
+    assertThatThrownBy(() -> PublishedResolver.builder().registry(PublishingTest.REGISTRY).build())
+        .hasMessageContaining("needs a store");
+    assertThatThrownBy(() -> PublishedResolver.builder().store(store()).store(store()))
+        .hasMessageContaining("PublishedResolver.Builder.store was already set");
+  }
+}

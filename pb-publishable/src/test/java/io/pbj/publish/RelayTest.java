@@ -1,0 +1,181 @@
+package io.pbj.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pbj.PbClient;
+import io.pbj.PbRegistry;
+import io.pbj.PbServer;
+import io.pbj.RemoteReference;
+import io.pbj.store.SnapshotKey;
+import io.pbj.store.SnapshotStore;
+import io.pbj.store.StoreBackend;
+import io.pbj.testing.PbCleanup;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Relays: re-publishing with the origin's identity and versions, in chains, in-process. */
+class RelayTest {
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
+
+  /** A server (origin or relay) reachable in-process under a fresh name. */
+  record Hop(String name, PbServer server) {}
+
+  Hop serve(Function<io.pbj.PbConnection, Object> root) {
+    String name = "pbj-relay-" + UUID.randomUUID();
+    return new Hop(name, cleanup.register(PbServer.builder().inProcess(name)
+        .registry(PublishingTest.REGISTRY).rootFactory(root).build().start()));
+  }
+
+  RemoteReference connect(Hop hop) {
+    return cleanup.register(PbClient.builder().inProcess(hop.name())
+        .registry(PublishingTest.REGISTRY).build()).rootObject().join();
+  }
+
+  SnapshotStore store() {
+    return cleanup.register(SnapshotStore.builder().backend(StoreBackend.MEMORY).build());
+  }
+
+  Relay relay(SnapshotStore store, Hop upstream) {
+    Relay relay = cleanup.register(Relay.builder().registry(PublishingTest.REGISTRY).store(store)
+        .expectedServerId("origin-1").build());
+    relay.attach(connect(upstream), "world").join();
+    return relay;
+  }
+
+  Hop serve(Relay relay) {
+    return serve(c -> relay.service().endpoint(c));
+  }
+
+  static Attachment attach(SnapshotStore store, RemoteReference endpoint) {
+    return PublishingTest.inventoryClient(store, "origin-1").attach(endpoint, "world").join();
+  }
+
+  /** One session: attaches, then disconnects (so no later push reaches the store through it). */
+  static Attachment session(SnapshotStore store, RemoteReference endpoint) {
+    Attachment a = attach(store, endpoint);
+    endpoint.connection().close();
+    return a;
+  }
+
+  @Test
+  void clientMovingBetweenRelaysAndOriginKeepsItsCache() {
+    List<Tile> tiles = PublishingTest.tiles(50);
+    PublishingService origin =
+        PublishingService.builder().serverId("origin-1").service("world").build();
+    origin.publishAll(tiles);
+    Hop originHop = serve(origin::endpoint);
+    Relay first = relay(store(), originHop);
+    Hop firstHop = serve(first);
+    Relay second = relay(store(), firstHop);
+    Hop secondHop = serve(second);
+    assertThat(second.service().serverId()).isEqualTo("origin-1");
+
+    SnapshotStore client = store();
+    Attachment cold = session(client, connect(secondHop));
+    assertThat(cold.serverId()).as("the relay serves under the origin's id").isEqualTo("origin-1");
+    assertThat(cold.hits()).isZero();
+    assertThat(cold.get("tile-7", TileCache.class).terrain()).isEqualTo("grass-7");
+    assertThat(client.get(new SnapshotKey("origin-1", "world", "anonymous", "tile-7"))).isPresent();
+
+    Attachment direct = session(client, connect(originHop));
+    assertThat(direct.hits()).as("the origin's versions are the relay's").isEqualTo(50);
+    Attachment viaFirst = session(client, connect(firstHop));
+    assertThat(viaFirst.hits()).isEqualTo(50);
+
+    tiles.get(7).change("lava");
+    await().atMost(WAIT).until(
+        () -> second.service().get("tile-7").orElseThrow().version() == tiles.get(7).version());
+    Attachment back = attach(client, connect(secondHop));
+    assertThat(back.hits()).isEqualTo(49);
+    assertThat(back.inlined()).isEqualTo(1);
+    assertThat(back.extraCalls()).isZero();
+    assertThat(back.get("tile-7", TileCache.class).terrain()).isEqualTo("lava");
+    assertThat(back.get("tile-7", TileCache.class).version()).isEqualTo(tiles.get(7).version());
+  }
+
+  @Test
+  void originUpdatesTravelDownAChainToClientsAndTheirStores() {
+    List<Tile> tiles = PublishingTest.tiles(3);
+    PublishingService origin =
+        PublishingService.builder().serverId("origin-1").service("world").build();
+    origin.publishAll(tiles);
+    SnapshotStore firstStore = store();
+    Relay first = relay(firstStore, serve(origin::endpoint));
+    Relay second = relay(store(), serve(first));
+    SnapshotStore client = store();
+    TileCache tile = attach(client, connect(serve(second))).get("tile-1", TileCache.class);
+    List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    tile.onUpdate(t -> seen.add(((TileCache) t).terrain()));
+
+    tiles.get(1).change("snow");
+    tiles.get(1).change("mud");
+    long version = tiles.get(1).version();
+    await().atMost(WAIT).until(() -> tile.version() == version);
+    assertThat(tile.terrain()).isEqualTo("mud");
+    assertThat(seen).containsExactly("snow", "mud");
+    SnapshotKey key = new SnapshotKey("origin-1", "world", "anonymous", "tile-1");
+    assertThat(client.get(key).orElseThrow().version()).isEqualTo(version);
+    assertThat(new String(client.get(key).orElseThrow().state(), StandardCharsets.UTF_8))
+        .isEqualTo("t:mud");
+    assertThat(firstStore.get(key).orElseThrow().version())
+        .as("the relay keeps its own store current").isEqualTo(version);
+  }
+
+  @Test
+  void restartedRelayReactivatesFromItsOwnStoreAndClientsStayValid() {
+    List<Tile> tiles = PublishingTest.tiles(20);
+    PublishingService origin =
+        PublishingService.builder().serverId("origin-1").service("world").build();
+    origin.publishAll(tiles);
+    Hop originHop = serve(origin::endpoint);
+    SnapshotStore relayStore = store();
+    SnapshotStore client = store();
+    Relay relay = relay(relayStore, originHop);
+    session(client, connect(serve(relay)));
+    relay.close();
+
+    tiles.get(3).change("ice");
+    Relay restarted = relay(relayStore, originHop);
+    assertThat(restarted.upstream().hits()).isEqualTo(19);
+    assertThat(restarted.upstream().inlined()).isEqualTo(1);
+    Attachment a = attach(client, connect(serve(restarted)));
+    assertThat(a.hits()).isEqualTo(19);
+    assertThat(a.get("tile-3", TileCache.class).terrain()).isEqualTo("ice");
+  }
+
+  @Test
+  void relayRefusesARegistryWithoutTheUpstreamClasses() {
+    PublishingService origin =
+        PublishingService.builder().serverId("origin-1").service("world").build();
+    origin.publishAll(PublishingTest.tiles(1));
+    Hop originHop = serve(origin::endpoint);
+    PbRegistry bare = Publishing.register(PbRegistry.builder()).build();
+    Relay relay = cleanup.register(Relay.builder().registry(bare).store(store())
+        .expectedServerId("origin-1").build());
+    assertThatThrownBy(() -> relay.attach(connect(originHop), "world").join())
+        .hasMessageContaining(TileCache.class.getName() + " is not registered in the relay's registry");
+    assertThatThrownBy(() -> relay.attach(connect(originHop), "world"))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already attached");
+    assertThatThrownBy(relay::service).hasMessageContaining("has not attached");
+  }
+
+  @Test
+  void builderRefusesMissingOptions() {
+    assertThatThrownBy(() -> Relay.builder().store(store()).expectedServerId("o").build())
+        .hasMessageContaining("needs a registry");
+    assertThatThrownBy(() -> Relay.builder().registry(PublishingTest.REGISTRY).store(store()).build())
+        .hasMessageContaining("INVENTORY needs expectedServerId");
+    assertThatThrownBy(() -> PublishingService.builder().serverId("o").service("w")
+            .perspectiveKey(p -> "x").fixedPerspectiveKey("y").build())
+        .hasMessageContaining("perspectiveKey and fixedPerspectiveKey conflict");
+  }
+}
