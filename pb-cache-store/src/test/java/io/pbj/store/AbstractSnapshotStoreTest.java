@@ -92,6 +92,37 @@ abstract class AbstractSnapshotStoreTest {
   }
 
   @Test
+  void getAllAnswersWhatGetAnswersForEachKeyPendingCommittedOrAbsent() {
+    SnapshotStore store = open();
+    Map<SnapshotKey, Snapshot> committed = new LinkedHashMap<>();
+    for (int i = 0; i < 100; i++) {
+      committed.put(key(String.format("tile-%03d", i)), snap(key(String.format("tile-%03d", i)), i));
+    }
+    store.putAll(committed);
+    store.flush();
+    SnapshotKey pending = key("tile-050");
+    store.put(pending, snap(pending, 999));      // newer than the committed entry, not yet flushed
+    store.remove(key("tile-007"));
+    SnapshotKey other = new SnapshotKey("hub:7000", "world", "other", "tile-001");
+    store.put(other, snap(other, 5));
+
+    List<SnapshotKey> wanted = new ArrayList<>(committed.keySet());
+    wanted.add(key("absent"));
+    wanted.add(other);
+    Map<SnapshotKey, Snapshot> all = store.getAll(wanted);
+    for (SnapshotKey k : wanted) {
+      assertThat(Optional.ofNullable(all.get(k))).as("%s", k).isEqualTo(store.get(k));
+    }
+    assertThat(all).hasSize(100);    // 100 - removed + other
+    assertThat(all.get(pending).version()).isEqualTo(999);
+    assertThat(all).doesNotContainKey(key("tile-007")).doesNotContainKey(key("absent"));
+
+    List<SnapshotKey> sparse = List.of(key("tile-000"), key("tile-099"));
+    assertThat(store.getAll(sparse)).containsOnlyKeys(sparse);
+    assertThat(store.getAll(List.of())).isEmpty();
+  }
+
+  @Test
   void unknownKeyIsAMiss() {
     SnapshotStore store = open();
     assertThat(store.get(key("nobody"))).isEmpty();

@@ -47,11 +47,22 @@ class DiskStoreIntegrityTest {
     try (SnapshotStore s = open(b)) {
       s.put(damaged, Snapshot.of(1, 1, state));
       s.put(intact, Snapshot.of(1, 1, new byte[600]));
+      for (int i = 0; i < 20; i++) {
+        s.put(AbstractSnapshotStoreTest.key("fill-" + i), Snapshot.of(1, 1, new byte[10]));
+      }
     }
     int flipped = flipEveryMarker(file(b));
     assertThat(flipped).as("marker occurrences in %s", file(b)).isPositive();
 
     try (SnapshotStore s = open(b)) {
+      List<SnapshotKey> many = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        many.add(AbstractSnapshotStoreTest.key("fill-" + i));
+      }
+      many.add(damaged);
+      many.add(intact);
+      assertThat(s.getAll(many)).as("a scan skips the damaged entry")
+          .hasSize(21).doesNotContainKey(damaged).containsKey(intact);
       assertThat(s.get(damaged)).isEmpty();
       assertThat(s.get(intact)).isPresent();
       assertThat(s.stats().checksumFailures()).isEqualTo(1);
@@ -59,7 +70,7 @@ class DiskStoreIntegrityTest {
     try (SnapshotStore s = open(b)) {
       // The damaged entry was removed when it was found; the store is clean again.
       assertThat(s.verify().ok()).isTrue();
-      assertThat(s.size()).isEqualTo(1);
+      assertThat(s.size()).isEqualTo(21);
     }
   }
 

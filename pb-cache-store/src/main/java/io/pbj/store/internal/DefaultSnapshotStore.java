@@ -15,13 +15,17 @@ import io.pbj.store.internal.Codec.IndexRecord;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -304,6 +308,79 @@ public final class DefaultSnapshotStore implements SnapshotStore {
       dropDamaged(k);
       return Optional.empty();
     }
+  }
+
+  /** A scan is used when the range read holds at most this many entries per key wanted. */
+  private static final int SCAN_DENSITY = 4;
+
+  /** Fewer keys than this are looked up one by one. */
+  private static final int SCAN_MIN_KEYS = 16;
+
+  @Override
+  public Map<SnapshotKey, Snapshot> getAll(Collection<SnapshotKey> keys) {
+    Objects.requireNonNull(keys, "keys");
+    TreeMap<String, SnapshotKey> wanted = new TreeMap<>();
+    for (SnapshotKey key : keys) {
+      wanted.put(Codec.key(Objects.requireNonNull(key, "key")), key);
+    }
+    Map<String, byte[]> raw = new HashMap<>(wanted.size() * 2);
+    List<String> committed = new ArrayList<>(wanted.size());
+    boolean scan;
+    lock.lock();
+    try {
+      checkOpen();
+      for (String k : wanted.keySet()) {
+        Op op = pending.get(k);
+        if (op == null) {
+          op = inFlight.get(k);
+        }
+        Meta m = lru.get(k); // records the access
+        if (op != null) {
+          raw.put(k, op.entry());
+        } else if (m != null) {
+          committed.add(k);
+        }
+      }
+      scan = committed.size() >= SCAN_MIN_KEYS
+          && sorted.subMap(committed.get(0), true, committed.get(committed.size() - 1), true)
+              .size() <= (long) committed.size() * SCAN_DENSITY;
+    } finally {
+      lock.unlock();
+    }
+    if (scan) {
+      Set<String> need = new HashSet<>(committed);
+      tables.scanEntries(committed.get(0), committed.get(committed.size() - 1), (k, v) -> {
+        if (need.contains(k)) {
+          raw.putIfAbsent(k, v);
+        }
+      });
+    } else {
+      for (String k : committed) {
+        byte[] v = tables.entries().get(k);
+        if (v != null) {
+          raw.put(k, v);
+        }
+      }
+    }
+    Map<SnapshotKey, Snapshot> out = new HashMap<>(raw.size() * 2);
+    for (Map.Entry<String, SnapshotKey> w : wanted.entrySet()) {
+      byte[] r = raw.get(w.getKey());
+      if (r == null) {
+        misses.increment();
+        continue;
+      }
+      try {
+        out.put(w.getValue(), Codec.decodeEntry(w.getKey(), r));
+        hits.increment();
+      } catch (CorruptRecordException e) {
+        checksumFailures.increment();
+        misses.increment();
+        log.warn("snapshot store entry {} failed its check ({}); treating it as a miss and"
+            + " removing it", w.getValue(), e.getMessage());
+        dropDamaged(w.getKey());
+      }
+    }
+    return out;
   }
 
   private void dropDamaged(String k) {

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.BiConsumer;
+import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
@@ -35,6 +37,15 @@ final class MvStoreTables extends Tables {
   @Override
   Map<String, byte[]> entries() {
     return entries;
+  }
+
+  @Override
+  void scanEntries(String from, String to, BiConsumer<String, byte[]> sink) {
+    Cursor<String, byte[]> c = entries.cursor(from, to, false);
+    while (c.hasNext()) {
+      String k = c.next();
+      sink.accept(k, c.getValue());
+    }
   }
 
   @Override
