@@ -88,6 +88,9 @@ public final class PublishedClient {
    * connection's executor with the activated objects, or fails with a {@link PublishException}
    * (wrong server id, unknown service, failed fetch) or the connection's failure; every object of
    * a failed attach has its {@link RemotePublished#whenReady()} failed too.
+   *
+   * <p>Attach on one connection one at a time (wait for the answer before the next attach): the
+   * server keeps one inventory per connection, which a second attach replaces.
    */
   public CompletableFuture<Attachment> attach(RemoteReference endpoint, String service) {
     return attach(endpoint, service, null);
@@ -183,6 +186,8 @@ public final class PublishedClient {
         }
         List<RemotePublished> stale = new ArrayList<>();
         List<Runnable> announce = new ArrayList<>();
+        List<RemotePublished> versionOnly = new ArrayList<>();
+        List<SnapshotKey> versionOnlyKeys = new ArrayList<>();
         for (RemotePublished r : objects) {
           if (retainStates) {
             r.retainStates();
@@ -199,12 +204,21 @@ public final class PublishedClient {
             inlined++;
             continue;
           }
-          Optional<Snapshot> stored = store.get(key);
-          if (stored.isPresent()
-              && stored.get().version() == w.version()
-              && stored.get().formatVersion() == w.format()) {
-            byte[] state = stored.get().state();
-            bytesTotal += state.length;
+          versionOnly.add(r);
+          versionOnlyKeys.add(key);
+        }
+        Map<SnapshotKey, Snapshot> stored =
+            versionOnly.isEmpty() ? Map.of() : store.getAll(versionOnlyKeys);
+        for (Snapshot s : stored.values()) {
+          bytesTotal += s.stateSize();
+        }
+        for (int i = 0; i < versionOnly.size(); i++) {
+          RemotePublished r = versionOnly.get(i);
+          SnapshotKey key = versionOnlyKeys.get(i);
+          WireState w = r.received();
+          Snapshot snap = stored.get(key);
+          if (snap != null && snap.version() == w.version() && snap.formatVersion() == w.format()) {
+            byte[] state = snap.state();
             if (r.tryApply(state, w.format(), w.version())) {
               WireState push = r.markActivated(key, store, w.version(), w.revision(), true);
               announce.add(() -> r.announce(push));
@@ -212,7 +226,9 @@ public final class PublishedClient {
               done(state.length);
               continue;
             }
-            bytesTotal -= state.length;
+          }
+          if (snap != null) {
+            bytesTotal -= snap.stateSize();
           }
           stale.add(r);
         }
@@ -349,8 +365,8 @@ public final class PublishedClient {
     }
 
     private RuntimeException fail(RuntimeException e) {
-      for (RemotePublished r : objects) {
-        if (!r.isActivated()) {
+      for (Object o : reply.objects()) {
+        if (o instanceof RemotePublished r && !r.isActivated()) {
           r.fail(e);
         }
       }
