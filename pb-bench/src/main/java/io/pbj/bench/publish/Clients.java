@@ -121,7 +121,7 @@ final class Clients {
     return new Outcome(a.objects().size(), a.hits(), a.inlined() + a.fetched(), () -> {
       expectSize(a.objects().size());
       for (int i = 0; i < world.size(); i++) {
-        BenchPublished p = a.get(World.identity(i), BenchPublished.class);
+        BenchPublished p = a.get(world.published(i).identity(), BenchPublished.class);
         expectState(p == null ? null : p.state(), world.published(i).state(), i);
       }
     });
@@ -188,7 +188,7 @@ final class Clients {
         Map<String, PerObjectCache> byId = new HashMap<>();
         caches.forEach(c -> byId.put(c.announced().identity(), c));
         for (int i = 0; i < world.size(); i++) {
-          PerObjectCache c = byId.get(World.identity(i));
+          PerObjectCache c = byId.get(world.published(i).identity());
           expectState(c == null ? null : c.state(), world.published(i).state(), i);
         }
       });

@@ -18,6 +18,8 @@ import java.util.Set;
  * @param reps counted repetitions; the report gives their median
  * @param stalePercents stale levels, percent of the objects changed between sessions
  * @param strategies the strategies, in report order
+ * @param profileWarmSeconds if positive, a diagnostic instead of the benchmark: one cold session
+ *     of the first strategy, then warm sessions with nothing stale for this long, for a profiler
  */
 record Options(
     boolean quick,
@@ -27,7 +29,8 @@ record Options(
     int warmup,
     int reps,
     List<Double> stalePercents,
-    List<Strategy> strategies) {
+    List<Strategy> strategies,
+    int profileWarmSeconds) {
 
   static void usage(PrintStream out) {
     out.println("usage: publish [--quick] [--objects 10000] [--size 1024] [--reps 5] [--warmup 1]");
@@ -41,6 +44,8 @@ record Options(
     out.println("  --stale       percent of the objects the server changes between the cold and");
     out.println("                the warm session (default 0,1,10)");
     out.println("  --strategies  which strategies, in this order (default: all four)");
+    out.println("  --profile-warm S  a diagnostic for profilers: one cold session of the first");
+    out.println("                strategy, then warm sessions with nothing stale for S seconds");
   }
 
   /** Parses {@code args}; an unknown option, a repeated one or a bad value fails naming it. */
@@ -53,6 +58,7 @@ record Options(
     Integer reps = null;
     List<Double> stale = List.of(0.0, 1.0, 10.0);
     List<Strategy> strategies = List.of(Strategy.values());
+    int profileWarmSeconds = 0;
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
@@ -68,6 +74,7 @@ record Options(
         case "--warmup" -> warmup = nonNegative(value(args, ++i, option), option);
         case "--stale" -> stale = percents(value(args, ++i, option), option);
         case "--strategies" -> strategies = Strategy.parseList(value(args, ++i, option));
+        case "--profile-warm" -> profileWarmSeconds = positive(value(args, ++i, option), option);
         default -> throw new IllegalArgumentException("unknown option " + option);
       }
     }
@@ -79,7 +86,8 @@ record Options(
         warmup != null ? warmup : quick ? 0 : 1,
         reps != null ? reps : quick ? 1 : 5,
         stale,
-        strategies);
+        strategies,
+        profileWarmSeconds);
   }
 
   private static String value(String[] args, int index, String option) {

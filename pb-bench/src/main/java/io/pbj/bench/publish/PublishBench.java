@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToLongFunction;
 import java.util.stream.Stream;
 
 /**
@@ -50,6 +51,10 @@ public final class PublishBench {
     }
     if (options.help()) {
       Options.usage(System.out);
+      return;
+    }
+    if (options.profileWarmSeconds() > 0) {
+      profileWarm(options);
       return;
     }
     run(options);
@@ -131,6 +136,50 @@ public final class PublishBench {
         deleteTree(dir);
       }
     }
+  }
+
+  /**
+   * Runs warm sessions of the first strategy, nothing stale, for the given time after one cold
+   * session, so that a profiler attached to this JVM sees the warm path (almost) alone; prints
+   * their median time and its breakdown.
+   */
+  private static void profileWarm(Options options) throws Exception {
+    Strategy s = options.strategies().get(0);
+    Path dir = Files.createTempDirectory("pbj-publish-bench");
+    try (World world = new World(options.objects(), options.stateBytes())) {
+      Clients clients = new Clients(world);
+      TimedStore store = s.usesStore() ? open(dir.resolve("snapshots.db")) : null;
+      try {
+        clients.run(s, store);
+        if (store != null) {
+          store.flush();
+        }
+        world.awaitIdle();
+        List<Session> warm = new ArrayList<>();
+        long end = System.nanoTime() + options.profileWarmSeconds() * 1_000_000_000L;
+        while (System.nanoTime() < end) {
+          warm.add(clients.run(s, store));
+          world.awaitIdle();
+        }
+        System.out.printf(Locale.ROOT,
+            "%s: %d warm sessions of %,d objects, median %.1f ms (answer %.1f, store reads %.1f,"
+                + " rest %.1f), %,d bytes%n",
+            s.label(), warm.size(), options.objects(), median(warm, Session::nanos) / 1e6,
+            median(warm, Session::answerNanos) / 1e6, median(warm, Session::readNanos) / 1e6,
+            median(warm, Session::restNanos) / 1e6, median(warm, Session::bytes));
+      } finally {
+        if (store != null) {
+          store.close();
+        }
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private static long median(List<Session> sessions, ToLongFunction<Session> f) {
+    long[] v = sessions.stream().mapToLong(f).sorted().toArray();
+    return v[v.length / 2];
   }
 
   /** The default store: MapDB, in one file, with its default write-behind settings. */
