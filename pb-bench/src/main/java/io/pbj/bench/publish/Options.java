@@ -44,7 +44,8 @@ record Options(
     out.println("  --stale       percent of the objects the server changes between the cold and");
     out.println("                the warm session (default 0,1,10)");
     out.println("  --strategies  which strategies, in this order (default: all four)");
-    out.println("  --profile-warm S  a diagnostic for profilers: one cold session of the first");
+    out.println("  --profile-warm S");
+    out.println("                a diagnostic for profilers: one cold session of the first");
     out.println("                strategy, then warm sessions with nothing stale for S seconds");
   }
 
