@@ -1,6 +1,7 @@
 package io.pbj.bench;
 
 import io.pbj.bench.fanout.FanoutBench;
+import io.pbj.bench.publish.PublishBench;
 import io.pbj.bench.rpc.RpcBench;
 import io.pbj.bench.store.StoreBench;
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import java.util.Arrays;
  * java -jar pb-bench/target/pbj-bench.jar rpc --quick
  * java -jar pb-bench/target/pbj-bench.jar store
  * java -jar pb-bench/target/pbj-bench.jar fanout --quick
+ * java -jar pb-bench/target/pbj-bench.jar publish
  * }</pre>
  *
  * <p>Thread-safety: a {@code main} method only; runs on the caller's thread.
@@ -36,6 +38,7 @@ public final class BenchMain {
       case "rpc" -> RpcBench.main(rest);
       case "store" -> StoreBench.main(rest);
       case "fanout" -> FanoutBench.main(rest);
+      case "publish" -> PublishBench.main(rest);
       case "help", "-h", "--help" -> usage(System.out);
       default -> {
         System.err.println("unknown benchmark: " + args[0]);
@@ -51,6 +54,8 @@ public final class BenchMain {
     out.println("  rpc     round-trip latency and pipelined throughput: PBJ, raw Netty, gRPC, RMI");
     out.println("  store   cache store benchmark");
     out.println("  fanout  one Cacheable, 10 and 100 observers, against a raw Netty broadcast");
+    out.println("  publish reactivation of published objects at 0/1/10% stale: PBJ inventory and");
+    out.println("          versions modes, plain Cacheable, per-object fetch (publish.py)");
     out.println("run '<benchmark> --help' for its options");
   }
 }
