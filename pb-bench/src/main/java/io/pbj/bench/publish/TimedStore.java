@@ -7,6 +7,7 @@ import io.pbj.store.SnapshotPrefix;
 import io.pbj.store.SnapshotStore;
 import io.pbj.store.StoreStats;
 import io.pbj.store.VerifyResult;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,7 +44,7 @@ final class TimedStore implements SnapshotStore {
     firstTouch.set(0);
   }
 
-  /** Nanoseconds spent in {@code get}. */
+  /** Nanoseconds spent in {@code get} and {@code getAll}. */
   long readNanos() {
     return readNanos.sum();
   }
@@ -58,7 +59,7 @@ final class TimedStore implements SnapshotStore {
     return writeNanos.sum();
   }
 
-  /** {@code get} calls. */
+  /** Keys read by {@code get} and {@code getAll}. */
   long reads() {
     return reads.sum();
   }
@@ -82,6 +83,17 @@ final class TimedStore implements SnapshotStore {
     } finally {
       readNanos.add(System.nanoTime() - t);
       reads.increment();
+    }
+  }
+
+  @Override
+  public Map<SnapshotKey, Snapshot> getAll(Collection<SnapshotKey> keys) {
+    long t = start();
+    try {
+      return store.getAll(keys);
+    } finally {
+      readNanos.add(System.nanoTime() - t);
+      reads.add(keys.size());
     }
   }
 
