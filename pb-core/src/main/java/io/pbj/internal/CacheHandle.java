@@ -33,13 +33,27 @@ public final class CacheHandle {
   /** Creates a RemoteCache with its no-argument constructor. */
   static RemoteCache instantiate(Class<? extends RemoteCache> type) {
     try {
-      java.lang.reflect.Constructor<? extends RemoteCache> c = type.getDeclaredConstructor();
-      c.trySetAccessible();
-      return c.newInstance();
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot create " + type.getName() + ": " + e, e);
+      return type.cast(CONSTRUCTORS.get(type).newInstance());
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      Throwable cause = e instanceof java.lang.reflect.InvocationTargetException i ? i.getCause() : e;
+      throw new IllegalStateException("cannot create " + type.getName() + ": " + cause, cause);
     }
   }
+
+  /** No-argument constructors, looked up once per class (the lookup costs more than the call). */
+  private static final ClassValue<java.lang.reflect.Constructor<?>> CONSTRUCTORS =
+      new ClassValue<>() {
+        @Override
+        protected java.lang.reflect.Constructor<?> computeValue(Class<?> type) {
+          try {
+            java.lang.reflect.Constructor<?> c = type.getDeclaredConstructor();
+            c.trySetAccessible();
+            return c;
+          } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(type.getName() + " has no no-argument constructor", e);
+          }
+        }
+      };
 
   static void setState(RemoteCache cache, Object state) {
     stateSetter.accept(cache, state);
