@@ -139,6 +139,10 @@ public final class PublishedClient {
     final Set<String> wanted;
     final List<RemotePublished> objects = new ArrayList<>();
     final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
+    /** Objects whose fresh state is in {@link #toStore}: marked activated once it is written. */
+    final List<Runnable> awaitingWrite = new ArrayList<>();
+    /** Hooks, listeners and futures to run, in order, once every object is activated. */
+    final List<Runnable> announce = new ArrayList<>();
     long bytesDone;
     long bytesTotal;
     long objectsDone;
@@ -184,7 +188,6 @@ public final class PublishedClient {
           checkAnswered();
         }
         List<RemotePublished> stale = new ArrayList<>();
-        List<Runnable> announce = new ArrayList<>();
         List<RemotePublished> versionOnly = new ArrayList<>();
         List<SnapshotKey> versionOnlyKeys = new ArrayList<>();
         for (RemotePublished r : objects) {
@@ -199,7 +202,7 @@ public final class PublishedClient {
           SnapshotKey key = key(w.identity());
           if (w.state() != null) {
             bytesTotal += w.state().length;
-            activateFresh(r, key, w, announce);
+            activateFresh(r, key, w);
             inlined++;
             continue;
           }
@@ -232,7 +235,7 @@ public final class PublishedClient {
           stale.add(r);
         }
         if (stale.isEmpty()) {
-          return CompletableFuture.completedFuture(finish(announce));
+          return CompletableFuture.completedFuture(finish());
         }
         String[] ids = new String[stale.size()];
         for (int i = 0; i < ids.length; i++) {
@@ -266,10 +269,10 @@ public final class PublishedClient {
                             "fetch gave no state for " + ids[i] + " (unpublished meanwhile?)");
                       }
                       bytesTotal += w.state().length;
-                      activateFresh(stale.get(i), key(ids[i]), w, announce);
+                      activateFresh(stale.get(i), key(ids[i]), w);
                       fetched++;
                     }
-                    return finish(announce);
+                    return finish();
                   } catch (RuntimeException e) {
                     throw fail(e);
                   }
@@ -308,20 +311,27 @@ public final class PublishedClient {
       }
     }
 
-    private void activateFresh(RemotePublished r, SnapshotKey key, WireState w, List<Runnable> announce) {
+    /**
+     * Applies a state from the server. The object is marked activated only after its state is
+     * written to the store, so a push arriving meanwhile is held and applied (and stored) after
+     * the older state, never overwritten by it.
+     */
+    private void activateFresh(RemotePublished r, SnapshotKey key, WireState w) {
       if (!r.tryApply(w.state(), w.format(), w.version())) {
         throw new PublishException(
             PublishException.Code.APPLY_FAILED,
             r.getClass().getName() + " could not apply the state of " + w.identity() + " v"
                 + w.version() + " from the server");
       }
-      WireState push = r.markActivated(key, store, w.version(), w.revision(), false);
       toStore.put(key, Snapshot.of(w.version(), w.format(), w.state()));
+      awaitingWrite.add(() -> {
+        WireState push = r.markActivated(key, store, w.version(), w.revision(), false);
+        announce.add(() -> r.announce(push));
+      });
+      done(w.state().length);
       if (toStore.size() >= STORE_BATCH) {
         writeBatch();
       }
-      announce.add(() -> r.announce(push));
-      done(w.state().length);
     }
 
     private void done(int bytes) {
@@ -348,9 +358,13 @@ public final class PublishedClient {
         store.putAll(Map.copyOf(toStore));
       }
       toStore.clear();
+      for (Runnable mark : awaitingWrite) {
+        mark.run();
+      }
+      awaitingWrite.clear();
     }
 
-    private Attachment finish(List<Runnable> announce) {
+    private Attachment finish() {
       writeBatch();
       if (progress != null && objects.isEmpty()) {
         progress.accept(new ActivationProgress(0, 0, 0, 0));

@@ -4,6 +4,8 @@ import io.pbj.PbConnection;
 import io.pbj.Referenceable;
 import io.pbj.publish.internal.AttachReply;
 import io.pbj.publish.internal.WireState;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -74,7 +76,7 @@ public final class PublishingService {
     // Seeded once from the clock so a restarted server never reissues an earlier version; never
     // read from the clock again.
     this.versions = new AtomicLong(b.firstVersion != null ? b.firstVersion - 1
-        : System.currentTimeMillis() * 1000L);
+        : ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
   }
 
   public static Builder builder() {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.pbj.PbClient;
+import io.pbj.PbConnection;
 import io.pbj.PbServer;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
@@ -13,7 +14,6 @@ import io.pbj.testing.PbCleanup;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,24 +34,15 @@ class PublishingPushDuringActivationTest {
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
   /**
-   * Expected: once the push of v3 is applied to the activated object and stored, the store keeps
-   * v3 (as the object does), and the next session with nothing changed is all hits.
+   * Once the push of v3 is applied to the activated object and stored, the store keeps v3 (as the
+   * object does), and the next session with nothing changed is all hits.
    *
-   * <p>What happens: the store goes back to v2, the state of the attach answer, while the object
-   * holds v3; the next session refetches obj-0. Never wrong data (v2 with its state is a pair the
-   * server had), but a lost write and a cache miss the design promises not to have.
-   *
-   * <p>Cause: {@code PublishedClient.Activation.activateFresh} marks the object activated
-   * ({@code RemotePublished.markActivated}) and only queues its state in {@code toStore}; the queue
-   * is written by {@code writeBatch()} from {@code finish()}, after the whole batch. A push in
-   * between finds the object activated, so {@code RemotePublished.applyPush} applies it and
-   * {@code put}s v3 at once; then {@code writeBatch()}'s {@code putAll} writes the older v2 over
-   * it. The same window exists for objects activated from the batched fetch (versions mode).
+   * <p>The regression: {@code PublishedClient.Activation.activateFresh} used to mark the object
+   * activated before its fresh state was written; a push in between was applied and stored, then
+   * the batch's {@code putAll} wrote the older state over it. Objects are now marked activated
+   * only after their batch is written, so such a push is held and applied after it.
    */
   @Test
-  @Disabled("pb-publishable bug: a push applied during an activation is overwritten in the store"
-      + " by the older attach state, because PublishedClient writes the activation's putAll batch"
-      + " after marking the objects activated (see this test's javadoc)")
   void pushStoredDuringActivationIsNotOverwrittenByTheOlderAttachState() throws Exception {
     Tile changed = new Tile("obj-0", "v0", 1);
     Tile unchanged = new Tile("obj-1", "v0", 1);
@@ -66,16 +57,21 @@ class PublishingPushDuringActivationTest {
     attach(name, store).client().close();    // both stored at v1
     changed.change("v1", 2);                  // obj-0 is stale in the store now
 
-    // The client reads the store only for obj-1 (obj-0's v2 comes inline), after activating
-    // obj-0: the server then republishes obj-0 as v3, and the read waits until the push is stored.
+    // The client reads the store only for obj-1 (obj-0's v2 comes inline, not yet stored): the
+    // server then republishes obj-0 as v3, and the read waits until the push has reached the
+    // client's connection, so it arrives while the activation is under way.
+    PbClient client = client(name);
+    PbConnection connection = client.connection().get(10, TimeUnit.SECONDS);
     SnapshotStore changingDuringActivation = new HookedStore(store, null, () -> {
+      long received = connection.stats().messagesReceived();
       changed.change("v2", 3);
       await().atMost(Duration.ofSeconds(10))
-          .until(() -> store.get(CHANGED).map(Snapshot::version).orElse(0L) == 3);
+          .until(() -> connection.stats().messagesReceived() > received);
     });
-    Session second = attach(name, changingDuringActivation);
+    Session second = attach(client, changingDuringActivation);
     TileCache obj0 = second.attachment().get("obj-0", TileCache.class);
-    await().atMost(Duration.ofSeconds(10)).until(() -> obj0.version() == 3);
+    await().atMost(Duration.ofSeconds(10)).until(() -> obj0.version() == 3
+        && store.get(CHANGED).map(Snapshot::version).orElse(0L) == 3);
     assertThat(obj0.terrain()).isEqualTo("v2");
     assertThat(second.attachment().inlined()).as("obj-0 came inline").isEqualTo(1);
 
@@ -90,9 +86,16 @@ class PublishingPushDuringActivationTest {
 
   record Session(PbClient client, Attachment attachment) {}
 
-  private Session attach(String name, SnapshotStore store) throws Exception {
-    PbClient client = cleanup.register(
+  private PbClient client(String name) {
+    return cleanup.register(
         PbClient.builder().inProcess(name).registry(PublishingTest.REGISTRY).build());
+  }
+
+  private Session attach(String name, SnapshotStore store) throws Exception {
+    return attach(client(name), store);
+  }
+
+  private Session attach(PbClient client, SnapshotStore store) throws Exception {
     Attachment a = PublishedClient.builder().store(store).expectedServerId(SERVER_ID).build()
         .attach(client.rootObject().get(10, TimeUnit.SECONDS), "world")
         .get(10, TimeUnit.SECONDS);

@@ -292,12 +292,14 @@ final class PublishingRun implements AutoCloseable {
     long version = tile.version();
     byte[] state = tile.publishedState(null);
     TileCache cache = a.get(changing, TileCache.class);
-    waitUntil(changing + " v" + version + ", changed during the activation, reaches the client")
-        .until(() -> cache.version() == version && Arrays.equals(stateOf(cache), state));
-    // The changed object's entry is only checked against the history: the attach may write the
-    // state it activated with over the stored push (PublishingPushDuringActivationTest, disabled).
-    assertStoreHoldsCurrentStates("after a " + mode + " attach", changing);
-    storeInSync = false;
+    waitUntil(changing + " v" + version + ", changed during the activation, reaches the client"
+            + " and its store")
+        .until(() -> cache.version() == version && Arrays.equals(stateOf(cache), state)
+            && store.get(key(changing)).map(x -> x.version() == version).orElse(false));
+    // The push must not be overwritten by the older state the attach activated with
+    // (PublishingPushDuringActivationTest).
+    assertStoreHoldsCurrentStates("after a " + mode + " attach", null);
+    storeInSync = true;
     return a;
   }
 
