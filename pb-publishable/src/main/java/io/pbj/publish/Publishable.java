@@ -2,6 +2,7 @@ package io.pbj.publish;
 
 import io.pbj.Cacheable;
 import io.pbj.RemoteObserver;
+import io.pbj.publish.internal.HeldState;
 import io.pbj.publish.internal.WireState;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -156,11 +157,13 @@ public abstract class Publishable implements Cacheable {
   public final synchronized Object stateFor(Object perspective, RemoteObserver observer) {
     boolean resend = !observers.add(observer);
     PublishingService s = service;
-    PublishingService.SendMode mode =
-        resend || s == null
-            ? PublishingService.SendMode.FULL
-            : s.sendModeFor(observer.connection(), identity, version);
-    byte[] state = mode == PublishingService.SendMode.FULL ? publishedState(perspective) : null;
+    int mode = resend || s == null
+        ? PublishingService.FULL
+        : s.sendModeFor(observer.connection(), identity, version);
+    if (mode >= 0) {
+      return new HeldState(mode, revision, formatVersion());
+    }
+    byte[] state = mode == PublishingService.FULL ? publishedState(perspective) : null;
     return new WireState(identity, version, revision, formatVersion(), state);
   }
 

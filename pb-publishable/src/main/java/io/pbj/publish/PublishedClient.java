@@ -124,11 +124,14 @@ public final class PublishedClient {
       }
     }
     String[] only = wanted == null ? null : wanted.toArray(new String[0]);
+    String[] inventoryIds = ids;
+    long[] inventoryVersions = versions;
     return endpoint
         .callRemote(
             AttachReply.class, "attach", expectedServerId, service, perspectiveKey, ids, versions,
             only)
-        .thenCompose(reply -> new Activation(endpoint, service, wanted, reply).run());
+        .thenCompose(reply -> new Activation(
+            endpoint, service, wanted, inventoryIds, inventoryVersions, reply).run());
   }
 
   /** One attach's activation: runs on the connection's executor. */
@@ -137,6 +140,8 @@ public final class PublishedClient {
     final AttachReply reply;
     final String requestedService;
     final Set<String> wanted;
+    final String[] inventoryIds;
+    final long[] inventoryVersions;
     final List<RemotePublished> objects = new ArrayList<>();
     final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
     /** Objects whose fresh state is in {@link #toStore}: marked activated once it is written. */
@@ -152,7 +157,14 @@ public final class PublishedClient {
     int extraCalls;
 
     Activation(
-        RemoteReference endpoint, String requestedService, Set<String> wanted, AttachReply reply) {
+        RemoteReference endpoint,
+        String requestedService,
+        Set<String> wanted,
+        String[] inventoryIds,
+        long[] inventoryVersions,
+        AttachReply reply) {
+      this.inventoryIds = inventoryIds;
+      this.inventoryVersions = inventoryVersions;
       this.endpoint = endpoint;
       this.requestedService = requestedService;
       this.wanted = wanted;
@@ -169,6 +181,12 @@ public final class PublishedClient {
                     + (o == null ? "null" : o.getClass().getName())
                     + " where a RemotePublished was expected; register a RemotePublished subclass"
                     + " for each Publishable");
+          }
+          if (!r.resolveHeld(reply.inventoryUsed() ? inventoryIds : null, inventoryVersions)) {
+            throw new PublishException(
+                PublishException.Code.PROTOCOL,
+                "service " + reply.service() + " answered an object as held by the client, but not"
+                    + " from the inventory the client sent");
           }
           objects.add(r);
         }

@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -53,18 +52,32 @@ public final class PublishingService {
   private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
   private final Map<PbConnection, Inventory> inventories = new ConcurrentHashMap<>();
 
-  /** How one object's state is sent to a connection taking it for the first time. */
-  enum SendMode {
-    FULL,
-    VERSION_ONLY
-  }
+  /** {@link #sendModeFor}: send the whole state. */
+  static final int FULL = -2;
 
-  /** What one connection's attach call said it holds; entries are consumed as states are sent. */
+  /** {@link #sendModeFor}: send the version only (versions mode). */
+  static final int VERSION_ONLY = -1;
+
+  /**
+   * What one connection's attach call said it holds: identity to its position in the call's
+   * arrays; entries are consumed as states are sent.
+   */
   private static final class Inventory {
-    final Map<String, Long> versions;
+    final String[] identities;
+    final long[] versions;
+    final Map<String, Integer> positions;
 
-    Inventory(Map<String, Long> versions) {
+    Inventory(String[] identities, long[] versions) {
+      this.identities = identities;
       this.versions = versions;
+      if (identities == null) {
+        positions = null;
+      } else {
+        positions = new ConcurrentHashMap<>(identities.length * 2);
+        for (int i = 0; i < identities.length; i++) {
+          positions.put(identities[i], i);
+        }
+      }
     }
   }
 
@@ -164,17 +177,21 @@ public final class PublishingService {
     return key;
   }
 
-  /** Called by {@link Publishable#stateFor} for a connection's first copy of an object. */
-  SendMode sendModeFor(PbConnection connection, String identity, long version) {
+  /**
+   * Called by {@link Publishable#stateFor} for a connection's first copy of an object: {@link
+   * #FULL}, {@link #VERSION_ONLY}, or the position in the connection's inventory of the entry
+   * that holds the current version.
+   */
+  int sendModeFor(PbConnection connection, String identity, long version) {
     Inventory inv = inventories.get(connection);
     if (inv == null) {
-      return SendMode.FULL;
+      return FULL;
     }
-    if (inv.versions == null) {
-      return SendMode.VERSION_ONLY;
+    if (inv.positions == null) {
+      return VERSION_ONLY;
     }
-    Long held = inv.versions.remove(identity);
-    return held != null && held == version ? SendMode.VERSION_ONLY : SendMode.FULL;
+    Integer at = inv.positions.remove(identity);
+    return at != null && inv.versions[at] == version ? at : FULL;
   }
 
   /**
@@ -213,15 +230,11 @@ public final class PublishingService {
           && expectedServerId != null && identities.length == versions.length;
       Inventory inv;
       if (inventoryUsed) {
-        Map<String, Long> held = new HashMap<>(identities.length * 2);
-        for (int i = 0; i < identities.length; i++) {
-          held.put(identities[i], versions[i]);
-        }
-        inv = new Inventory(new ConcurrentHashMap<>(held));
+        inv = new Inventory(identities, versions);
       } else if (inventoryMode) {
         inv = null;    // the inventory is for another key: send everything in full
       } else {
-        inv = new Inventory(null);
+        inv = new Inventory(null, null);
       }
       if (inv == null) {
         inventories.remove(connection);

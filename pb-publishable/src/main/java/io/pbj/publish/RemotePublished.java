@@ -2,6 +2,7 @@ package io.pbj.publish;
 
 import io.pbj.Remote;
 import io.pbj.RemoteCache;
+import io.pbj.publish.internal.HeldState;
 import io.pbj.publish.internal.WireState;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
@@ -54,6 +55,7 @@ public abstract class RemotePublished extends RemoteCache {
       new CopyOnWriteArrayList<>();
   // Guarded by lock.
   private WireState received;
+  private HeldState held;
   private WireState pendingPush;
   private boolean activated;
   private boolean retainStates;
@@ -131,6 +133,15 @@ public abstract class RemotePublished extends RemoteCache {
   /** Keeps the wire state until the attaching client activates the object. */
   @Override
   protected final void setState(Object state) {
+    if (state instanceof HeldState h) {
+      synchronized (lock) {
+        if (!activated) {
+          held = h;
+          return;
+        }
+      }
+      return;    // a resend of the version this object holds
+    }
     if (!(state instanceof WireState w)) {
       throw new PublishException(
           PublishException.Code.PROTOCOL,
@@ -205,6 +216,26 @@ public abstract class RemotePublished extends RemoteCache {
   final WireState received() {
     synchronized (lock) {
       return received;
+    }
+  }
+
+  /**
+   * Turns a {@link HeldState} received in inventory mode into the version-only state it stands
+   * for, from the inventory the attach sent; false if the index is outside it.
+   */
+  final boolean resolveHeld(String[] identities, long[] versions) {
+    synchronized (lock) {
+      HeldState h = held;
+      if (h == null) {
+        return true;
+      }
+      if (identities == null || h.index() < 0 || h.index() >= identities.length) {
+        return false;
+      }
+      held = null;
+      identity = identities[h.index()];
+      received = new WireState(identity, versions[h.index()], h.revision(), h.format(), null);
+      return true;
     }
   }
 
