@@ -5,7 +5,9 @@ import io.pbj.samples.chat.ChatServer;
 import io.pbj.samples.echo.EchoClient;
 import io.pbj.samples.echo.EchoDemo;
 import io.pbj.samples.echo.EchoServer;
+import io.pbj.samples.world.WorldClient;
 import io.pbj.samples.world.WorldDemo;
+import io.pbj.samples.world.WorldServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,6 +26,8 @@ import picocli.CommandLine.Command;
     description = "PBJ sample programs.",
     subcommands = {
       WorldDemo.class,
+      WorldServer.class,
+      WorldClient.class,
       EchoDemo.class,
       EchoServer.class,
       EchoClient.class,
