@@ -5,6 +5,9 @@ import io.pbj.samples.chat.ChatServer;
 import io.pbj.samples.echo.EchoClient;
 import io.pbj.samples.echo.EchoDemo;
 import io.pbj.samples.echo.EchoServer;
+import io.pbj.samples.world.WorldClient;
+import io.pbj.samples.world.WorldDemo;
+import io.pbj.samples.world.WorldServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +15,7 @@ import picocli.CommandLine.Command;
  * Entry point of {@code pbj-samples.jar}: one picocli subcommand per sample.
  *
  * <pre>{@code
+ * java -jar samples/target/pbj-samples.jar world-demo
  * java -jar samples/target/pbj-samples.jar echo-demo
  * java -jar samples/target/pbj-samples.jar echo-server --port 7000
  * }</pre>
@@ -21,6 +25,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "PBJ sample programs.",
     subcommands = {
+      WorldDemo.class,
+      WorldServer.class,
+      WorldClient.class,
       EchoDemo.class,
       EchoServer.class,
       EchoClient.class,

@@ -1,0 +1,17 @@
+package io.pbj.samples.world;
+
+import java.util.Random;
+
+/** A published house. Thread-safety: as {@link WorldObject}. */
+final class House extends WorldObject<HouseState> {
+  House(HouseState state, long version) {
+    super(state, version);
+  }
+
+  @Override
+  void changeRandomly(Random random, int worldTiles) {
+    synchronized (this) {
+      change(state().changed(random, WorldGenerator.OWNERS));
+    }
+  }
+}
