@@ -223,6 +223,10 @@ public final class PublishedResolver implements AutoCloseable {
     }
 
     synchronized CompletableFuture<RemoteReference> endpoint(String service) {
+      CompletableFuture<RemoteReference> known = endpoints.get(service);
+      if (known != null && known.isCompletedExceptionally()) {
+        endpoints.remove(service);     // ask again: the failure may have been the service's
+      }
       return endpoints.computeIfAbsent(service, s -> loggedIn.thenCompose(avatar ->
           login
               ? avatar.callRemote(RemoteReference.class, ENDPOINT_METHOD, s)
