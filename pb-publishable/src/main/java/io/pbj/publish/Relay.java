@@ -4,7 +4,6 @@ import io.pbj.Cacheable;
 import io.pbj.PbRegistry;
 import io.pbj.RemoteReference;
 import io.pbj.publish.internal.WireState;
-import io.pbj.store.SnapshotStore;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,7 +12,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
 
 /**
  * A client of an upstream publishing server that re-publishes one of its services to its own
@@ -26,8 +24,9 @@ import java.util.function.Consumer;
  * <pre>{@code
  * Relay relay = Relay.builder()
  *     .registry(registry)                 // the registry the origin and the clients use
- *     .store(relayStore)
- *     .expectedServerId("world-eu-1")     // the origin's id
+ *     .upstream(PublishedClient.builder()
+ *         .store(relayStore)              // the relay's own store
+ *         .expectedServerId("world-eu-1"))  // the origin's id
  *     .build();
  * relay.attach(upstream.rootObject().join(), "world").join();
  * PbServer downstream = PbServer.builder().port(7001).registry(registry)
@@ -52,20 +51,7 @@ public final class Relay implements AutoCloseable {
 
   private Relay(Builder b) {
     this.registry = b.registry;
-    PublishedClient.Builder c = PublishedClient.builder().store(b.store).retainStates();
-    if (b.mode != null) {
-      c.mode(b.mode);
-    }
-    if (b.expectedServerId != null) {
-      c.expectedServerId(b.expectedServerId);
-    }
-    if (b.upstreamPerspectiveKey != null) {
-      c.perspectiveKey(b.upstreamPerspectiveKey);
-    }
-    if (b.progress != null) {
-      c.progress(b.progress);
-    }
-    this.upstreamClient = c.build();
+    this.upstreamClient = b.upstream.retainStates().build();
   }
 
   public static Builder builder() {
@@ -182,81 +168,47 @@ public final class Relay implements AutoCloseable {
   /** Builds a {@link Relay}. Thread-safety: not thread-safe; use from one thread. */
   public static final class Builder {
     private PbRegistry registry;
-    private SnapshotStore store;
-    private PublishedClient.Mode mode;
-    private String expectedServerId;
-    private String upstreamPerspectiveKey;
-    private Consumer<ActivationProgress> progress;
+    private PublishedClient.Builder upstream;
 
     private Builder() {}
 
     /** The registry the origin and the clients use (required): it says what to re-publish as. */
     public Builder registry(PbRegistry registry) {
-      once("registry", this.registry);
+      if (this.registry != null) {
+        throw new IllegalStateException("Relay.Builder.registry was already set");
+      }
       this.registry = Objects.requireNonNull(registry, "registry");
       return this;
     }
 
-    /** The relay's own store (required); the caller owns it and closes it. */
-    public Builder store(SnapshotStore store) {
-      once("store", this.store);
-      this.store = Objects.requireNonNull(store, "store");
-      return this;
-    }
-
-    /** The upstream handshake; default {@link PublishedClient.Mode#INVENTORY}. */
-    public Builder mode(PublishedClient.Mode mode) {
-      once("mode", this.mode);
-      this.mode = Objects.requireNonNull(mode, "mode");
-      return this;
-    }
-
-    /** The origin's server id (required in inventory mode), as for {@link PublishedClient}. */
-    public Builder expectedServerId(String serverId) {
-      once("expectedServerId", this.expectedServerId);
-      this.expectedServerId = Objects.requireNonNull(serverId, "serverId");
-      return this;
-    }
-
-    /** The perspective key upstream names the relay's connection; default anonymous. */
-    public Builder upstreamPerspectiveKey(String key) {
-      once("upstreamPerspectiveKey", this.upstreamPerspectiveKey);
-      this.upstreamPerspectiveKey = Objects.requireNonNull(key, "key");
-      return this;
-    }
-
-    /** Told of the upstream activation's progress. */
-    public Builder progress(Consumer<ActivationProgress> listener) {
-      once("progress", this.progress);
-      this.progress = Objects.requireNonNull(listener, "listener");
+    /**
+     * How the relay attaches upstream (required): a {@link PublishedClient} builder with the
+     * relay's own store, the origin's server id, and any other option (mode, perspective key,
+     * progress); the relay builds it.
+     */
+    public Builder upstream(PublishedClient.Builder client) {
+      if (this.upstream != null) {
+        throw new IllegalStateException("Relay.Builder.upstream was already set");
+      }
+      this.upstream = Objects.requireNonNull(client, "client");
       return this;
     }
 
     /**
      * Builds the relay.
      *
-     * @throws IllegalStateException if the registry or the store is missing, or inventory mode
-     *     lacks the expected server id
+     * @throws IllegalStateException if the registry or the upstream client is missing, or the
+     *     upstream client's builder refuses its options
      */
     public Relay build() {
       if (registry == null) {
         throw new IllegalStateException("Relay.Builder needs a registry");
       }
-      if (store == null) {
-        throw new IllegalStateException("Relay.Builder needs a store");
-      }
-      if ((mode == null || mode == PublishedClient.Mode.INVENTORY) && expectedServerId == null) {
+      if (upstream == null) {
         throw new IllegalStateException(
-            "Relay.Builder: mode INVENTORY needs expectedServerId (the origin's id); set it, or use"
-                + " mode VERSIONS");
+            "Relay.Builder needs upstream(PublishedClient.builder().store(...)...)");
       }
       return new Relay(this);
-    }
-
-    private static void once(String option, Object current) {
-      if (current != null) {
-        throw new IllegalStateException("Relay.Builder." + option + " was already set");
-      }
     }
   }
 }

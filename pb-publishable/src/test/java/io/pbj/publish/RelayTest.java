@@ -45,8 +45,8 @@ class RelayTest {
   }
 
   Relay relay(SnapshotStore store, Hop upstream) {
-    Relay relay = cleanup.register(Relay.builder().registry(PublishingTest.REGISTRY).store(store)
-        .expectedServerId("origin-1").build());
+    Relay relay = cleanup.register(Relay.builder().registry(PublishingTest.REGISTRY)
+        .upstream(PublishedClient.builder().store(store).expectedServerId("origin-1")).build());
     relay.attach(connect(upstream), "world").join();
     return relay;
   }
@@ -159,8 +159,8 @@ class RelayTest {
     origin.publishAll(PublishingTest.tiles(1));
     Hop originHop = serve(origin::endpoint);
     PbRegistry bare = Publishing.register(PbRegistry.builder()).build();
-    Relay relay = cleanup.register(Relay.builder().registry(bare).store(store())
-        .expectedServerId("origin-1").build());
+    Relay relay = cleanup.register(Relay.builder().registry(bare)
+        .upstream(PublishedClient.builder().store(store()).expectedServerId("origin-1")).build());
     assertThatThrownBy(() -> relay.attach(connect(originHop), "world").join())
         .hasMessageContaining(TileCache.class.getName() + " is not registered in the relay's registry");
     assertThatThrownBy(() -> relay.attach(connect(originHop), "world"))
@@ -170,9 +170,13 @@ class RelayTest {
 
   @Test
   void builderRefusesMissingOptions() {
-    assertThatThrownBy(() -> Relay.builder().store(store()).expectedServerId("o").build())
+    assertThatThrownBy(() -> Relay.builder()
+            .upstream(PublishedClient.builder().store(store()).expectedServerId("o")).build())
         .hasMessageContaining("needs a registry");
-    assertThatThrownBy(() -> Relay.builder().registry(PublishingTest.REGISTRY).store(store()).build())
+    assertThatThrownBy(() -> Relay.builder().registry(PublishingTest.REGISTRY).build())
+        .hasMessageContaining("needs upstream");
+    assertThatThrownBy(() -> Relay.builder().registry(PublishingTest.REGISTRY)
+            .upstream(PublishedClient.builder().store(store())).build())
         .hasMessageContaining("INVENTORY needs expectedServerId");
     assertThatThrownBy(() -> PublishingService.builder().serverId("o").service("w")
             .perspectiveKey(p -> "x").fixedPerspectiveKey("y").build())
