@@ -51,6 +51,13 @@ class RelayTest {
     return relay;
   }
 
+  static PublishingService origin(List<Tile> tiles) {
+    PublishingService origin =
+        PublishingService.builder().serverId("origin-1").service("world").build();
+    origin.publishAll(tiles);
+    return origin;
+  }
+
   Hop serve(Relay relay) {
     return serve(c -> relay.service().endpoint(c));
   }
@@ -69,9 +76,7 @@ class RelayTest {
   @Test
   void clientMovingBetweenRelaysAndOriginKeepsItsCache() {
     List<Tile> tiles = PublishingTest.tiles(50);
-    PublishingService origin =
-        PublishingService.builder().serverId("origin-1").service("world").build();
-    origin.publishAll(tiles);
+    PublishingService origin = origin(tiles);
     Hop originHop = serve(origin::endpoint);
     Relay first = relay(store(), originHop);
     Hop firstHop = serve(first);
@@ -105,9 +110,7 @@ class RelayTest {
   @Test
   void originUpdatesTravelDownAChainToClientsAndTheirStores() {
     List<Tile> tiles = PublishingTest.tiles(3);
-    PublishingService origin =
-        PublishingService.builder().serverId("origin-1").service("world").build();
-    origin.publishAll(tiles);
+    PublishingService origin = origin(tiles);
     SnapshotStore firstStore = store();
     Relay first = relay(firstStore, serve(origin::endpoint));
     Relay second = relay(store(), serve(first));
@@ -133,9 +136,7 @@ class RelayTest {
   @Test
   void restartedRelayReactivatesFromItsOwnStoreAndClientsStayValid() {
     List<Tile> tiles = PublishingTest.tiles(20);
-    PublishingService origin =
-        PublishingService.builder().serverId("origin-1").service("world").build();
-    origin.publishAll(tiles);
+    PublishingService origin = origin(tiles);
     Hop originHop = serve(origin::endpoint);
     SnapshotStore relayStore = store();
     SnapshotStore client = store();
@@ -154,9 +155,7 @@ class RelayTest {
 
   @Test
   void relayRefusesARegistryWithoutTheUpstreamClasses() {
-    PublishingService origin =
-        PublishingService.builder().serverId("origin-1").service("world").build();
-    origin.publishAll(PublishingTest.tiles(1));
+    PublishingService origin = origin(PublishingTest.tiles(1));
     Hop originHop = serve(origin::endpoint);
     PbRegistry bare = Publishing.register(PbRegistry.builder()).build();
     Relay relay = cleanup.register(Relay.builder().registry(bare)
