@@ -55,7 +55,8 @@ public final class BenchMain {
     out.println("  store   cache store benchmark");
     out.println("  fanout  one Cacheable, 10 and 100 observers, against a raw Netty broadcast");
     out.println("  publish reactivation of published objects at 0/1/10% stale: PBJ inventory and");
-    out.println("          versions modes, plain Cacheable, per-object fetch (publish.py)");
+    out.println("          versions modes, plain Cacheable, per-object fetch (publish.py), on");
+    out.println("          loopback and a simulated 100 Mbit/s, 20 ms round-trip link");
     out.println("run '<benchmark> --help' for its options");
   }
 }

@@ -53,10 +53,14 @@ final class Clients {
     this.world = world;
   }
 
-  /** Runs one session of {@code strategy}; {@code store} is null for the plain strategy. */
-  Session run(Strategy strategy, TimedStore store) throws Exception {
+  /**
+   * Runs one session of {@code strategy} with the strategy's server at {@code port} on loopback
+   * (the server itself, or a {@link LinkProxy} in front of it); {@code store} is null for the
+   * plain strategy.
+   */
+  Session run(Strategy strategy, int port, TimedStore store) throws Exception {
     PbClient client = PbClient.builder()
-        .address(host, world.port(strategy))
+        .address(host, port)
         .registry(strategy == Strategy.PER_OBJECT ? perObjectRegistry : registry)
         .build();
     try {

@@ -1,12 +1,13 @@
 package io.pbj.bench.publish;
 
 /**
- * One repetition for one strategy and stale level: a cold session on an empty store, then the
+ * One repetition for one link, strategy and stale level: a cold session on an empty store, then the
  * server makes the stale fraction of objects stale, then a warm session on the same store,
  * reopened.
  *
  * <p>Immutable.
  *
+ * @param link where the client talked to the servers
  * @param strategy the strategy
  * @param stalePercent the stale level
  * @param staleObjects objects changed between the sessions
@@ -18,6 +19,7 @@ package io.pbj.bench.publish;
  * @param warmFlushNanos the store's {@code flush()} right after the warm session
  */
 record Measurement(
+    Link link,
     Strategy strategy,
     double stalePercent,
     int staleObjects,

@@ -7,9 +7,10 @@ import java.util.Locale;
 import java.util.function.ToLongFunction;
 
 /**
- * Prints the publish benchmark's markdown tables: per strategy and stale level the medians of
- * cold and warm time, bytes and extra round trips; the spread and store costs; where a session's
- * time goes; and PBJ's targets at 0% stale.
+ * Prints the publish benchmark's markdown tables: with more than one link, the median times on
+ * every link side by side; then for each link, per strategy and stale level, the medians of cold
+ * and warm time, bytes and extra round trips, the spread and store costs, where a session's time
+ * goes, and PBJ's targets at 0% stale.
  *
  * <p>Thread-safety: stateless.
  */
@@ -21,7 +22,7 @@ final class Report {
 
   private Report() {}
 
-  /** The measurements of one strategy at one stale level. */
+  /** The measurements of one strategy at one stale level on one link. */
   private record Group(Strategy strategy, double percent, List<Measurement> runs) {
     long median(ToLongFunction<Measurement> f) {
       long[] v = runs.stream().mapToLong(f).sorted().toArray();
@@ -61,16 +62,6 @@ final class Report {
       double loadBefore,
       double loadAfter,
       double seconds) {
-    List<Group> groups = new ArrayList<>();
-    for (double p : options.stalePercents()) {
-      for (Strategy s : options.strategies()) {
-        List<Measurement> runs = measurements.stream()
-            .filter(m -> m.strategy() == s && m.stalePercent() == p).toList();
-        if (!runs.isEmpty()) {
-          groups.add(new Group(s, p, runs));
-        }
-      }
-    }
     out.println();
     out.printf(Locale.ROOT,
         "Machine: %d cores, %s %s %s, Java %s (%s), max heap %d MiB; 1-minute load average %.1f"
@@ -80,14 +71,94 @@ final class Report {
         System.getProperty("java.version"), System.getProperty("java.vm.name"),
         Runtime.getRuntime().maxMemory() >> 20, loadBefore, loadAfter, seconds);
     out.printf(Locale.ROOT,
-        "%,d objects of %,d bytes, loopback TCP, MapDB file store (default write-behind: commit"
-            + " every 1,000 puts or 200 ms, at most 10,000 queued); %d warm-up repetition%s, then"
-            + " the median of %d. Times run from the call that delivers the objects to activation"
-            + " done; bytes are the client connection's sent + received in that time; extra round"
-            + " trips are calls beyond that one.%n%n",
+        "%,d objects of %,d bytes, MapDB file store (default write-behind: commit every 1,000"
+            + " puts or 200 ms, at most 10,000 queued); per link %d warm-up repetition%s, then the"
+            + " median of the counted ones. Times run from the call that delivers the objects to"
+            + " activation done; bytes are the client connection's sent + received in that time;"
+            + " extra round trips are calls beyond that one.%n%n",
         options.objects(), options.stateBytes(), options.warmup(),
-        options.warmup() == 1 ? "" : "s", options.reps());
+        options.warmup() == 1 ? "" : "s");
+    for (Link link : options.links()) {
+      out.printf(Locale.ROOT, "- %s: %s; median of %d.%n", link.name(), link.description(),
+          options.reps(link));
+    }
+    out.println();
+    out.println("Columns of the per-link tables. Spread and store costs: cold flush = the store's"
+        + " flush() right after activation done, i.e. write-behind commits not finished by then"
+        + " and not in the cold time; reopen = opening the store file before the warm session,"
+        + " not in the warm time; dropped = puts the full write-behind queue refused during the"
+        + " session, which the client then flushed and wrote again inside its session time."
+        + " Where the session time goes (medians, ms): answer = from the call to the client's"
+        + " first store read or write, i.e. the answer carrying the objects sent, decoded and its"
+        + " caches created (for the inventory mode this includes listing the store and sending the"
+        + " inventory, shown apart too); reads = store get()s; writes = store put()/putAll() (and"
+        + " any flush after a dropped batch); rest = the remainder (fetch round trips, applying"
+        + " states, activation hooks).");
 
+    List<List<Group>> byLink = new ArrayList<>();
+    for (Link link : options.links()) {
+      byLink.add(groups(options, measurements, link));
+    }
+    if (options.links().size() > 1) {
+      sideBySide(out, options, byLink);
+    }
+    for (int i = 0; i < options.links().size(); i++) {
+      linkSection(out, options.links().get(i), byLink.get(i));
+    }
+  }
+
+  private static List<Group> groups(Options options, List<Measurement> measurements, Link link) {
+    List<Group> groups = new ArrayList<>();
+    for (double p : options.stalePercents()) {
+      for (Strategy s : options.strategies()) {
+        List<Measurement> runs = measurements.stream()
+            .filter(m -> m.link().equals(link) && m.strategy() == s && m.stalePercent() == p)
+            .toList();
+        if (!runs.isEmpty()) {
+          groups.add(new Group(s, p, runs));
+        }
+      }
+    }
+    return groups;
+  }
+
+  /** Cold and warm median time of every strategy and stale level, one column group per link. */
+  private static void sideBySide(PrintStream out, Options options, List<List<Group>> byLink) {
+    out.println();
+    out.println("### All links: median time");
+    out.println();
+    StringBuilder header = new StringBuilder("| strategy | stale |");
+    StringBuilder rule = new StringBuilder("| --- | ---: |");
+    for (Link link : options.links()) {
+      header.append(String.format(Locale.ROOT, " %1$s cold ms | %1$s warm ms | %1$s warm / cold |",
+          link.name()));
+      rule.append(" ---: | ---: | ---: |");
+    }
+    out.println(header);
+    out.println(rule);
+    List<Group> first = byLink.get(0);
+    for (Group row : first) {
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "| %s | %s%% |",
+          row.strategy().label(), percent(row.percent())));
+      for (List<Group> groups : byLink) {
+        Group g = groups.stream()
+            .filter(x -> x.strategy() == row.strategy() && x.percent() == row.percent())
+            .findFirst().orElse(null);
+        if (g == null) {
+          line.append(" n/a | n/a | n/a |");
+        } else {
+          line.append(String.format(Locale.ROOT, " %.1f | %.1f | %.3f |", ms(g.coldNanos()),
+              ms(g.warmNanos()), (double) g.warmNanos() / g.coldNanos()));
+        }
+      }
+      out.println(line);
+    }
+  }
+
+  /** The tables and the target check of one link. */
+  private static void linkSection(PrintStream out, Link link, List<Group> groups) {
+    out.println();
+    out.printf(Locale.ROOT, "### Link %s%n%n", link.name());
     out.println("| strategy | stale | cold ms | warm ms | warm / cold time | cold bytes"
         + " | warm bytes | warm / cold bytes | extra round trips cold / warm |");
     out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -100,12 +171,7 @@ final class Report {
     }
 
     out.println();
-    out.println("Spread and store costs (cold flush: the store's flush() right after activation"
-        + " done, i.e. write-behind commits not finished by then and not in the cold time; reopen:"
-        + " opening the store file before the warm session, not in the warm time; dropped: puts"
-        + " the full write-behind queue refused during the session, which the client then"
-        + " flushed and wrote again inside its session time):");
-    out.println();
+    out.printf(Locale.ROOT, "Spread and store costs, %s:%n%n", link.name());
     out.println("| strategy | stale | stale objects | warm hits / from server"
         + " | cold ms min – max | warm ms min – max | cold flush ms | reopen ms | warm flush ms"
         + " | dropped cold / warm |");
@@ -125,13 +191,7 @@ final class Report {
     }
 
     out.println();
-    out.println("Where the session time goes (medians, ms): answer = from the call to the client's"
-        + " first store read or write, i.e. the answer carrying the objects sent, decoded and its"
-        + " caches created (for the inventory mode this includes listing the store and sending the"
-        + " inventory, shown apart too); reads = store get()s; writes = store put()/putAll() (and"
-        + " any flush after a dropped batch); rest = the remainder (fetch round trips, applying"
-        + " states, activation hooks).");
-    out.println();
+    out.printf(Locale.ROOT, "Where the session time goes, %s (medians, ms):%n%n", link.name());
     out.println("| strategy | stale | session | total | answer | of which inventory list | reads"
         + " | writes | rest |");
     out.println("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -144,8 +204,9 @@ final class Report {
     }
 
     out.println();
-    out.printf(Locale.ROOT, "Targets at 0%% stale (PBJ modes): warm time at most %.0f%% of cold,"
-        + " warm bytes at most %.0f%% of cold.%n%n", TIME_TARGET * 100, BYTES_TARGET * 100);
+    out.printf(Locale.ROOT, "Targets on %s at 0%% stale (PBJ modes): warm time at most %.0f%% of"
+        + " cold, warm bytes at most %.0f%% of cold.%n%n", link.name(), TIME_TARGET * 100,
+        BYTES_TARGET * 100);
     boolean any = false;
     for (Group g : groups) {
       if (!g.strategy().hasTargets() || g.percent() != 0) {
@@ -155,9 +216,9 @@ final class Report {
       double time = (double) g.warmNanos() / g.coldNanos();
       double bytes = (double) g.warmBytes() / g.coldBytes();
       out.printf(Locale.ROOT,
-          "- %s: warm time %.1f ms = %.1f%% of cold %.1f ms: %s; warm bytes %,d = %.2f%% of"
+          "- %s, %s: warm time %.1f ms = %.1f%% of cold %.1f ms: %s; warm bytes %,d = %.2f%% of"
               + " cold %,d: %s%n",
-          g.strategy().label(), ms(g.warmNanos()), 100 * time, ms(g.coldNanos()),
+          link.name(), g.strategy().label(), ms(g.warmNanos()), 100 * time, ms(g.coldNanos()),
           time <= TIME_TARGET ? "PASS" : "MISS", g.warmBytes(), 100 * bytes, g.coldBytes(),
           bytes <= BYTES_TARGET ? "PASS" : "MISS");
     }
