@@ -61,6 +61,28 @@ public final class Credentials {
     return password;
   }
 
+  /**
+   * Equal when both are anonymous, or have the same user name and the same password (compared in
+   * time independent of where they differ).
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Credentials c
+        && Objects.equals(username, c.username)
+        && (password == null
+            ? c.password == null
+            : c.password != null
+                && java.security.MessageDigest.isEqual(
+                    password.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    c.password.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  /** The user name's hash: the password plays no part. */
+  @Override
+  public int hashCode() {
+    return Objects.hashCode(username);
+  }
+
   @Override
   public String toString() {
     return isAnonymous() ? "Credentials[anonymous]" : "Credentials[" + username + ", password=***]";

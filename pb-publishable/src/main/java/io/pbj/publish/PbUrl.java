@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import com.google.common.net.InetAddresses;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -63,6 +64,11 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
     }
     checkText("service", service);
     checkText("identity", identity);
+    int length = canonical(serverId, host, port, service, identity).length();
+    if (length > MAX_LENGTH) {
+      throw new IllegalArgumentException(
+          "pb:// reference would be " + length + " characters, longer than " + MAX_LENGTH);
+    }
   }
 
   /**
@@ -78,6 +84,11 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
   /** The canonical text of this reference; {@link #parse} gives back an equal {@code PbUrl}. */
   @Override
   public String toString() {
+    return canonical(serverId, host, port, service, identity);
+  }
+
+  private static String canonical(
+      String serverId, String host, int port, String service, String identity) {
     String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     return SCHEME + "://" + encode(serverId, true) + "@" + h + ":" + port + "/"
         + encode(service, false) + "/" + encode(identity, false);
@@ -95,9 +106,16 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
     }
     for (int i = 0; i < value.length(); i++) {
       char c = value.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
+      if (Character.isISOControl(c)) {
         throw new IllegalArgumentException(String.format(
             "pb:// %s contains the control character U+%04X at index %d", part, (int) c, i));
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < value.length()
+          && Character.isLowSurrogate(value.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(String.format(
+            "pb:// %s contains an unpaired surrogate U+%04X at index %d", part, (int) c, i));
       }
     }
   }
@@ -117,7 +135,11 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
           return "'" + c + "' at index " + i + " is not allowed in an IPv6 address";
         }
       }
-      return host.contains(":::") ? "':::' is not an IPv6 address" : null;
+      return InetAddresses.isInetAddress(host) ? null : "not an IPv6 address";
+    }
+    if (host.chars().allMatch(c -> (c >= '0' && c <= '9') || c == '.')
+        && !InetAddresses.isInetAddress(host)) {
+      return "not an IPv4 address (four numbers from 0 to 255)";
     }
     for (String label : host.split("\\.", -1)) {
       if (label.isEmpty()) {

@@ -157,9 +157,9 @@ public abstract class Publishable implements Cacheable {
   public final synchronized Object stateFor(Object perspective, RemoteObserver observer) {
     boolean resend = !observers.add(observer);
     PublishingService s = service;
-    int mode = resend || s == null
+    int mode = s == null
         ? PublishingService.FULL
-        : s.sendModeFor(observer.connection(), identity, version);
+        : s.sendModeFor(observer.connection(), identity, version, resend);
     if (mode >= 0) {
       return new HeldState(mode, revision, formatVersion());
     }

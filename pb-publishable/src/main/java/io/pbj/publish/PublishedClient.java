@@ -130,8 +130,15 @@ public final class PublishedClient {
         .callRemote(
             AttachReply.class, "attach", expectedServerId, service, perspectiveKey, ids, versions,
             only)
-        .thenCompose(reply -> new Activation(
-            endpoint, service, wanted, inventoryIds, inventoryVersions, reply).run());
+        .thenCompose(reply -> {
+          if (reply == null || reply.objects() == null || reply.serverId() == null
+              || reply.service() == null || reply.perspectiveKey() == null) {
+            throw new PublishException(PublishException.Code.PROTOCOL,
+                "the attach answer is incomplete: " + reply);
+          }
+          return new Activation(
+              endpoint, service, wanted, inventoryIds, inventoryVersions, reply).run();
+        });
   }
 
   /** One attach's activation: runs on the connection's executor. */
@@ -173,6 +180,7 @@ public final class PublishedClient {
 
     CompletableFuture<Attachment> run() {
       try {
+        Set<String> seen = new java.util.HashSet<>(reply.objects().size() * 2);
         for (Object o : reply.objects()) {
           if (!(o instanceof RemotePublished r)) {
             throw new PublishException(
@@ -182,11 +190,24 @@ public final class PublishedClient {
                     + " where a RemotePublished was expected; register a RemotePublished subclass"
                     + " for each Publishable");
           }
+          if (r.activationFailed()) {
+            throw new PublishException(
+                PublishException.Code.PROTOCOL,
+                r + " was part of a failed activation on this connection and cannot be activated"
+                    + " on it again; attach on a new connection");
+          }
           if (!r.resolveHeld(reply.inventoryUsed() ? inventoryIds : null, inventoryVersions)) {
             throw new PublishException(
                 PublishException.Code.PROTOCOL,
                 "service " + reply.service() + " answered an object as held by the client, but not"
                     + " from the inventory the client sent");
+          }
+          if (r.identity() == null || !seen.add(r.identity())) {
+            throw new PublishException(
+                PublishException.Code.PROTOCOL,
+                "service " + reply.service() + " answered "
+                    + (r.identity() == null ? "an object without identity"
+                        : "identity " + r.identity() + " twice"));
           }
           objects.add(r);
         }
@@ -272,10 +293,11 @@ public final class PublishedClient {
                         unwrap(failure)));
                   }
                   try {
-                    if (states.size() != ids.length) {
+                    if (states == null || states.size() != ids.length) {
                       throw new PublishException(
                           PublishException.Code.PROTOCOL,
-                          "fetch answered " + states.size() + " states for " + ids.length
+                          "fetch answered " + (states == null ? "null" : states.size() + " states")
+                              + " for " + ids.length
                               + " identities");
                     }
                     for (int i = 0; i < ids.length; i++) {
@@ -399,6 +421,9 @@ public final class PublishedClient {
       for (Object o : reply.objects()) {
         if (o instanceof RemotePublished r && !r.isActivated()) {
           r.fail(e);
+          if (r.isConnected()) {
+            r.release();    // so a later attach on this connection gets a fresh object
+          }
         }
       }
       return e;

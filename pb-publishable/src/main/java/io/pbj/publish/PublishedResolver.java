@@ -9,6 +9,7 @@ import io.pbj.RemoteReference;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotStore;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -47,9 +48,10 @@ import java.util.function.Supplier;
  * Builder#perspectiveKey}. A server naming another key still answers correctly, only without
  * using the stored copy.
  *
- * <p>Connections are kept, one per host, port and {@link Credentials} object (compared by
- * identity, so a resolve with other credentials for the same user logs in again), until {@link
- * #close()}; a lost one is replaced by the next resolve.
+ * <p>Connections are kept, one per host, port and {@link Credentials} (equal credentials share
+ * one: same user and password, or both anonymous; a wrong password logs in on a connection of
+ * its own, which is dropped when the login fails), until {@link #close()}; a lost one is
+ * replaced by the next resolve.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -98,6 +100,12 @@ public final class PublishedResolver implements AutoCloseable {
         .expectedServerId(url.serverId())
         .perspectiveKey(perspectiveKeyOf(credentials))
         .build();
+    RemotePublished known = session.resolved(url);
+    if (known != null) {
+      // Already live on this connection, kept current by pushes: sending it again would only
+      // resend its whole state.
+      return CompletableFuture.completedFuture(known);
+    }
     return session
         .endpoint(url.service())
         .thenCompose(endpoint -> session.serially(
@@ -105,9 +113,9 @@ public final class PublishedResolver implements AutoCloseable {
         .handle((attachment, failure) -> {
           if (failure != null) {
             Throwable cause = unwrap(failure);
+            session.dropIfDead();
             if (cause instanceof PbException p && (p.code() == PbException.Code.CONNECT_FAILED
                 || p.code() == PbException.Code.CONNECTION_LOST)) {
-              session.dropIfClosed();
               throw new PublishException(
                   PublishException.Code.UNREACHABLE,
                   "could not resolve " + url + ": " + url.host() + ":" + url.port() + " "
@@ -117,7 +125,9 @@ public final class PublishedResolver implements AutoCloseable {
             }
             throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
           }
-          return attachment.objects().get(url.identity());
+          RemotePublished r = attachment.objects().get(url.identity());
+          session.remember(url, r);
+          return r;
         });
   }
 
@@ -195,7 +205,7 @@ public final class PublishedResolver implements AutoCloseable {
     return t;
   }
 
-  /** Credentials compare by identity: a session is reused only for the very same credentials. */
+  /** A session is reused for equal credentials (same user and password, or both anonymous). */
   private record SessionKey(String host, int port, Credentials credentials) {}
 
   /** One connection, logged in with one credentials object, and the endpoints reached through it. */
@@ -207,6 +217,7 @@ public final class PublishedResolver implements AutoCloseable {
     // Guarded by this.
     private final Map<String, CompletableFuture<RemoteReference>> endpoints = new HashMap<>();
     private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+    private final Map<String, WeakReference<RemotePublished>> resolved = new HashMap<>();
 
     Session(SessionKey key, PbUrl url, Credentials credentials) {
       this.key = key;
@@ -233,6 +244,21 @@ public final class PublishedResolver implements AutoCloseable {
               : CompletableFuture.completedFuture(avatar)));
     }
 
+    /** The object {@code url} resolved to on this connection, if it is still live there. */
+    synchronized RemotePublished resolved(PbUrl url) {
+      WeakReference<RemotePublished> ref = resolved.get(url.service() + '\u0000' + url.identity());
+      RemotePublished r = ref == null ? null : ref.get();
+      if (r != null && r.isActivated() && r.isConnected()) {
+        return r;
+      }
+      resolved.values().removeIf(w -> w.get() == null);
+      return null;
+    }
+
+    synchronized void remember(PbUrl url, RemotePublished r) {
+      resolved.put(url.service() + '\u0000' + url.identity(), new WeakReference<>(r));
+    }
+
     /** Runs attaches on this connection one after another (the server keeps one inventory). */
     synchronized <T> CompletableFuture<T> serially(
         Supplier<CompletableFuture<T>> next) {
@@ -250,7 +276,8 @@ public final class PublishedResolver implements AutoCloseable {
       return r != null && !r.connection().isOpen();
     }
 
-    void dropIfClosed() {
+    /** Forgets this session if its connection or login failed: the next resolve starts anew. */
+    void dropIfDead() {
       if (isDead()) {
         forget(this);
         client.shutdown();    // not close(): this may run on the client's own executor

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -66,16 +67,21 @@ public final class PublishingService {
     final String[] identities;
     final long[] versions;
     final Map<String, Integer> positions;
+    /** States of the attach answer not yet taken; at 0 the inventory is dropped. */
+    final AtomicInteger unsent;
 
-    Inventory(String[] identities, long[] versions) {
+    Inventory(String[] identities, long[] versions, int answered) {
       this.identities = identities;
       this.versions = versions;
+      this.unsent = new AtomicInteger(answered);
       if (identities == null) {
         positions = null;
       } else {
         positions = new ConcurrentHashMap<>(identities.length * 2);
         for (int i = 0; i < identities.length; i++) {
-          positions.put(identities[i], i);
+          if (identities[i] != null) {
+            positions.put(identities[i], i);
+          }
         }
       }
     }
@@ -182,9 +188,16 @@ public final class PublishingService {
    * #FULL}, {@link #VERSION_ONLY}, or the position in the connection's inventory of the entry
    * that holds the current version.
    */
-  int sendModeFor(PbConnection connection, String identity, long version) {
+  int sendModeFor(PbConnection connection, String identity, long version, boolean resend) {
     Inventory inv = inventories.get(connection);
     if (inv == null) {
+      return FULL;
+    }
+    if (inv.unsent.decrementAndGet() <= 0) {
+      // The attach answer is encoded: a Publishable sent later on this connection goes in full.
+      inventories.remove(connection, inv);
+    }
+    if (resend) {
       return FULL;
     }
     if (inv.positions == null) {
@@ -228,13 +241,28 @@ public final class PublishingService {
       boolean inventoryMode = identities != null && versions != null;
       boolean inventoryUsed = inventoryMode && key.equals(claimedPerspectiveKey)
           && expectedServerId != null && identities.length == versions.length;
+      List<Object> answered;
+      if (only == null) {
+        answered = new ArrayList<>(objects.values());
+      } else {
+        answered = new ArrayList<>(only.length);
+        for (String id : only) {
+          Publishable p = id == null ? null : objects.get(id);
+          if (p != null) {
+            answered.add(p);
+          }
+        }
+      }
       Inventory inv;
       if (inventoryUsed) {
-        inv = new Inventory(identities, versions);
+        inv = new Inventory(identities, versions, answered.size());
       } else if (inventoryMode) {
         inv = null;    // the inventory is for another key: send everything in full
       } else {
-        inv = new Inventory(null, null);
+        inv = new Inventory(null, null, answered.size());
+      }
+      if (answered.isEmpty()) {
+        inv = null;
       }
       if (inv == null) {
         inventories.remove(connection);
@@ -242,18 +270,6 @@ public final class PublishingService {
         inventories.put(connection, inv);
         if (!connection.isOpen()) {
           inventories.remove(connection);   // closed meanwhile: its onClose may have run already
-        }
-      }
-      List<Object> answered;
-      if (only == null) {
-        answered = new ArrayList<>(objects.values());
-      } else {
-        answered = new ArrayList<>(only.length);
-        for (String id : only) {
-          Publishable p = objects.get(id);
-          if (p != null) {
-            answered.add(p);
-          }
         }
       }
       return new AttachReply(serverId, service, key, inventoryUsed, answered);
@@ -264,7 +280,7 @@ public final class PublishingService {
     public List<Object> fetch(Object perspective, String[] identities) {
       List<Object> states = new ArrayList<>(identities.length);
       for (String id : identities) {
-        Publishable p = objects.get(id);
+        Publishable p = id == null ? null : objects.get(id);
         states.add(p == null ? null : p.fetchState(perspective));
       }
       return states;

@@ -64,30 +64,50 @@ public final class Relay implements AutoCloseable {
    * #service()}. Completes with this relay; fails as {@link PublishedClient#attach} does, or with
    * {@link IllegalStateException} if a registered class is missing or ambiguous.
    *
-   * @throws IllegalStateException if this relay attached before
+   * @throws IllegalStateException if this relay attached before, or is attaching (a failed
+   *     attach releases what it got upstream and may be tried again)
    */
   public CompletableFuture<Relay> attach(RemoteReference endpoint, String service) {
     if (!attaching.compareAndSet(false, true)) {
-      throw new IllegalStateException("this Relay already attached; a relay serves one upstream");
+      throw new IllegalStateException(
+          "this Relay already attached (or is attaching); a relay serves one upstream");
     }
     return upstreamClient
         .attach(endpoint, service)
         .thenApply(
             upstream -> {
-              PublishingService downstream = PublishingService.builder()
-                  .serverId(upstream.serverId())
-                  .service(upstream.service())
-                  .fixedPerspectiveKey(upstream.perspectiveKey())
-                  .build();
-              Map<Class<?>, Class<? extends Cacheable>> sentAs = new HashMap<>();
-              List<RelayedPublishable> relayed = new ArrayList<>(upstream.objects().size());
-              for (RemotePublished r : upstream.objects().values()) {
-                relayed.add(relay(r, sentAs.computeIfAbsent(r.getClass(), this::cacheableFor)));
+              try {
+                return publish(upstream);
+              } catch (RuntimeException e) {
+                for (RemotePublished r : upstream.objects().values()) {
+                  if (r.isConnected()) {
+                    r.release();
+                  }
+                }
+                throw e;
               }
-              downstream.publishAll(relayed);
-              state.set(new State(upstream, downstream));
-              return this;
-            });
+            })
+        .whenComplete((relay, failure) -> {
+          if (failure != null) {
+            attaching.set(false);    // nothing is relayed: the relay may attach again
+          }
+        });
+  }
+
+  private Relay publish(Attachment upstream) {
+    PublishingService downstream = PublishingService.builder()
+        .serverId(upstream.serverId())
+        .service(upstream.service())
+        .fixedPerspectiveKey(upstream.perspectiveKey())
+        .build();
+    Map<Class<?>, Class<? extends Cacheable>> sentAs = new HashMap<>();
+    List<RelayedPublishable> relayed = new ArrayList<>(upstream.objects().size());
+    for (RemotePublished r : upstream.objects().values()) {
+      relayed.add(relay(r, sentAs.computeIfAbsent(r.getClass(), this::cacheableFor)));
+    }
+    downstream.publishAll(relayed);
+    state.set(new State(upstream, downstream));
+    return this;
   }
 
   private static RelayedPublishable relay(RemotePublished r, Class<? extends Cacheable> sentAs) {

@@ -20,8 +20,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It is <em>activated</em> before {@link PublishedClient#attach} hands it out: {@link
  * #applyPublishedState} has run with the right state, {@link #version()} and {@link #fromStore()}
- * say where it came from, and {@link #activated()} has run. Code that gets the object another way
- * waits with {@link #whenReady()}. Later republishes run {@link #applyPublishedState} again and
+ * say where it came from, and {@link #activated()} has run. Published objects reach a client
+ * through an attach ({@link PublishedClient#attach}, or a {@link PublishedResolver}); code that
+ * holds one before its attach completes (a listener, another thread) waits with {@link
+ * #whenReady()}. An object received outside an attach (returned by some other remote method) is
+ * never activated. Later republishes run {@link #applyPublishedState} again and
  * are written to the store with their version.
  *
  * <pre>{@code
@@ -148,18 +151,16 @@ public abstract class RemotePublished extends RemoteCache {
           getClass().getName() + " received a state of type "
               + (state == null ? "null" : state.getClass().getName()) + " instead of a WireState");
     }
-    boolean push;
     synchronized (lock) {
-      identity = w.identity();
-      push = activated;
-      if (!push) {
+      if (!activated && received == null && held == null) {
+        identity = w.identity();
         received = w;
+        return;
       }
     }
-    if (push) {
-      // A resend after coalesced updates: the whole current state.
-      applyPush(w);
-    }
+    // The whole current state sent again (after the server coalesced updates): a push, held if
+    // the object is still being activated.
+    applyPush(w);
   }
 
   /**
@@ -175,8 +176,6 @@ public abstract class RemotePublished extends RemoteCache {
     if (w.state() == null) {
       return;    // a resend of the version we hold
     }
-    SnapshotStore s;
-    SnapshotKey k;
     synchronized (lock) {
       if (!activated) {
         if (pendingPush == null || w.revision() > pendingPush.revision()) {
@@ -194,13 +193,13 @@ public abstract class RemotePublished extends RemoteCache {
       if (retainStates) {
         current = w;
       }
-      s = store;
-      k = key;
-    }
-    try {
-      s.put(k, Snapshot.of(w.version(), w.format(), w.state()));
-    } catch (RuntimeException e) {
-      log.warn("could not store republished {} v{}: {}", k, w.version(), e.toString());
+      // Under the lock, so the store sees the states in the order they were applied (put only
+      // enqueues: it never waits for the disk).
+      try {
+        store.put(key, Snapshot.of(w.version(), w.format(), w.state()));
+      } catch (RuntimeException e) {
+        log.warn("could not store republished {} v{}: {}", key, w.version(), e.toString());
+      }
     }
     for (Consumer<? super RemotePublished> l : updateListeners) {
       try {
@@ -295,7 +294,9 @@ public abstract class RemotePublished extends RemoteCache {
       applyPush(newerPush);
     }
     try {
-      activated();
+      synchronized (lock) {    // not at the same time as a push's applyPublishedState
+        activated();
+      }
     } catch (RuntimeException e) {
       log.warn("{}.activated() failed", getClass().getName(), e);
     }
@@ -313,6 +314,11 @@ public abstract class RemotePublished extends RemoteCache {
 
   final void fail(Throwable cause) {
     ready.completeExceptionally(cause);
+  }
+
+  /** Whether an activation of this object failed (it cannot be activated again). */
+  final boolean activationFailed() {
+    return ready.isCompletedExceptionally();
   }
 
   @Override

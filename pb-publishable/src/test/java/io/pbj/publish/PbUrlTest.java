@@ -34,6 +34,15 @@ class PbUrlTest {
   }
 
   @Test
+  void canonicalTextParsesBackToAnEqualReference() {
+    for (String identity : new String[] {"plain", "a/b", "c:1:2", "100%", "\u00e9t\u00e9",
+        "\uD83C\uDF0D world", "~._-", "!$&'()*+,;=@"}) {
+      PbUrl url = new PbUrl("srv:ab", "example.org", 7, "world", identity);
+      assertThat(PbUrl.parse(url.toString())).as(identity).isEqualTo(url);
+    }
+  }
+
+  @Test
   void schemeIsCaseInsensitiveAndFormatsLowerCase() {
     assertThat(PbUrl.parse("PB://s@h:1/a/b").toString()).isEqualTo("pb://s@h:1/a/b");
   }
@@ -70,6 +79,12 @@ class PbUrlTest {
     "pb://s@[host]:1/a/b | brackets are only for IPv6",
     "pb://s@[::1]/a/b | needs ':' and a port",
     "pb://s!x@h:1/a/b | '!' is not allowed in the server id",
+    "pb://s@[:]:1/a/b | not an IPv6 address",
+    "pb://s@[1::2::3]:1/a/b | not an IPv6 address",
+    "pb://s@999.999.999.999:1/a/b | not an IPv4 address",
+    "pb://s@1.2.3:1/a/b | not an IPv4 address",
+    "pb://s@h:1/a/x%C2%85 | control character U+0085",
+    "pb://s@h:1/a/x%ED%A0%80 | not valid UTF-8",
   })
   void malformedReferencesAreRefusedNamingTheProblem(String text, String problem) {
     assertThatThrownBy(() -> PbUrl.parse(text))
@@ -91,5 +106,12 @@ class PbUrlTest {
     assertThatThrownBy(() -> new PbUrl("s", "h x", 1, "a", "b")).hasMessageContaining("host");
     assertThatThrownBy(() -> new PbUrl("s", "h", 1, "a", "line\nbreak"))
         .hasMessageContaining("U+000A");
+    assertThatThrownBy(() -> new PbUrl("s", "h", 1, "a", "x\u0085"))
+        .hasMessageContaining("U+0085");
+    assertThatThrownBy(() -> new PbUrl("s", "h", 1, "a", "x\uD800"))
+        .hasMessageContaining("unpaired surrogate U+D800");
+    assertThatThrownBy(() -> new PbUrl("s", "h", 1, "a", "/".repeat(3000)))
+        .as("a reference whose canonical text could not be parsed back")
+        .hasMessageContaining("longer than 8192");
   }
 }

@@ -162,9 +162,15 @@ class RelayTest {
         .upstream(PublishedClient.builder().store(store()).expectedServerId("origin-1")).build());
     assertThatThrownBy(() -> relay.attach(connect(originHop), "world").join())
         .hasMessageContaining(TileCache.class.getName() + " is not registered in the relay's registry");
-    assertThatThrownBy(() -> relay.attach(connect(originHop), "world"))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already attached");
     assertThatThrownBy(relay::service).hasMessageContaining("has not attached");
+    await("the failed relay releases what it got upstream").atMost(WAIT)
+        .until(() -> origin.get("tile-0").orElseThrow().observerCount() == 0);
+    assertThatThrownBy(() -> relay.attach(connect(originHop), "world").join())
+        .as("a failed attach may be tried again").hasMessageContaining("is not registered");
+
+    Relay working = relay(store(), originHop);
+    assertThatThrownBy(() -> working.attach(connect(originHop), "world"))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already attached");
   }
 
   @Test

@@ -342,8 +342,8 @@ public final class DefaultSnapshotStore implements SnapshotStore {
         }
       }
       scan = committed.size() >= SCAN_MIN_KEYS
-          && sorted.subMap(committed.get(0), true, committed.get(committed.size() - 1), true)
-              .size() <= (long) committed.size() * SCAN_DENSITY;
+          && dense(committed.get(0), committed.get(committed.size() - 1),
+              (long) committed.size() * SCAN_DENSITY);
     } finally {
       lock.unlock();
     }
@@ -381,6 +381,17 @@ public final class DefaultSnapshotStore implements SnapshotStore {
       }
     }
     return out;
+  }
+
+  /** Whether at most {@code limit} entries lie from {@code first} to {@code last}; lock held. */
+  private boolean dense(String first, String last, long limit) {
+    long n = 0;
+    for (String ignored : sorted.subMap(first, true, last, true).keySet()) {
+      if (++n > limit) {
+        return false;     // stop counting: a sparse range is read key by key
+      }
+    }
+    return true;
   }
 
   private void dropDamaged(String k) {
