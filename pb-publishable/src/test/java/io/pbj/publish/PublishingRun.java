@@ -206,9 +206,9 @@ final class PublishingRun implements AutoCloseable {
    * <p>The client applies inlined states first, then reads the store for the objects that came
    * without state. When the changed object's state was inlined, the change comes at a read of a
    * later object, when its state is applied but its batch not yet stored, and waits until the
-   * push has reached the client: it is held, then applied and stored after the older state,
-   * deterministically. Otherwise it comes at the first read, and the push is held until the
-   * object is activated.
+   * push has reached the client's connection: it is then held (or, if the activation ended
+   * meanwhile, applied at once) and stored after the older state either way. Otherwise it comes at
+   * the first read, and the push is held until the object is activated.
    */
   void reconnectWhileServerChanges(Mode mode, int object, int value) throws Exception {
     attach(mode, identity(object), value);
