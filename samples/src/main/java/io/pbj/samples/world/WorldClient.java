@@ -50,12 +50,13 @@ public final class WorldClient implements Callable<Integer> {
       description = "Folder of the client's snapshot store (created if missing).")
   Path store;
 
-  @Option(names = "--server-id", defaultValue = WorldModel.DEFAULT_SERVER_ID,
-      description = "The server id expected (default ${DEFAULT-VALUE}).")
+  @Option(names = "--server-id",
+      description = "The server id expected (world-server prints it). Without it the client"
+          + " cannot list its inventory and uses the versions handshake.")
   String serverId;
 
-  @Option(names = "--mode", defaultValue = "inventory", paramLabel = "inventory|versions",
-      description = "Handshake (default ${DEFAULT-VALUE}).")
+  @Option(names = "--mode", paramLabel = "inventory|versions",
+      description = "Handshake (default: inventory with --server-id, else versions).")
   WorldDemo.ModeName mode;
 
   @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait at most (default ${DEFAULT-VALUE}).")
@@ -65,6 +66,13 @@ public final class WorldClient implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (mode == null) {
+      mode = serverId != null ? WorldDemo.ModeName.inventory : WorldDemo.ModeName.versions;
+    } else if (mode == WorldDemo.ModeName.inventory && serverId == null) {
+      err.println("world-client: the inventory handshake needs --server-id (world-server prints"
+          + " it), or use --mode versions");
+      return 2;
+    }
     PublishedClient.Mode handshake = PublishedClient.Mode.valueOf(mode.name().toUpperCase(Locale.ROOT));
     WorldSession.Result r;
     try (SnapshotStore snapshots = SnapshotStore.builder().path(store.resolve(FILE)).build()) {

@@ -15,8 +15,13 @@ final class WorldModel {
   /** The service the world is published as. */
   static final String SERVICE = "world";
 
-  /** The server id both world-server and world-client use unless told otherwise. */
-  static final String DEFAULT_SERVER_ID = "world-1";
+  /**
+   * A server id for a new world: random, so that a world made again in a wiped folder (other
+   * content at the same versions) is never taken for the old one by a client's cache.
+   */
+  static String newServerId() {
+    return "world-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+  }
 
   /**
    * Largest message both sides accept. The attach answer carries every object of the service in

@@ -49,7 +49,8 @@ public final class WorldServer implements Callable<Integer> {
 
   @Option(names = "--server-id",
       description = "The origin id clients key their caches by. Default: the id saved with the"
-          + " world in DIR, or " + WorldModel.DEFAULT_SERVER_ID + " for a new world.")
+          + " world in DIR, or a new random world-XXXXXXXX for a new world (an id names one"
+          + " world: never give a new world the id of another).")
   String serverId;
 
   @Option(names = "--objects", defaultValue = "10000",
@@ -103,7 +104,7 @@ public final class WorldServer implements Callable<Integer> {
             + Reports.kinds(world.counts())
             + (objectsGiven && objects != world.size() ? " (--objects is for a new world)" : ""));
       } else {
-        id = serverId != null ? serverId : WorldModel.DEFAULT_SERVER_ID;
+        id = serverId != null ? serverId : WorldModel.newServerId();
         world = World.generate(objects, seed);
         archive.saveWorld(id, world.objects().values());
         out.println("world-server: made a new world in " + store + ": " + Reports.kinds(world.counts()));

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * connection. The connection is closed before it returns; the objects stay usable.
  *
  * <pre>{@code
- * WorldSession.Result r = WorldSession.attach("127.0.0.1", 7000, store, "world-1",
+ * WorldSession.Result r = WorldSession.attach("127.0.0.1", 7000, store, "world-3f2a9c01",
  *     PublishedClient.Mode.INVENTORY, bar, Duration.ofSeconds(60));
  * System.out.println(r.hits() + " hits, " + r.stale() + " stale, " + r.bytes() + " bytes");
  * }</pre>
@@ -87,12 +87,11 @@ final class WorldSession {
       Consumer<ActivationProgress> progress,
       Duration timeout)
       throws ExecutionException, TimeoutException, InterruptedException {
-    PublishedClient publishing = PublishedClient.builder()
-        .store(store)
-        .mode(mode)
-        .expectedServerId(serverId)
-        .progress(progress)
-        .build();
+    PublishedClient.Builder b = PublishedClient.builder().store(store).mode(mode).progress(progress);
+    if (serverId != null) {
+      b.expectedServerId(serverId);
+    }
+    PublishedClient publishing = b.build();
     try (PbClient client = PbClient.builder()
         .address(host, port)
         .registry(WorldModel.registry())

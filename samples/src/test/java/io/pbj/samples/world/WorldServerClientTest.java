@@ -59,11 +59,13 @@ class WorldServerClientTest {
   @Test
   void restartedServerWithTheSameStoreGivesTheClientOnlyHits() throws Exception {
     Run first;
+    String id;
     try (ServerProcess server = server()) {
       assertThat(server.objects()).isEqualTo(2000);
-      assertThat(server.serverId()).isEqualTo(WorldModel.DEFAULT_SERVER_ID);
+      assertThat(server.serverId()).matches("world-[0-9a-f]{8}");
       assertThat(server.output()).contains("made a new world");
-      first = client(server);
+      id = server.serverId();
+      first = client(server, "--server-id", id);
       assertNoLeaks(server);
     }
     assertThat(first.code()).as(first.out() + first.err()).isZero();
@@ -77,10 +79,14 @@ class WorldServerClientTest {
     // Another seed would make another world: hits show the saved one is served.
     try (ServerProcess restarted = server("--seed", "2")) {
       assertThat(restarted.output()).contains("serving the saved world");
-      second = client(restarted);
+      assertThat(restarted.serverId()).as("the saved world keeps its id").isEqualTo(id);
+      second = client(restarted, "--server-id", id);
       Run wrongId = client(restarted, "--server-id", "world-2");
       assertThat(wrongId.code()).isEqualTo(1);
-      assertThat(wrongId.err()).contains("expected server id world-2 but the server is world-1");
+      assertThat(wrongId.err()).contains("expected server id world-2 but the server is " + id);
+      Run noId = client(restarted, "--mode", "inventory");
+      assertThat(noId.code()).isEqualTo(2);
+      assertThat(noId.err()).contains("the inventory handshake needs --server-id");
       assertNoLeaks(restarted);
     }
     assertThat(second.code()).as(second.out() + second.err()).isZero();
@@ -95,12 +101,12 @@ class WorldServerClientTest {
   @Test
   void changesMadeAtStartUpAreStaleForTheClientAndTheRestHit() throws Exception {
     try (ServerProcess server = server()) {
-      assertThat(client(server).code()).isZero();
+      assertThat(client(server).code()).as("versions handshake without --server-id").isZero();
     }
     Run run;
     try (ServerProcess changed = server("--change-percent", "5")) {
       assertThat(changed.output()).contains("changed 100 objects (5.0%)");
-      run = client(changed);
+      run = client(changed, "--server-id", changed.serverId());
       assertNoLeaks(changed);
     }
     assertThat(run.code()).as(run.out() + run.err()).isZero();
