@@ -269,12 +269,26 @@ class PublishingTest {
     // The server stops offering tile-0 between the attach answer and the fetch.
     PbClient client = world.client();
     RemoteReference endpoint = client.rootObject().join();
-    CompletableFuture<Attachment> attach =
-        versionsClient(new HookedStore(store, null, () -> world.service.unpublish("tile-0")))
-            .attach(endpoint, "world");
-    assertThatThrownBy(() -> attach.get(10, TimeUnit.SECONDS))
-        .hasCauseInstanceOf(PublishException.class)
-        .hasMessageContaining("tile-0");
+    List<TileCache> created = new CopyOnWriteArrayList<>();
+    TileCache.onCreate = created::add;
+    CompletableFuture<Attachment> attach;
+    try {
+      attach = versionsClient(
+              new HookedStore(store, null, () -> world.service.unpublish("tile-0")))
+          .attach(endpoint, "world");
+      assertThatThrownBy(() -> attach.get(10, TimeUnit.SECONDS))
+          .hasCauseInstanceOf(PublishException.class)
+          .hasMessageContaining("tile-0");
+    } finally {
+      TileCache.onCreate = null;
+    }
+    assertThat(created).hasSize(3).allSatisfy(t -> {
+      assertThat(t.isActivated()).isFalse();
+      assertThatThrownBy(() -> t.whenReady().get(10, TimeUnit.SECONDS))
+          .as("whenReady of %s fails with the cause, it does not hang", t)
+          .hasCauseInstanceOf(PublishException.class)
+          .hasMessageContaining("tile-0");
+    });
   }
 
   @Test

@@ -10,6 +10,16 @@ public final class TileCache extends RemotePublished {
   final AtomicInteger activations = new AtomicInteger();
   volatile String terrainWhenActivated;
 
+  /** Told of every TileCache created, while a test sets it (tests here run one at a time). */
+  static volatile java.util.function.Consumer<TileCache> onCreate;
+
+  public TileCache() {
+    java.util.function.Consumer<TileCache> hook = onCreate;
+    if (hook != null) {
+      hook.accept(this);
+    }
+  }
+
   @Override
   protected void applyPublishedState(byte[] state, int formatVersion) {
     String s = new String(state, StandardCharsets.UTF_8);
