@@ -127,7 +127,9 @@ public abstract class RemotePublished extends RemoteCache {
 
   /**
    * Runs {@code listener} on the executor after each pushed update (a republish on the server) has
-   * been applied and written to the store, in the order the updates arrive.
+   * been applied and written to the store, in the order the updates arrive. A push that arrived
+   * while the object was being activated is applied just before {@link #activated()}, and its
+   * listeners may run before {@link #whenReady()} completes.
    */
   public final void onUpdate(Consumer<? super RemotePublished> listener) {
     updateListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
