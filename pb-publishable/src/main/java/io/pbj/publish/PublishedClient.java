@@ -108,37 +108,40 @@ public final class PublishedClient {
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(service, "service");
     Set<String> wanted = identities == null ? null : new LinkedHashSet<>(identities);
-    String[] ids = null;
-    long[] versions = null;
-    if (mode == Mode.INVENTORY) {
-      List<SnapshotEntry> held =
-          store.list(SnapshotPrefix.of(expectedServerId, service, perspectiveKey));
-      if (wanted != null) {
-        held = held.stream().filter(e -> wanted.contains(e.key().identity())).toList();
-      }
-      ids = new String[held.size()];
-      versions = new long[held.size()];
-      for (int i = 0; i < ids.length; i++) {
-        ids[i] = held.get(i).key().identity();
-        versions[i] = held.get(i).version();
-      }
-    }
+    Inventory inventory = mode == Mode.INVENTORY ? inventory(service, wanted) : Inventory.NONE;
     String[] only = wanted == null ? null : wanted.toArray(new String[0]);
-    String[] inventoryIds = ids;
-    long[] inventoryVersions = versions;
     return endpoint
         .callRemote(
-            AttachReply.class, "attach", expectedServerId, service, perspectiveKey, ids, versions,
-            only)
+            AttachReply.class, "attach", expectedServerId, service, perspectiveKey,
+            inventory.identities(), inventory.versions(), only)
         .thenCompose(reply -> {
           if (reply == null || reply.objects() == null || reply.serverId() == null
               || reply.service() == null || reply.perspectiveKey() == null) {
             throw new PublishException(PublishException.Code.PROTOCOL,
                 "the attach answer is incomplete: " + reply);
           }
-          return new Activation(
-              endpoint, service, wanted, inventoryIds, inventoryVersions, reply).run();
+          return new Activation(endpoint, service, wanted, inventory, reply).run();
         });
+  }
+
+  /** What the store holds for one attach: identities and versions, no state. */
+  private record Inventory(String[] identities, long[] versions) {
+    static final Inventory NONE = new Inventory(null, null);
+  }
+
+  private Inventory inventory(String service, Set<String> wanted) {
+    List<SnapshotEntry> held =
+        store.list(SnapshotPrefix.of(expectedServerId, service, perspectiveKey));
+    if (wanted != null) {
+      held = held.stream().filter(e -> wanted.contains(e.key().identity())).toList();
+    }
+    String[] ids = new String[held.size()];
+    long[] versions = new long[held.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = held.get(i).key().identity();
+      versions[i] = held.get(i).version();
+    }
+    return new Inventory(ids, versions);
   }
 
   /** One attach's activation: runs on the connection's executor. */
@@ -147,8 +150,7 @@ public final class PublishedClient {
     final AttachReply reply;
     final String requestedService;
     final Set<String> wanted;
-    final String[] inventoryIds;
-    final long[] inventoryVersions;
+    final Inventory inventory;
     final List<RemotePublished> objects = new ArrayList<>();
     final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
     /** Objects whose fresh state is in {@link #toStore}: marked activated once it is written. */
@@ -167,11 +169,9 @@ public final class PublishedClient {
         RemoteReference endpoint,
         String requestedService,
         Set<String> wanted,
-        String[] inventoryIds,
-        long[] inventoryVersions,
+        Inventory inventory,
         AttachReply reply) {
-      this.inventoryIds = inventoryIds;
-      this.inventoryVersions = inventoryVersions;
+      this.inventory = inventory;
       this.endpoint = endpoint;
       this.requestedService = requestedService;
       this.wanted = wanted;
@@ -196,7 +196,8 @@ public final class PublishedClient {
                 r + " was part of a failed activation on this connection and cannot be activated"
                     + " on it again; attach on a new connection");
           }
-          if (!r.resolveHeld(reply.inventoryUsed() ? inventoryIds : null, inventoryVersions)) {
+          if (!r.resolveHeld(
+              reply.inventoryUsed() ? inventory.identities() : null, inventory.versions())) {
             throw new PublishException(
                 PublishException.Code.PROTOCOL,
                 "service " + reply.service() + " answered an object as held by the client, but not"

@@ -64,14 +64,12 @@ public final class PublishingService {
    * arrays; entries are consumed as states are sent.
    */
   private static final class Inventory {
-    final String[] identities;
     final long[] versions;
     final Map<String, Integer> positions;
     /** States of the attach answer not yet taken; at 0 the inventory is dropped. */
     final AtomicInteger unsent;
 
     Inventory(String[] identities, long[] versions, int answered) {
-      this.identities = identities;
       this.versions = versions;
       this.unsent = new AtomicInteger(answered);
       if (identities == null) {
