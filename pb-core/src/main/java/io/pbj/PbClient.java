@@ -444,7 +444,7 @@ public final class PbClient implements AutoCloseable {
           failFutures();
           if (a != null && a.connection != null && a.connection.isOpen()) {
             a.over = true;
-            a.connection.goodbye("client shutting down").addListener(f -> shutdownGroup());
+            a.connection.goodbye("client shutting down").whenComplete((v, e) -> shutdownGroup());
           } else {
             shutdownGroup();
           }

@@ -196,7 +196,7 @@ public final class PbServer implements AutoCloseable {
           }
         };
     for (Connection c : open) {
-      c.goodbye("server shutting down").addListener(f -> oneClosed.run());
+      c.goodbye("server shutting down").whenComplete((v, e) -> oneClosed.run());
     }
     oneClosed.run();
   }

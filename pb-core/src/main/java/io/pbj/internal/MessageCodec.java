@@ -24,12 +24,12 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
 
   private final Kryo kryo;
   private final Connection connection;
-  private final Connection.Decoding decoding;
+  private final ReferenceReader references;
 
-  MessageCodec(Kryo kryo, Connection connection, Connection.Decoding decoding) {
+  MessageCodec(Kryo kryo, Connection connection, ReferenceReader references) {
     this.kryo = kryo;
     this.connection = connection;
-    this.decoding = decoding;
+    this.references = references;
   }
 
   @Override
@@ -44,13 +44,13 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     connection.countMessageReceived();
     Message message;
     try {
-      message = WireCodec.decode(bytes, kryo, connection.maxDepth(), connection.maxMessage());
+      message = WireCodec.decode(bytes, kryo, connection.config().maxDepth(), connection.config().maxMessage());
     } catch (RuntimeException e) {
-      decoding.takeInits();
+      references.takeInits();
       throw e;
     } finally {
       kryo.reset();
     }
-    ctx.fireChannelRead(new Inbound(message, decoding.takeInits()));
+    ctx.fireChannelRead(new Inbound(message, references.takeInits()));
   }
 }

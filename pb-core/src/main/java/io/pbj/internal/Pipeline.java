@@ -83,12 +83,12 @@ public final class Pipeline extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel channel) {
-    Connection connection = new Connection(channel, config, null);
+    Connection connection = new Connection(channel, config);
     if (rootFactory != null) {
       connection.createRoot(rootFactory);
     }
-    Connection.Decoding decoding = connection.decoding();
-    Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), decoding);
+    ReferenceReader reader = connection.reader();
+    Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), reader);
     Map<Integer, String> registry = KryoSetup.describe(config.registry());
     ChannelPipeline p = channel.pipeline();
     Tls tls = channels.tls();
@@ -114,7 +114,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
             config.maxFrame() + Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD));
     p.addLast("frame-encoder", new LengthFieldPrepender(Wire.LENGTH_FIELD));
     p.addLast("chunker", new ChunkCodec(config.maxFrame(), config.maxMessage()));
-    p.addLast("codec", new MessageCodec(kryo, connection, decoding));
+    p.addLast("codec", new MessageCodec(kryo, connection, reader));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
       p.addLast(

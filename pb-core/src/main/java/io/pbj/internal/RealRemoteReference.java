@@ -39,7 +39,7 @@ final class RealRemoteReference implements RemoteReference {
     if (dead != null) {
       return CompletableFuture.failedFuture(dead);
     }
-    return connection.call(id, method, args == null ? new Object[] {null} : args, null);
+    return connection.outbound().call(id, method, args == null ? new Object[] {null} : args, null);
   }
 
   @Override
@@ -54,7 +54,7 @@ final class RealRemoteReference implements RemoteReference {
     if (dead != null) {
       return CompletableFuture.failedFuture(dead);
     }
-    return connection.call(id, method, args == null ? new Object[] {null} : args, resultType);
+    return connection.outbound().call(id, method, args == null ? new Object[] {null} : args, resultType);
   }
 
   static <T> T castResult(Class<T> resultType, String method, Object result) {
@@ -76,7 +76,7 @@ final class RealRemoteReference implements RemoteReference {
     if (dead != null) {
       return CompletableFuture.failedFuture(dead);
     }
-    return connection.callOneWay(id, method, args == null ? new Object[] {null} : args);
+    return connection.outbound().callOneWay(id, method, args == null ? new Object[] {null} : args);
   }
 
   private PbException deadness() {

@@ -1,0 +1,223 @@
+package io.pbj.internal;
+
+import io.pbj.PbException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * The future of one outgoing call, which hands its completion to a caller blocked on it. A thread
+ * that blocks in {@link #get()} or {@link #join()} before the answer arrives is handed the
+ * completion to run itself (as gRPC's blocking calls do with a thread-less executor): one thread
+ * wake-up fewer, and user code still never runs on the event loop. Otherwise the completion runs
+ * on the executor given to {@link #deliver}. Cancelling the future cancels the call. An expected
+ * result type, if any, is checked as the answer completes it.
+ *
+ * <p>The hand-off is a small state machine:
+ *
+ * <pre>
+ *   IDLE --deliver--> DISPATCHED --executor or a late waiter claims it--> RUNNING
+ *   IDLE --a caller blocks--> WAITING --deliver--> HANDED (the waiter runs it)
+ *   WAITING --the wait times out or is interrupted--> IDLE
+ * </pre>
+ *
+ * Exactly one thread runs the completion: whoever moves the state to RUNNING or HANDED's waiter.
+ *
+ * <p>Thread-safety: thread-safe; {@link #deliver} is called once, by the connection.
+ */
+final class CallFuture extends CompletableFuture<Object> {
+  private static final int IDLE = 0;
+  private static final int WAITING = 1;
+  private static final int HANDED = 2;
+  private static final int DISPATCHED = 3;
+  private static final int RUNNING = 4;
+
+  private final int requestId;
+  private final String method;
+  private final Class<?> resultType;
+  private final IntConsumer onCancel;
+  private final AtomicInteger handoffState = new AtomicInteger(IDLE);
+  private final AtomicReference<Thread> waiter = new AtomicReference<>();
+  private volatile Runnable handoff;
+
+  /**
+   * @param resultType the type the answer must have, or null for any
+   * @param onCancel told the request id when this future is cancelled
+   */
+  CallFuture(int requestId, String method, Class<?> resultType, IntConsumer onCancel) {
+    this.requestId = requestId;
+    this.method = method;
+    this.resultType = resultType;
+    this.onCancel = onCancel;
+  }
+
+  /** Completes with an answer, checking its type; called from the delivered completion. */
+  void answer(Object result) {
+    if (resultType != null) {
+      try {
+        result = RealRemoteReference.castResult(resultType, method, result);
+      } catch (PbException e) {
+        completeExceptionally(e);
+        return;
+      }
+    }
+    complete(result);
+  }
+
+  /** Runs {@code completion} in the blocked caller if there is one, else on {@code executor}. */
+  void deliver(Runnable completion, Executor executor) {
+    handoff = completion;
+    while (true) {
+      int state = handoffState.get();
+      if (state == WAITING) {
+        if (handoffState.compareAndSet(WAITING, HANDED)) {
+          LockSupport.unpark(waiter.get());
+          return;
+        }
+      } else if (state == IDLE) {
+        if (handoffState.compareAndSet(IDLE, DISPATCHED)) {
+          // whoever claims it first runs it: the executor, or a caller that blocks meanwhile
+          // (say a callback joining this future while queued behind itself)
+          Handoff.execute(
+              executor,
+              () -> {
+                if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
+                  completion.run();
+                }
+              });
+          return;
+        }
+      } else {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Waits for the hand-off as the executor of this call's completion. Returns false if the
+   * caller should wait the ordinary way (someone else takes the completion, or time ran out).
+   */
+  private boolean awaitHandoff(long deadline, boolean timed, boolean interruptible)
+      throws InterruptedException {
+    if (isDone()) {
+      return true;
+    }
+    Thread me = Thread.currentThread();
+    while (true) {
+      int state = handoffState.get();
+      if (state == DISPATCHED) {
+        if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
+          handoff.run(); // queued but not started: run it here rather than wait behind it
+          return true;
+        }
+      } else if (state == IDLE) {
+        if (!waiter.compareAndSet(null, me)) {
+          return false; // another thread is the designated waiter
+        }
+        if (handoffState.compareAndSet(IDLE, WAITING)) {
+          break;
+        }
+        waiter.set(null); // dispatched meanwhile: look again
+      } else {
+        return false; // handed to another waiter, or running: wait for it the ordinary way
+      }
+    }
+    boolean interrupted = false;
+    try {
+      while (true) {
+        if (handoffState.get() == HANDED) {
+          handoff.run();
+          return true;
+        }
+        if (isDone() || interrupted || (timed && deadline - System.nanoTime() <= 0)) {
+          if (handoffState.compareAndSet(WAITING, IDLE)) {
+            waiter.set(null);
+            if (interrupted && interruptible) {
+              throw new InterruptedException();
+            }
+            return isDone();
+          }
+          continue; // handed over meanwhile: run it
+        }
+        if (timed) {
+          LockSupport.parkNanos(this, deadline - System.nanoTime());
+        } else {
+          LockSupport.park(this);
+        }
+        if (Thread.interrupted()) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted && !interruptible) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  @Override
+  public Object get() throws InterruptedException, ExecutionException {
+    awaitHandoff(0, false, true);
+    return super.get();
+  }
+
+  @Override
+  public Object get(long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    awaitHandoff(deadline, true, true);
+    return super.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public Object join() {
+    try {
+      awaitHandoff(0, false, false);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e); // not thrown when uninterruptible
+    }
+    return super.join();
+  }
+
+  @Override
+  public boolean complete(Object value) {
+    boolean done = super.complete(value);
+    wakeWaiter();
+    return done;
+  }
+
+  @Override
+  public boolean completeExceptionally(Throwable ex) {
+    boolean done = super.completeExceptionally(ex);
+    wakeWaiter();
+    return done;
+  }
+
+  private void wakeWaiter() {
+    Thread t = waiter.get();
+    if (t != null && t != Thread.currentThread()) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    boolean cancelled = super.cancel(mayInterruptIfRunning);
+    wakeWaiter();
+    if (cancelled) {
+      onCancel.accept(requestId);
+    }
+    return cancelled;
+  }
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new CompletableFuture<>();
+  }
+}

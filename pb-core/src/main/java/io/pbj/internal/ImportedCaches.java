@@ -1,0 +1,79 @@
+package io.pbj.internal;
+
+import io.pbj.RemoteCache;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies the peer's pushes to this side's {@link RemoteCache}s: update method calls and whole
+ * states (after the peer coalesced), on the sequential executor so that they run one at a time and
+ * in arrival order with incoming calls. A push for a cache that has not had its first state yet
+ * waits for it; a push for a cache released meanwhile is dropped.
+ *
+ * <p>Thread-safety: thread-safe; pushes arrive on the event loop and run on the sequential
+ * executor.
+ */
+final class ImportedCaches {
+  private static final Logger log = LoggerFactory.getLogger(ImportedCaches.class);
+
+  private final Object owner;
+  private final ImportTable imports;
+  private final Executor sequential;
+
+  /**
+   * @param owner names the connection in log lines
+   * @param sequential the connection's executor for incoming calls, one at a time in order
+   */
+  ImportedCaches(Object owner, ImportTable imports, Executor sequential) {
+    this.owner = owner;
+    this.imports = imports;
+    this.sequential = sequential;
+  }
+
+  void update(Message.CacheUpdate update, List<Runnable> inits) {
+    sequential.execute(() -> applyUpdate(update, inits));
+  }
+
+  void state(Message.CacheState state, List<Runnable> inits) {
+    sequential.execute(() -> applyState(state, inits));
+  }
+
+  /** A push whose values could not be decoded: there is no one to answer, so it is logged. */
+  void undecodable(Message.Undecodable bad) {
+    log.warn(
+        "{}: dropped a cache update that could not be decoded: {}", owner, bad.cause().getMessage());
+  }
+
+  private void applyUpdate(Message.CacheUpdate update, List<Runnable> inits) {
+    ReferenceReader.initialise(inits);
+    RemoteCache cache = imports.cache(update.cacheId());
+    if (cache == null) {
+      return; // released here while the update was in flight
+    }
+    if (CacheHandle.of(cache).deferUntilInitialised(() -> applyUpdate(update, List.of()))) {
+      return;
+    }
+    try {
+      RemoteMethods.invoke(
+          RemoteMethods.find(cache.getClass(), update.method()), cache, update.args());
+    } catch (Throwable t) {
+      log.warn(
+          "{}: update '{}' of {} failed", owner, update.method(), cache.getClass().getName(), t);
+    }
+  }
+
+  private void applyState(Message.CacheState state, List<Runnable> inits) {
+    ReferenceReader.initialise(inits);
+    RemoteCache cache = imports.cache(state.cacheId());
+    if (cache != null
+        && !CacheHandle.of(cache).deferUntilInitialised(() -> applyState(state, List.of()))) {
+      try {
+        CacheHandle.setState(cache, state.state());
+      } catch (RuntimeException e) {
+        log.warn("{}: setState of {} failed", owner, cache.getClass().getName(), e);
+      }
+    }
+  }
+}
