@@ -11,10 +11,7 @@ import io.pbj.PbException;
 import io.pbj.PbException.Code;
 import io.pbj.RemoteReference;
 import java.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,7 +19,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -84,13 +80,9 @@ public final class Connection implements PbConnection {
   private final CompletableFuture<Connection> ready = new CompletableFuture<>();
   private final CompletableFuture<Void> channelClosed = new CompletableFuture<>();
   private final List<Consumer<PbException>> closeListeners = new CopyOnWriteArrayList<>();
-  // Guarded by itself.
-  private final Map<Object, Runnable> dropListeners = new IdentityHashMap<>();
+  private final DropListeners dropListeners;
   private final AtomicInteger limitStrikes = new AtomicInteger();
-  private final LongAdder bytesSent = new LongAdder();
-  private final LongAdder bytesReceived = new LongAdder();
-  private final LongAdder messagesSent = new LongAdder();
-  private final LongAdder messagesReceived = new LongAdder();
+  private final Counters counters = new Counters();
   private volatile Object perspective;
 
   Connection(Channel channel, BrokerConfig config) {
@@ -98,6 +90,7 @@ public final class Connection implements PbConnection {
     this.config = config;
     this.executor = config.executor();
     this.sequential = MoreExecutors.newSequentialExecutor(executor);
+    this.dropListeners = new DropListeners(executor);
     this.exports = new ExportTable(config.maxReferences(), this::exportDropped);
     this.releases =
         new ReleaseBatcher(
@@ -159,12 +152,7 @@ public final class Connection implements PbConnection {
 
   @Override
   public Stats stats() {
-    return new Stats(
-        bytesSent.sum(),
-        bytesReceived.sum(),
-        messagesSent.sum(),
-        messagesReceived.sum(),
-        outbound.callsSent());
+    return counters.snapshot(outbound.callsSent());
   }
 
   @Override
@@ -250,14 +238,9 @@ public final class Connection implements PbConnection {
       Handoff.execute(executor, listener);
       return;
     }
-    synchronized (dropListeners) {
-      dropListeners.merge(object, listener, (a, b) -> () -> {
-        a.run();
-        b.run();
-      });
-    }
+    dropListeners.add(object, listener);
     if (!isOpen()) {
-      runDropListener(object);
+      dropListeners.dropped(object);
     }
   }
 
@@ -290,16 +273,8 @@ public final class Connection implements PbConnection {
     return state.get() instanceof State.Closed closed ? closed.cause() : null;
   }
 
-  void countBytesSent(long n) {
-    bytesSent.add(n);
-  }
-
-  void countBytesReceived(long n) {
-    bytesReceived.add(n);
-  }
-
-  void countMessageReceived() {
-    messagesReceived.increment();
+  Counters counters() {
+    return counters;
   }
 
   void handshakeDone() {
@@ -311,7 +286,7 @@ public final class Connection implements PbConnection {
   /** Encodes {@code message} on the calling thread; see {@link ReferenceWriter#encode}. */
   ByteBuf encode(Message message) {
     ByteBuf buf = writer.encode(message, channel.alloc());
-    messagesSent.increment();
+    counters.messagesSent.increment();
     return buf;
   }
 
@@ -440,14 +415,7 @@ public final class Connection implements PbConnection {
     imports.clear();
     releases.clear();
     observers.stopAll();
-    List<Runnable> drops;
-    synchronized (dropListeners) {
-      drops = new ArrayList<>(dropListeners.values());
-      dropListeners.clear();
-    }
-    for (Runnable r : drops) {
-      Handoff.execute(executor, r);
-    }
+    dropListeners.droppedAll();
     for (Consumer<PbException> listener : closeListeners) {
       if (closeListeners.remove(listener)) {
         Handoff.execute(executor, () -> listener.accept(cause));
@@ -458,19 +426,6 @@ public final class Connection implements PbConnection {
   /** The exporter dropped {@code object}: stop its observer, run its drop listeners. */
   private void exportDropped(Object object) {
     observers.dropped(object);
-    runDropListener(object);
-  }
-
-  private void runDropListener(Object object) {
-    if (object == null) {
-      return;
-    }
-    Runnable r;
-    synchronized (dropListeners) {
-      r = dropListeners.remove(object);
-    }
-    if (r != null) {
-      Handoff.execute(executor, r);
-    }
+    dropListeners.dropped(object);
   }
 }

@@ -41,7 +41,7 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     } finally {
       buf.release();
     }
-    connection.countMessageReceived();
+    connection.counters().messagesReceived.increment();
     Message message;
     try {
       message = WireCodec.decode(bytes, kryo, connection.config().maxDepth(), connection.config().maxMessage());

@@ -20,7 +20,7 @@ final class TrafficCounter extends ChannelDuplexHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof ByteBuf buf) {
-      connection.countBytesReceived(buf.readableBytes());
+      connection.counters().bytesReceived.add(buf.readableBytes());
     }
     ctx.fireChannelRead(msg);
   }
@@ -28,7 +28,7 @@ final class TrafficCounter extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof ByteBuf buf) {
-      connection.countBytesSent(buf.readableBytes());
+      connection.counters().bytesSent.add(buf.readableBytes());
     }
     ctx.write(msg, promise);
   }
