@@ -8,9 +8,11 @@ package io.pbj;
  * <ul>
  *   <li>{@link Mode#COALESCE}: the queued updates are dropped, and once the connection is writable
  *       again the observer receives the whole current state ({@link Cacheable#stateFor} is called
- *       again and its {@link RemoteCache#setState} runs). Updates pushed while the fresh state is
- *       being taken may reach the client both in that state and as updates: make update methods
- *       idempotent, or push under the same lock that guards the state.
+ *       again and its {@link RemoteCache#setState} runs). An update pushed while that state is
+ *       being taken is not sent as an update, since it may already be in the state: another fresh
+ *       state follows instead. So if every push happens under the lock that guards what {@code
+ *       stateFor} reads (change the state, then push, inside the lock), no update is applied twice
+ *       and none is lost.
  *   <li>{@link Mode#DISCONNECT}: the slow connection is closed with {@link
  *       PbException.Code#LIMIT_EXCEEDED}.
  * </ul>

@@ -178,7 +178,8 @@ public final class PbClient implements AutoCloseable {
                 options.tls(),
                 options.address(),
                 options.keepAliveInterval,
-                options.keepAliveTimeout));
+                options.keepAliveTimeout,
+                null));
     ChannelFuture dial;
     try {
       dial = bootstrap.clone().handler(pipeline).connect(options.address());

@@ -27,7 +27,11 @@ public class PbException extends RuntimeException {
     BAD_RESULT(false),
     /** A value could not be encoded or decoded (unregistered class, too deep, too large). */
     UNSERIALIZABLE(false),
-    /** A configured limit was exceeded (message size, references per connection). */
+    /**
+     * A configured limit was exceeded (message size, references per connection, a peer that
+     * reads too slowly). It fails one call, or, when the connection is closed for it, the whole
+     * connection: then pending calls and close listeners get this code.
+     */
     LIMIT_EXCEEDED(false),
     /** The call was cancelled. */
     CANCELLED(false),
@@ -54,7 +58,11 @@ public class PbException extends RuntimeException {
       this.connectionWide = connectionWide;
     }
 
-    /** True when a failure with this code ends the whole connection, not just one call. */
+    /**
+     * True when a failure with this code always ends the whole connection, not just one call.
+     * {@link #LIMIT_EXCEEDED} is false but ends the connection when the connection was closed
+     * for it.
+     */
     public boolean isConnectionWide() {
       return connectionWide;
     }

@@ -41,11 +41,15 @@ import java.util.function.Function;
  * <p>Thread-safety: thread-safe; {@link #start()} may be called once.
  */
 public final class PbServer implements AutoCloseable {
+  /** The default of {@link Builder#slowReaderTimeout}. */
+  public static final Duration DEFAULT_SLOW_READER_TIMEOUT = Duration.ofSeconds(30);
+
   private final Options options;
   private final Function<PbConnection, Object> rootFactory;
   private final List<Consumer<PbConnection>> connectListeners;
   private final List<BiConsumer<PbConnection, PbException>> disconnectListeners;
   private final int workerThreads;
+  private final Duration slowReaderTimeout;
   private final ExecutorService ownedExecutor;
   private final BrokerConfig config;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
@@ -61,6 +65,7 @@ public final class PbServer implements AutoCloseable {
     this.connectListeners = List.copyOf(b.connectListeners);
     this.disconnectListeners = List.copyOf(b.disconnectListeners);
     this.workerThreads = b.workerThreads;
+    this.slowReaderTimeout = b.slowReaderTimeout;
     if (options.executor == null) {
       ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-server", true));
       config = options.config(ownedExecutor);
@@ -98,7 +103,11 @@ public final class PbServer implements AutoCloseable {
                     rootFactory,
                     this::track,
                     new Pipeline.Channels(
-                        options.tls(), null, options.keepAliveInterval, options.keepAliveTimeout)));
+                        options.tls(),
+                        null,
+                        options.keepAliveInterval,
+                        options.keepAliveTimeout,
+                        slowReaderTimeout)));
     if (transport == Transport.TCP) {
       // A restarted server can bind its port again while old connections are in TIME_WAIT.
       bootstrap.option(io.netty.channel.ChannelOption.SO_REUSEADDR, true);
@@ -251,6 +260,7 @@ public final class PbServer implements AutoCloseable {
     private final List<BiConsumer<PbConnection, PbException>> disconnectListeners =
         new java.util.ArrayList<>();
     private int workerThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private Duration slowReaderTimeout = DEFAULT_SLOW_READER_TIMEOUT;
 
     private Builder() {
       super("PbServer.Builder");
@@ -318,6 +328,26 @@ public final class PbServer implements AutoCloseable {
      */
     public Builder tls(java.security.PrivateKey key, java.security.cert.X509Certificate... chain) {
       options.tls("tls", io.pbj.internal.Tls.server("PbServer.Builder.tls", key, chain));
+      return this;
+    }
+
+    /**
+     * How long a client may leave what the server writes unread. While a connection's outgoing
+     * buffer is full (the client does not read its answers and updates), the server stops reading
+     * that connection's calls, so they cannot pile up answers in memory; if the client still has
+     * not read after {@code timeout}, the connection is closed with {@link
+     * PbException.Code#LIMIT_EXCEEDED} ("the peer reads too slowly"). Default 30 seconds.
+     *
+     * @param timeout positive
+     */
+    public Builder slowReaderTimeout(Duration timeout) {
+      options.once("slowReaderTimeout");
+      Objects.requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.slowReaderTimeout must be positive, got " + timeout);
+      }
+      slowReaderTimeout = timeout;
       return this;
     }
 

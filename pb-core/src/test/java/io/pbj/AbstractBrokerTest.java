@@ -278,12 +278,25 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
 
   @Test
   void incomingMessageOverTheLimitClosesTheConnection() throws Exception {
-    PbServer server = startServer(b -> b.registry(Fixtures.registry()).maxMessageSize(64 * 1024));
+    CompletableFuture<PbException> serverSide = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b ->
+                b.registry(Fixtures.registry())
+                    .maxMessageSize(64 * 1024)
+                    .onDisconnect((c, e) -> serverSide.complete(e)));
     PbClient client = client(server, b -> b.registry(Fixtures.registry()));
     RemoteReference ref = client.rootObject().join();
     Throwable t = failureOf(ref.callRemote("reverse", (Object) new byte[100 * 1024]));
     assertThat(((PbException) t).code()).isEqualTo(PbException.Code.CONNECTION_LOST);
+    assertThat(t)
+        .as("the server said why before it closed")
+        .hasMessageContaining("said goodbye")
+        .hasMessageContaining("refused");
     assertThat(ref.isConnected()).isFalse();
+    assertThat(get(serverSide).code())
+        .as("a connection closed for a limit is reported as such")
+        .isEqualTo(PbException.Code.LIMIT_EXCEEDED);
   }
 
   @Test

@@ -8,6 +8,8 @@ import io.pbj.Fixtures.ScoreboardCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -140,6 +142,31 @@ abstract class AbstractCacheTest extends AbstractPbTest {
   }
 
   @Test
+  void updatePushedWhileACoalescedStateIsTakenIsNeverAppliedTwice() throws Exception {
+    assumeTrue(transport() == TestTransport.TCP, "in-process channels never become unwritable");
+    root.scoreboard.backpressure = Backpressure.coalesce(16);
+    PbServer server = startServer();
+    PbClient slow = client(server, b -> b.registry(Fixtures.registry()));
+    ScoreboardCache cache =
+        (ScoreboardCache) get(slow.rootObject().join().callRemote("scoreboard"));
+    pushAtStalledClient(slow); // the queue overflowed: a fresh state is due
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch proceed = new CountDownLatch(1);
+    root.scoreboard.stateGateEntered = entered;
+    root.scoreboard.stateGate = proceed;
+    io.pbj.internal.Connection clientSide = (io.pbj.internal.Connection) get(slow.connection());
+    clientSide.channel().config().setAutoRead(true);
+    clientSide.channel().read();
+    assertThat(entered.await(10, TimeUnit.SECONDS)).as("the fresh state is being taken").isTrue();
+    root.scoreboard.add("pushed-while-the-state-is-taken"); // lands in that state
+    proceed.countDown();
+    int total = root.scoreboard.entries.size();
+    await().atMost(WAIT).until(() -> cache.entries.size() >= total);
+    get(slow.rootObject().join().callRemote("echo", "sync"));
+    assertThat(cache.entries).doesNotHaveDuplicates().isEqualTo(root.scoreboard.entries);
+  }
+
+  @Test
   void slowClientIsDisconnectedWhenThePolicySaysSo() throws Exception {
     assumeTrue(transport() == TestTransport.TCP, "in-process channels never become unwritable");
     root.scoreboard.backpressure = Backpressure.disconnect(16);
@@ -152,6 +179,7 @@ abstract class AbstractCacheTest extends AbstractPbTest {
     RemoteObserver observer = pushAtStalledClient(slow);
     assertThat(observer.isObserving()).isFalse();
     assertThat(get(dropped)).hasMessageContaining("reads too slowly");
+    assertThat(get(dropped).code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
     // the server goes on serving others
     assertThat(get(connect(server).callRemote("echo", "fine"))).isEqualTo("fine");
   }

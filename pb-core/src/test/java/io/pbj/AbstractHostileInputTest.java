@@ -41,7 +41,9 @@ abstract class AbstractHostileInputTest {
                 .maxMessageSize(1 << 20)
                 .onDisconnect(
                     (c, e) -> {
-                      if (e.getCause() instanceof PbException cause) {
+                      if (e.code() != PbException.Code.CONNECTION_LOST) {
+                        refusal.complete(e); // closed for a limit: reported as itself
+                      } else if (e.getCause() instanceof PbException cause) {
                         refusal.complete(cause);
                       }
                     })

@@ -56,11 +56,28 @@ final class Fixtures {
     final AtomicInteger statesTaken = new AtomicInteger();
     volatile Backpressure backpressure = Backpressure.DEFAULT;
 
+    /** When set, the next stateFor opens this latch, then waits for {@link #stateGate}. */
+    volatile java.util.concurrent.CountDownLatch stateGateEntered;
+    volatile java.util.concurrent.CountDownLatch stateGate;
+
+    /** Takes the state under the lock {@link #add} pushes under, as {@link Backpressure} advises. */
     @Override
     public Object stateFor(Object perspective, RemoteObserver observer) {
-      observers.add(observer);
-      statesTaken.incrementAndGet();
-      return new ArrayList<>(entries);
+      java.util.concurrent.CountDownLatch gate = stateGate;
+      if (gate != null) {
+        stateGate = null;
+        stateGateEntered.countDown();
+        try {
+          gate.await(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      synchronized (this) {
+        observers.add(observer);
+        statesTaken.incrementAndGet();
+        return new ArrayList<>(entries);
+      }
     }
 
     @Override
@@ -205,6 +222,21 @@ final class Fixtures {
     @Remote
     public Object echoValue(Object value) {
       return value;
+    }
+
+    /** Fails as an exhausted server would. */
+    @Remote
+    public String exhaust(String text) {
+      throw new OutOfMemoryError("simulated: " + text);
+    }
+
+    /** Answers {@code size} bytes after {@code later} completes, from the completing thread. */
+    @Remote
+    public CompletableFuture<byte[]> exhaustLater() {
+      return later.thenApply(
+          s -> {
+            throw new StackOverflowError("simulated: " + s);
+          });
     }
 
     @Remote

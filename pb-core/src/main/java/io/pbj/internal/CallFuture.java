@@ -3,7 +3,6 @@ package io.pbj.internal;
 import io.pbj.PbException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,22 +11,30 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
- * The future of one outgoing call, which hands its completion to a caller blocked on it. A thread
- * that blocks in {@link #get()} or {@link #join()} before the answer arrives is handed the
- * completion to run itself (as gRPC's blocking calls do with a thread-less executor): one thread
- * wake-up fewer, and user code still never runs on the event loop. Otherwise the completion runs
- * on the executor given to {@link #deliver}. Cancelling the future cancels the call. An expected
- * result type, if any, is checked as the answer completes it.
+ * The future of one outgoing call, which can hand its completion to a caller blocked on it. The
+ * connection delivers every completion through its {@link CompletionQueue}, so completions run one
+ * at a time in the order the answers arrived. A thread that blocks in {@link #get()} or {@link
+ * #join()} before the answer arrives is handed the completion to run itself when the queue is idle
+ * at that moment (as gRPC's blocking calls do with a thread-less executor): one thread wake-up
+ * fewer, the order unchanged, and user code still never runs on the event loop. When earlier
+ * completions are still queued or running, this one waits its turn on the executor and the blocked
+ * caller waits for it. The one exception: a completion's own callback that blocks on a later
+ * call's future runs that future's completion itself, ahead of its turn, since waiting for its
+ * turn would wait forever. Cancelling the future cancels the call. An expected result type, if
+ * any, is checked as the answer completes it.
  *
  * <p>The hand-off is a small state machine:
  *
  * <pre>
- *   IDLE --deliver--> DISPATCHED --executor or a late waiter claims it--> RUNNING
- *   IDLE --a caller blocks--> WAITING --deliver--> HANDED (the waiter runs it)
+ *   IDLE --deliver--> DISPATCHED --its turn in the queue--> RUNNING
+ *   IDLE --a caller blocks--> WAITING --deliver, queue idle--> HANDED (the waiter runs it)
+ *   WAITING --deliver, queue busy--> DISPATCHED (the waiter waits for the queue)
  *   WAITING --the wait times out or is interrupted--> IDLE
+ *   DISPATCHED --a callback of the same queue blocks on it--> RUNNING (run by that callback)
  * </pre>
  *
- * Exactly one thread runs the completion: whoever moves the state to RUNNING or HANDED's waiter.
+ * Exactly one thread runs the completion: whoever moves the state to RUNNING, or the waiter that
+ * was HANDED it.
  *
  * <p>Thread-safety: thread-safe; {@link #deliver} is called once, by the connection.
  */
@@ -45,6 +52,7 @@ final class CallFuture extends CompletableFuture<Object> {
   private final AtomicInteger handoffState = new AtomicInteger(IDLE);
   private final AtomicReference<Thread> waiter = new AtomicReference<>();
   private volatile Runnable handoff;
+  private volatile CompletionQueue queue;
 
   /**
    * @param resultType the type the answer must have, or null for any
@@ -70,27 +78,30 @@ final class CallFuture extends CompletableFuture<Object> {
     complete(result);
   }
 
-  /** Runs {@code completion} in the blocked caller if there is one, else on {@code executor}. */
-  void deliver(Runnable completion, Executor executor) {
-    handoff = completion;
+  /**
+   * Runs {@code completion} in its turn on {@code queue}, or in the blocked caller if there is one
+   * and the queue is idle.
+   */
+  void deliver(Runnable completion, CompletionQueue queue) {
+    this.handoff = completion;
+    this.queue = queue;
     while (true) {
       int state = handoffState.get();
       if (state == WAITING) {
-        if (handoffState.compareAndSet(WAITING, HANDED)) {
-          LockSupport.unpark(waiter.get());
+        if (queue.tryClaimIdle()) {
+          if (handoffState.compareAndSet(WAITING, HANDED)) {
+            LockSupport.unpark(waiter.get());
+            return;
+          }
+          queue.releaseClaim(); // the waiter gave up meanwhile: look again
+        } else if (handoffState.compareAndSet(WAITING, DISPATCHED)) {
+          enqueue(completion, queue);
+          LockSupport.unpark(waiter.get()); // it waits for the queue now
           return;
         }
       } else if (state == IDLE) {
         if (handoffState.compareAndSet(IDLE, DISPATCHED)) {
-          // whoever claims it first runs it: the executor, or a caller that blocks meanwhile
-          // (say a callback joining this future while queued behind itself)
-          Handoff.execute(
-              executor,
-              () -> {
-                if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
-                  completion.run();
-                }
-              });
+          enqueue(completion, queue);
           return;
         }
       } else {
@@ -99,9 +110,31 @@ final class CallFuture extends CompletableFuture<Object> {
     }
   }
 
+  private void enqueue(Runnable completion, CompletionQueue queue) {
+    queue.execute(
+        () -> {
+          if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
+            completion.run();
+          }
+        });
+  }
+
+  /**
+   * Runs the completion here if it is queued behind the completion this thread is running (a
+   * callback blocking on a later call): waiting for its turn would never end.
+   */
+  private boolean runIfQueuedBehindMe() {
+    CompletionQueue q = queue;
+    if (q != null && q.isRunningHere() && handoffState.compareAndSet(DISPATCHED, RUNNING)) {
+      handoff.run();
+      return true;
+    }
+    return false;
+  }
+
   /**
    * Waits for the hand-off as the executor of this call's completion. Returns false if the
-   * caller should wait the ordinary way (someone else takes the completion, or time ran out).
+   * caller should wait the ordinary way (the queue runs the completion, or time ran out).
    */
   private boolean awaitHandoff(long deadline, boolean timed, boolean interruptible)
       throws InterruptedException {
@@ -112,10 +145,7 @@ final class CallFuture extends CompletableFuture<Object> {
     while (true) {
       int state = handoffState.get();
       if (state == DISPATCHED) {
-        if (handoffState.compareAndSet(DISPATCHED, RUNNING)) {
-          handoff.run(); // queued but not started: run it here rather than wait behind it
-          return true;
-        }
+        return runIfQueuedBehindMe();
       } else if (state == IDLE) {
         if (!waiter.compareAndSet(null, me)) {
           return false; // another thread is the designated waiter
@@ -131,9 +161,18 @@ final class CallFuture extends CompletableFuture<Object> {
     boolean interrupted = false;
     try {
       while (true) {
-        if (handoffState.get() == HANDED) {
-          handoff.run();
+        int state = handoffState.get();
+        if (state == HANDED) {
+          try {
+            handoff.run();
+          } finally {
+            queue.releaseClaim();
+          }
           return true;
+        }
+        if (state != WAITING) {
+          waiter.set(null); // queued behind earlier completions
+          return runIfQueuedBehindMe();
         }
         if (isDone() || interrupted || (timed && deadline - System.nanoTime() <= 0)) {
           if (handoffState.compareAndSet(WAITING, IDLE)) {
@@ -143,7 +182,7 @@ final class CallFuture extends CompletableFuture<Object> {
             }
             return isDone();
           }
-          continue; // handed over meanwhile: run it
+          continue; // handed over or queued meanwhile: look again
         }
         if (timed) {
           LockSupport.parkNanos(this, deadline - System.nanoTime());

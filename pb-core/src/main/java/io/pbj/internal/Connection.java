@@ -45,6 +45,9 @@ public final class Connection implements PbConnection {
   /** Violations of the reference limit tolerated before the connection is closed. */
   static final int LIMIT_STRIKES = 2;
 
+  /** Protocol errors are logged at most once every ten seconds (with a count), for all connections. */
+  private static final LogLimiter PROTOCOL_ERRORS = new LogLimiter(10);
+
   /** How long a goodbye waits for the peer to take it before the channel is closed anyway. */
   private static final long GOODBYE_GRACE_SECONDS = 1;
 
@@ -99,8 +102,7 @@ public final class Connection implements PbConnection {
     this.imports = new ImportTable(this, releases::add);
     this.observers = new CacheObservers(this);
     this.caches = new ImportedCaches(this, imports, sequential);
-    this.outbound =
-        new OutboundCalls(this, executor, MoreExecutors.newSequentialExecutor(executor));
+    this.outbound = new OutboundCalls(this, executor);
     this.inbound = new InboundCalls(this, exports, sequential, executor);
     this.writer = new ReferenceWriter(this, config, exports, observers);
     this.reader = new ReferenceReader(config, exports, imports);
@@ -367,7 +369,7 @@ public final class Connection implements PbConnection {
   void fail(PbException cause) {
     state.compareAndSet(OPEN, new State.Failing(cause));
     if (cause.code() == Code.PROTOCOL_ERROR || cause.code() == Code.REGISTRY_MISMATCH) {
-      log.warn("{}: {}", this, cause.getMessage());
+      PROTOCOL_ERRORS.warn(log, "{}: {}", this, cause.getMessage());
     } else {
       log.debug("{}: {}", this, cause.getMessage());
     }
@@ -379,6 +381,17 @@ public final class Connection implements PbConnection {
       fail(cause);
       channel.eventLoop().execute(() -> goodbye("too many references: " + cause.detail()));
     }
+  }
+
+  /**
+   * An {@link Error} while serving this connection (say the answer to one of its calls ran out
+   * of memory): logged once, and the connection is closed so what it holds is freed; the broker
+   * and its other connections go on.
+   */
+  void internalError(String what, Error error) {
+    log.error("{}: {} failed with {}; closing the connection", this, what, error.toString(), error);
+    fail(new PbException(Code.CONNECTION_LOST, "internal error in " + what + ": " + error, error));
+    goodbye("internal error"); // the details stay in this side's log
   }
 
   /** Closes the connection because an observer fell too far behind. */
@@ -394,8 +407,9 @@ public final class Connection implements PbConnection {
       return;
     }
     PbException why = before instanceof State.Failing failing ? failing.cause() : null;
+    // a connection closed for a limit says so (LIMIT_EXCEEDED), as the documentation promises
     PbException cause =
-        why != null && why.code() == Code.CONNECTION_LOST
+        why != null && (why.code() == Code.CONNECTION_LOST || why.code() == Code.LIMIT_EXCEEDED)
             ? why
             : new PbException(
                 Code.CONNECTION_LOST,

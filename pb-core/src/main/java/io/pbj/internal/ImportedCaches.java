@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ImportedCaches {
   private static final Logger log = LoggerFactory.getLogger(ImportedCaches.class);
+  private static final LogLimiter UNDECODABLE = new LogLimiter(10);
+  private static final LogLimiter FAILED = new LogLimiter(10);
 
   private final Object owner;
   private final ImportTable imports;
@@ -42,8 +44,11 @@ final class ImportedCaches {
 
   /** A push whose values could not be decoded: there is no one to answer, so it is logged. */
   void undecodable(Message.Undecodable bad) {
-    log.warn(
-        "{}: dropped a cache update that could not be decoded: {}", owner, bad.cause().getMessage());
+    UNDECODABLE.warn(
+        log,
+        "{}: dropped a cache update that could not be decoded: {}",
+        owner,
+        bad.cause().getMessage());
   }
 
   private void applyUpdate(Message.CacheUpdate update, List<Runnable> inits) {
@@ -59,8 +64,8 @@ final class ImportedCaches {
       RemoteMethods.invoke(
           RemoteMethods.find(cache.getClass(), update.method()), cache, update.args());
     } catch (Throwable t) {
-      log.warn(
-          "{}: update '{}' of {} failed", owner, update.method(), cache.getClass().getName(), t);
+      FAILED.warn(
+          log, "{}: update '{}' of {} failed", owner, update.method(), cache.getClass().getName(), t);
     }
   }
 
@@ -72,7 +77,7 @@ final class ImportedCaches {
       try {
         CacheHandle.setState(cache, state.state());
       } catch (RuntimeException e) {
-        log.warn("{}: setState of {} failed", owner, cache.getClass().getName(), e);
+        FAILED.warn(log, "{}: setState of {} failed", owner, cache.getClass().getName(), e);
       }
     }
   }

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 final class InboundCalls {
   private static final Logger log = LoggerFactory.getLogger(InboundCalls.class);
+  private static final LogLimiter ONE_WAY_FAILURES = new LogLimiter(10);
 
   /** The incoming call running on this thread, for {@link #goodbyeAfterReply}. */
   private static final ThreadLocal<Call> CURRENT = new ThreadLocal<>();
@@ -115,8 +116,20 @@ final class InboundCalls {
     return true;
   }
 
-  /** Runs one incoming call; on the sequential executor. */
+  /**
+   * Runs one incoming call; on the sequential executor. An {@link Error} (out of memory, stack
+   * overflow) while running or answering it closes the connection that caused it, and is logged,
+   * rather than escaping to the executor's thread.
+   */
   private void invoke(Call call) {
+    try {
+      invokeTarget(call);
+    } catch (Error e) {
+      connection.internalError("call to '" + call.message.method() + "'", e);
+    }
+  }
+
+  private void invokeTarget(Call call) {
     if (call.cancelled) {
       return;
     }
@@ -153,7 +166,14 @@ final class InboundCalls {
       if (call.cancelled) {
         future.cancel(true);
       }
-      future.whenComplete((r, t) -> finish(call, r, t));
+      future.whenComplete(
+          (r, t) -> {
+            try {
+              finish(call, r, t);
+            } catch (Error e) {
+              connection.internalError("answer to '" + call.message.method() + "'", e);
+            }
+          });
     } else {
       finish(call, result, null);
     }
@@ -171,10 +191,19 @@ final class InboundCalls {
   }
 
   private void answer(Message.Call message, Object result, Throwable failure) {
+    if (failure != null && Errors.unwrap(failure) instanceof Error error) {
+      running.remove(message.requestId());
+      connection.internalError("call to '" + message.method() + "'", error);
+      return;
+    }
     if (message.oneWay()) {
       if (failure != null) {
-        log.warn(
-            "{}: one-way call to '{}' failed", connection, message.method(), Errors.unwrap(failure));
+        ONE_WAY_FAILURES.warn(
+            log,
+            "{}: one-way call to '{}' failed",
+            connection,
+            message.method(),
+            Errors.unwrap(failure));
       }
       return;
     }

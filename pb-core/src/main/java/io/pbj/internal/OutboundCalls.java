@@ -19,15 +19,16 @@ import java.util.concurrent.atomic.LongAdder;
  * them, and fails all of them when the connection goes.
  *
  * <p>Threads: calls are encoded and written on the calling thread; answers arrive on the event
- * loop and complete their futures on the connection's completion executor (or in a caller blocked
- * on the future, see {@link CallFuture}); pings complete on the executor.
+ * loop and complete their futures one at a time, in arrival order, through a {@link
+ * CompletionQueue} on the executor (or in a caller blocked on the future, see {@link
+ * CallFuture}); pings complete on the executor.
  *
  * <p>Thread-safety: thread-safe.
  */
 final class OutboundCalls {
   private final Connection connection;
   private final Executor executor;
-  private final Executor completions;
+  private final CompletionQueue completions;
   private final Map<Integer, CallFuture> pending = new ConcurrentHashMap<>();
   private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
   private final AtomicInteger nextRequestId = new AtomicInteger();
@@ -35,13 +36,12 @@ final class OutboundCalls {
   private final LongAdder callsSent = new LongAdder();
 
   /**
-   * @param executor where ping futures complete
-   * @param completions a sequential executor where answers complete calls, in arrival order
+   * @param executor where ping futures and one-way sends complete, and call completions run
    */
-  OutboundCalls(Connection connection, Executor executor, Executor completions) {
+  OutboundCalls(Connection connection, Executor executor) {
     this.connection = connection;
     this.executor = executor;
-    this.completions = completions;
+    this.completions = new CompletionQueue(executor);
   }
 
   /** Calls {@code method} on the peer's object {@code target}; the answer must be a {@code resultType} (null: any). */
@@ -69,7 +69,7 @@ final class OutboundCalls {
             f -> {
               if (!f.isSuccess() && pending.remove(id) != null) {
                 PbException cause = sendFailure(f.cause(), method);
-                future.deliver(() -> future.completeExceptionally(cause), executor);
+                future.deliver(() -> future.completeExceptionally(cause), completions);
               }
             });
     // a proxy passed as an argument must not be released before its call is on the wire
@@ -178,7 +178,7 @@ final class OutboundCalls {
     for (Integer id : List.copyOf(pending.keySet())) {
       CallFuture f = pending.remove(id);
       if (f != null) {
-        f.deliver(() -> f.completeExceptionally(cause), executor);
+        f.deliver(() -> f.completeExceptionally(cause), completions);
       }
     }
     for (Long nonce : List.copyOf(pings.keySet())) {

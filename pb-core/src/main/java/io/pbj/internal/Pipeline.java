@@ -50,10 +50,17 @@ public final class Pipeline extends ChannelInitializer<Channel> {
    * @param peer the address a client dials (for TLS hostname checks); null on a server
    * @param keepAliveInterval ping after this much write silence; null for no keep-alive
    * @param keepAliveTimeout close after this much read silence; null for no keep-alive
+   * @param slowReaderTimeout stop reading while the peer does not read, and close after this
+   *     long; null never stops reading for it (clients: two peers that both stopped reading
+   *     while waiting for the other would wait forever)
    */
   public record Channels(
-      Tls tls, SocketAddress peer, Duration keepAliveInterval, Duration keepAliveTimeout) {
-    public static final Channels PLAIN = new Channels(null, null, null, null);
+      Tls tls,
+      SocketAddress peer,
+      Duration keepAliveInterval,
+      Duration keepAliveTimeout,
+      Duration slowReaderTimeout) {
+    public static final Channels PLAIN = new Channels(null, null, null, null, null);
   }
 
   /**
@@ -122,7 +129,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
           new KeepAliveHandler(
               connection, channels.keepAliveInterval(), channels.keepAliveTimeout()));
     }
-    p.addLast("broker", new BrokerHandler(connection));
+    p.addLast("broker", new BrokerHandler(connection, channels.slowReaderTimeout()));
     onCreate.accept(connection);
   }
 }

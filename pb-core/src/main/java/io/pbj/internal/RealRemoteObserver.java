@@ -25,6 +25,11 @@ final class RealRemoteObserver implements RemoteObserver {
   private final Backpressure policy;
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
   private boolean needsState;
+  /**
+   * A fresh state is being taken: an update pushed meanwhile may or may not be in it, so it is not
+   * sent as an update (it could be applied twice) but makes another state follow this one.
+   */
+  private boolean refreshing;
   private boolean draining;
   /** Until the message carrying the cache is handed to the channel, pushes wait. */
   private boolean pending = true;
@@ -49,7 +54,8 @@ final class RealRemoteObserver implements RemoteObserver {
                 PbException.Code.DEAD_REFERENCE,
                 "the observer of " + cacheable.getClass().getName() + " has stopped"));
       }
-      if (needsState) {
+      if (needsState || refreshing) {
+        needsState = true;
         return CompletableFuture.completedFuture(null); // the next state will include it
       }
       boolean direct = !pending && queue.isEmpty() && !draining && connection.isWritable();
@@ -133,6 +139,7 @@ final class RealRemoteObserver implements RemoteObserver {
             return;
           }
           needsState = false;
+          refreshing = true;
           refresh = true;
         }
         draining = true;
@@ -145,6 +152,7 @@ final class RealRemoteObserver implements RemoteObserver {
       } finally {
         synchronized (this) {
           draining = false;
+          refreshing = false;
         }
       }
     }

@@ -1,0 +1,114 @@
+package io.pbj;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pbj.internal.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Server-side bounds that need a real socket: a client that does not read its answers, and
+ * errors that end one connection but not the server.
+ */
+class TcpServerLimitsTest extends AbstractPbTest {
+  @Override
+  TestTransport transport() {
+    return TestTransport.TCP;
+  }
+
+  /** Bytes waiting in the server's outgoing buffer for {@code c}, read on its event loop. */
+  private static long pendingOutbound(PbConnection c) throws Exception {
+    io.netty.channel.Channel ch = ((Connection) c).channel();
+    return ch.eventLoop()
+        .submit(
+            () -> {
+              io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+              return out == null ? 0L : out.totalPendingWriteBytes();
+            })
+        .get();
+  }
+
+  @Test
+  void clientThatNeverReadsIsNoLongerReadFromAndIsClosedAfterTheTimeout() throws Exception {
+    CompletableFuture<PbException> dropped = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b ->
+                b.registry(Fixtures.registry())
+                    .slowReaderTimeout(Duration.ofSeconds(2))
+                    .onDisconnect((c, e) -> dropped.complete(e)));
+    PbClient greedy = client(server, b -> b.registry(Fixtures.registry()));
+    RemoteReference ref = greedy.rootObject().join();
+    await().atMost(WAIT).until(() -> server.connections().size() == 1);
+    PbConnection serverSide = server.connections().iterator().next();
+    ((Connection) get(greedy.connection())).channel().config().setAutoRead(false);
+    int calls = 200;
+    byte[] payload = new byte[256 * 1024]; // 50 MiB of calls, each answered with as much
+    List<CompletableFuture<Object>> answers = new ArrayList<>();
+    for (int i = 0; i < calls; i++) {
+      answers.add(ref.callRemote("reverse", (Object) payload));
+    }
+    AtomicLong maxPending = new AtomicLong();
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(10))
+        .until(
+            () -> {
+              if (serverSide.isOpen()) {
+                maxPending.accumulateAndGet(pendingOutbound(serverSide), Math::max);
+              }
+              return dropped.isDone();
+            });
+    PbException cause = dropped.join();
+    assertThat(cause.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+    assertThat(cause).hasMessageContaining("slowReaderTimeout=2000 ms");
+    assertThat(serverSide.stats().messagesReceived())
+        .as("the server stopped reading calls whose answers could not leave")
+        .isLessThan(calls / 2);
+    assertThat(maxPending.get())
+        .as("answers waiting for the client stayed bounded")
+        .isLessThan(16L * 1024 * 1024);
+    await().atMost(WAIT).until(() -> answers.stream().allMatch(CompletableFuture::isDone));
+    assertThat(answers.stream().filter(CompletableFuture::isCompletedExceptionally).count())
+        .as("calls whose answers were never read fail when the connection closes")
+        .isGreaterThan(calls * 3L / 4);
+    assertThat(get(connect(server).callRemote("echo", "others still served")))
+        .isEqualTo("others still served");
+  }
+
+  @Test
+  void errorInARemoteMethodClosesThatConnectionOnly() throws Exception {
+    CompletableFuture<PbException> dropped = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b -> b.registry(Fixtures.registry()).onDisconnect((c, e) -> dropped.complete(e)));
+    RemoteReference bystander = connect(server);
+    RemoteReference culprit = connect(server);
+    Throwable t = failureOf(culprit.callRemote("exhaust", "boom"));
+    assertThat(((PbException) t).code()).isEqualTo(PbException.Code.CONNECTION_LOST);
+    assertThat(t).hasMessageContaining("internal error").hasMessageNotContaining("simulated");
+    assertThat(get(dropped)).hasMessageContaining("OutOfMemoryError");
+    assertThat(get(bystander.callRemote("echo", "fine"))).isEqualTo("fine");
+  }
+
+  @Test
+  void errorCompletingAnAsynchronousAnswerClosesThatConnectionOnly() throws Exception {
+    CompletableFuture<PbException> dropped = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b -> b.registry(Fixtures.registry()).onDisconnect((c, e) -> dropped.complete(e)));
+    RemoteReference bystander = connect(server);
+    RemoteReference culprit = connect(server);
+    CompletableFuture<Object> call = culprit.callRemote("exhaustLater");
+    get(bystander.callRemote("echo", "the call above has started"));
+    root.later.complete("now");
+    assertThat(failureOf(call)).hasMessageContaining("internal error");
+    assertThat(get(dropped)).hasMessageContaining("StackOverflowError");
+    assertThat(get(bystander.callRemote("echo", "fine"))).isEqualTo("fine");
+  }
+}
