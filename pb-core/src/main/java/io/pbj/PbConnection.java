@@ -39,11 +39,13 @@ public interface PbConnection {
   int importedCount();
 
   /**
-   * A snapshot of a connection's counters. Bytes are counted on the wire (framing included),
-   * messages as whole protocol messages (a chunked message counts once).
+   * A snapshot of a connection's counters. Bytes are the protocol's bytes, framing included:
+   * on a plaintext connection what crosses the wire, under TLS the plaintext inside it (TLS
+   * records add their own overhead, not counted here). Messages are whole protocol messages (a
+   * chunked message counts once).
    *
-   * @param bytesSent bytes written to the transport
-   * @param bytesReceived bytes read from the transport
+   * @param bytesSent protocol bytes written (the preamble, frames and their headers)
+   * @param bytesReceived protocol bytes read
    * @param messagesSent protocol messages written
    * @param messagesReceived protocol messages read
    * @param callsSent calls (answered and one-way) made from this end
