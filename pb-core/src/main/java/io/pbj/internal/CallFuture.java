@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -51,6 +52,7 @@ final class CallFuture extends CompletableFuture<Object> {
   private final IntConsumer onCancel;
   private final AtomicInteger handoffState = new AtomicInteger(IDLE);
   private final AtomicReference<Thread> waiter = new AtomicReference<>();
+  private final AtomicBoolean cancelReported = new AtomicBoolean();
   private volatile Runnable handoff;
   private volatile CompletionQueue queue;
 
@@ -178,6 +180,7 @@ final class CallFuture extends CompletableFuture<Object> {
           if (handoffState.compareAndSet(WAITING, IDLE)) {
             waiter.set(null);
             if (interrupted && interruptible) {
+              interrupted = false; // reported by the exception rather than the flag
               throw new InterruptedException();
             }
             return isDone();
@@ -194,7 +197,9 @@ final class CallFuture extends CompletableFuture<Object> {
         }
       }
     } finally {
-      if (interrupted && !interruptible) {
+      // an interrupt not reported by InterruptedException stays set, even when get() returns the
+      // answer handed over with it (as CompletableFuture.get does)
+      if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
@@ -249,7 +254,8 @@ final class CallFuture extends CompletableFuture<Object> {
   public boolean cancel(boolean mayInterruptIfRunning) {
     boolean cancelled = super.cancel(mayInterruptIfRunning);
     wakeWaiter();
-    if (cancelled) {
+    // CompletableFuture.cancel answers true again once cancelled: tell the request id only once
+    if (cancelled && cancelReported.compareAndSet(false, true)) {
       onCancel.accept(requestId);
     }
     return cancelled;

@@ -77,7 +77,7 @@ final class ReferenceWriter {
       }
       e.exported.clear();
       if (out.getBuffer().length > KEEP_OUTPUT_BYTES) {
-        e.output = new Output(4096, config.maxMessage());
+        e.output = newOutput();
       }
       // only now, with the bytes copied out, may another thread take this encoder
       if (pool.size() < POOL_SIZE) {
@@ -87,11 +87,16 @@ final class ReferenceWriter {
     return buf;
   }
 
+  /** An output that grows up to the message limit (Kryo refuses a start larger than its limit). */
+  private Output newOutput() {
+    return new Output(Math.min(4096, config.maxMessage()), config.maxMessage());
+  }
+
   /** One encoding context: a Kryo bound to this connection, its output, and its exports. */
   private final class Encoder implements KryoSetup.ReferenceCodec {
     final Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), this);
     final List<Integer> exported = new ArrayList<>();
-    Output output = new Output(4096, config.maxMessage());
+    Output output = newOutput();
 
     @Override
     public void write(Kryo kryo, Output out, Object value) {

@@ -1,0 +1,317 @@
+package io.pbj.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.pbj.Cacheable;
+import io.pbj.PbException;
+import io.pbj.PbRegistry;
+import io.pbj.RemoteCache;
+import io.pbj.RemoteObserver;
+import io.pbj.testing.PbCleanup;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@link MessageCodec} on an {@link EmbeddedChannel}, with a real {@link Connection} on that
+ * channel and its decoding Kryo wired as {@link Pipeline} wires them. The bytes come from a peer
+ * connection's encoder, as they would on the wire.
+ */
+class MessageCodecTest {
+  @RegisterExtension final PbCleanup cleanup = new PbCleanup();
+
+  record Point(int x, int y) {}
+
+  /** Registered on the peer only: this side cannot decode it. */
+  record Secret(String value) {}
+
+  /** A Cacheable whose state is its entries. */
+  static final class Board implements Cacheable {
+    final List<String> entries = List.of("first", "second");
+
+    @Override
+    public Object stateFor(Object perspective, RemoteObserver observer) {
+      return new ArrayList<>(entries);
+    }
+  }
+
+  /** The receiving side of {@link Board}. */
+  public static final class BoardCache extends RemoteCache {
+    final List<Object> states = new CopyOnWriteArrayList<>();
+
+    @Override
+    protected void setState(Object state) {
+      states.add(state);
+    }
+  }
+
+  private static final PbRegistry REGISTRY =
+      PbRegistry.builder().register(Point.class).registerCache(Board.class, BoardCache.class).build();
+  private static final PbRegistry PEER_REGISTRY = REGISTRY.toBuilder().register(Secret.class).build();
+
+  private final QueuedExecutor executor = new QueuedExecutor();
+  private final EmbeddedChannel channel = new EmbeddedChannel();
+  private final Connection connection =
+      new Connection(channel, TestConfigs.config(REGISTRY, executor));
+  private final EmbeddedChannel peerChannel = new EmbeddedChannel();
+  private final Connection peer =
+      new Connection(peerChannel, TestConfigs.config(PEER_REGISTRY, executor));
+  private final List<ByteBuf> handedIn = new ArrayList<>();
+
+  MessageCodecTest() {
+    channel
+        .pipeline()
+        .addLast(
+            "codec",
+            new MessageCodec(
+                KryoSetup.create(REGISTRY, Wire.DEFAULT_MAX_DEPTH, connection.reader()),
+                connection,
+                connection.reader()));
+  }
+
+  @AfterEach
+  void everyBufferHandedInIsReleased() {
+    channel.finishAndReleaseAll();
+    peerChannel.finishAndReleaseAll();
+    for (ByteBuf b : handedIn) {
+      assertThat(b.refCnt()).as("refCnt of a message body handed to the codec").isZero();
+    }
+  }
+
+  /** The body of {@code message} as the peer sends it. */
+  private ByteBuf fromPeer(Message message) {
+    peer.send(message);
+    ByteBuf body = peerChannel.readOutbound();
+    handedIn.add(body);
+    return body;
+  }
+
+  private ByteBuf raw(int... values) {
+    ByteBuf body = Unpooled.buffer(values.length);
+    for (int v : values) {
+      body.writeByte(v);
+    }
+    handedIn.add(body);
+    return body;
+  }
+
+  /** Sends {@code message} from the peer through the codec; returns what came out. */
+  private MessageCodec.Inbound roundTrip(Message message) {
+    channel.writeInbound(fromPeer(message));
+    MessageCodec.Inbound inbound = channel.readInbound();
+    assertThat(inbound).as("decoded %s", message).isNotNull();
+    return inbound;
+  }
+
+  private <T extends Message> T decoded(Message message, Class<T> type) {
+    MessageCodec.Inbound inbound = roundTrip(message);
+    assertThat(inbound.inits()).isEmpty();
+    assertThat(inbound.message()).isInstanceOf(type);
+    return type.cast(inbound.message());
+  }
+
+  // ---- each message type to its record ----
+
+  @Test
+  void helloDecodesToHello() {
+    Message.Hello hello = new Message.Hello(List.of(100, 101), List.of("a.B", "c.D"));
+
+    assertThat(decoded(hello, Message.Hello.class)).isEqualTo(hello);
+  }
+
+  @Test
+  void callDecodesToCallWithItsArguments() {
+    Message.Call call =
+        decoded(
+            new Message.Call(5, 3, "move", new Object[] {new Point(1, 2), "x", 7, null}, false),
+            Message.Call.class);
+
+    assertThat(call.requestId()).isEqualTo(5);
+    assertThat(call.target()).isEqualTo(3);
+    assertThat(call.method()).isEqualTo("move");
+    assertThat(call.oneWay()).isFalse();
+    assertThat(call.args()).containsExactly(new Point(1, 2), "x", 7, null);
+  }
+
+  @Test
+  void oneWayCallDecodesToAOneWayCall() {
+    Message.Call call =
+        decoded(new Message.Call(0, 0, "log", new Object[] {"line"}, true), Message.Call.class);
+
+    assertThat(call.oneWay()).isTrue();
+    assertThat(call.args()).containsExactly("line");
+  }
+
+  @Test
+  void answerErrorAndTheSmallMessagesDecodeToThemselves() {
+    List<Message> messages =
+        List.of(
+            new Message.Answer(9, List.of(new Point(3, 4), "y")),
+            new Message.Answer(10, null),
+            new Message.Error(
+                11, new Message.ErrorInfo("REMOTE_FAILURE", "java.lang.IllegalStateException", "no", null)),
+            new Message.Cancel(12),
+            new Message.Goodbye("bye"),
+            new Message.Ping(Long.MIN_VALUE),
+            new Message.Pong(1L << 40),
+            new Message.CacheState(13, List.of("a", "b")));
+    for (Message m : messages) {
+      assertThat(decoded(m, m.getClass())).isEqualTo(m);
+    }
+  }
+
+  @Test
+  void releaseDecodesToRelease() {
+    Message.Release release =
+        decoded(
+            new Message.Release(new int[] {1, 2, Integer.MAX_VALUE}, new int[] {3, 1, Integer.MAX_VALUE}),
+            Message.Release.class);
+
+    assertThat(release.ids()).containsExactly(1, 2, Integer.MAX_VALUE);
+    assertThat(release.receipts()).containsExactly(3, 1, Integer.MAX_VALUE);
+  }
+
+  @Test
+  void cacheUpdateDecodesToCacheUpdate() {
+    Message.CacheUpdate update =
+        decoded(new Message.CacheUpdate(4, "added", new Object[] {"z"}), Message.CacheUpdate.class);
+
+    assertThat(update.cacheId()).isEqualTo(4);
+    assertThat(update.method()).isEqualTo("added");
+    assertThat(update.args()).containsExactly("z");
+  }
+
+  @Test
+  void everyDecodedMessageIsCounted() {
+    long before = connection.counters().messagesReceived.sum();
+
+    roundTrip(new Message.Ping(1));
+    roundTrip(new Message.Pong(1));
+
+    assertThat(connection.counters().messagesReceived.sum()).isEqualTo(before + 2);
+  }
+
+  @Test
+  void newCacheTravelsWithItsInitialisationNotYetRun() {
+    MessageCodec.Inbound inbound = roundTrip(new Message.Answer(1, new Board()));
+
+    Message.Answer answer = (Message.Answer) inbound.message();
+    assertThat(answer.result()).isInstanceOf(BoardCache.class);
+    BoardCache cache = (BoardCache) answer.result();
+    assertThat(cache.states).as("state not set on the event loop").isEmpty();
+    assertThat(inbound.inits()).hasSize(1);
+
+    ReferenceReader.initialise(inbound.inits());
+
+    assertThat(cache.states).containsExactly(List.of("first", "second"));
+    assertThat(connection.importedCount()).isEqualTo(1);
+  }
+
+  // ---- values that cannot be decoded ----
+
+  @Test
+  void undecodableCallArgumentBecomesUndecodableForThatRequest() {
+    MessageCodec.Inbound inbound =
+        roundTrip(new Message.Call(5, 0, "reveal", new Object[] {new Secret("s")}, false));
+
+    assertThat(inbound.message()).isInstanceOf(Message.Undecodable.class);
+    Message.Undecodable bad = (Message.Undecodable) inbound.message();
+    assertThat(bad.type()).isEqualTo(Wire.CALL);
+    assertThat(bad.requestId()).isEqualTo(5);
+    assertThat(bad.cause().code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+    assertThat(bad.cause()).hasMessageContaining("argument of call to 'reveal'");
+  }
+
+  @Test
+  void undecodableOneWayCallHasNoRequestToAnswer() {
+    Message.Undecodable bad =
+        decoded(
+            new Message.Call(0, 0, "reveal", new Object[] {new Secret("s")}, true),
+            Message.Undecodable.class);
+
+    assertThat(bad.type()).isEqualTo(Wire.CALL);
+    assertThat(bad.requestId()).isZero();
+  }
+
+  @Test
+  void undecodableAnswerBecomesUndecodableForThatRequest() {
+    Message.Undecodable bad =
+        decoded(new Message.Answer(8, new Secret("s")), Message.Undecodable.class);
+
+    assertThat(bad.type()).isEqualTo(Wire.ANSWER);
+    assertThat(bad.requestId()).isEqualTo(8);
+    assertThat(bad.cause()).hasMessageContaining("result");
+  }
+
+  @Test
+  void messageAfterAnUndecodableOneDecodes() {
+    decoded(new Message.Call(5, 0, "reveal", new Object[] {new Secret("s")}, false), Message.Undecodable.class);
+
+    Message.Call call =
+        decoded(new Message.Call(6, 0, "move", new Object[] {new Point(5, 6)}, false), Message.Call.class);
+
+    assertThat(call.args()).containsExactly(new Point(5, 6));
+  }
+
+  // ---- broken envelopes ----
+
+  @Test
+  void unknownMessageTypeFailsWithAProtocolError() {
+    ByteBuf body = raw(99, 1, 2);
+
+    assertThatThrownBy(() -> channel.writeInbound(body))
+        .isInstanceOfSatisfying(
+            PbException.class, e -> assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR))
+        .hasMessageContaining("unknown message type 99");
+    assertThat((Object) channel.readInbound()).isNull();
+  }
+
+  @Test
+  void truncatedEnvelopeFailsWithAProtocolError() {
+    // a CALL that ends after its request id
+    ByteBuf body = raw(Wire.CALL, 5);
+
+    assertThatThrownBy(() -> channel.writeInbound(body))
+        .isInstanceOfSatisfying(
+            PbException.class, e -> assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR))
+        .hasMessageContaining("malformed message");
+    assertThat((Object) channel.readInbound()).isNull();
+  }
+
+  @Test
+  void emptyMessageFailsWithAProtocolError() {
+    ByteBuf body = raw();
+
+    assertThatThrownBy(() -> channel.writeInbound(body))
+        .isInstanceOfSatisfying(
+            PbException.class, e -> assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR));
+  }
+
+  @Test
+  void releaseListLongerThanItsMessageFailsWithAProtocolError() {
+    // claims 100 entries in a 3-byte message
+    ByteBuf body = raw(Wire.RELEASE, 100, 1);
+
+    assertThatThrownBy(() -> channel.writeInbound(body))
+        .isInstanceOfSatisfying(
+            PbException.class, e -> assertThat(e.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR))
+        .hasMessageContaining("release list");
+  }
+
+  @Test
+  void initialisationsOfAnUndecodableMessageTravelWithItAndTheNextMessageStartsClean() {
+    MessageCodec.Inbound inbound =
+        roundTrip(new Message.Call(5, 0, "both", new Object[] {new Board(), new Secret("s")}, false));
+
+    assertThat(inbound.message()).isInstanceOf(Message.Undecodable.class);
+    assertThat(inbound.inits()).hasSize(1);
+    assertThat(roundTrip(new Message.Ping(2)).inits()).isEmpty();
+  }
+}
