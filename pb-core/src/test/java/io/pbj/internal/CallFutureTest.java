@@ -37,6 +37,7 @@ class CallFutureTest {
   private static final Duration PATIENCE = Duration.ofSeconds(10);
 
   private final QueuedExecutor executor = new QueuedExecutor();
+  private final CompletionQueue queue = new CompletionQueue(executor);
   private final List<Integer> cancelled = new CopyOnWriteArrayList<>();
   private final List<Thread> runners = new CopyOnWriteArrayList<>();
   private final List<Caller> callers = new ArrayList<>();
@@ -148,7 +149,7 @@ class CallFutureTest {
 
   @Test
   void deliveryWithNoWaiterRunsTheCompletionOnTheExecutor() throws Exception {
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
 
     assertThat(future).isNotDone();
     assertThat(executor.queued()).isEqualTo(1);
@@ -160,18 +161,16 @@ class CallFutureTest {
 
   @ParameterizedTest
   @EnumSource(Wait.class)
-  void callerBlockingAfterDeliveryClaimsTheQueuedCompletionAndRunsItItself(Wait wait)
+  void callerBlockingAfterDeliveryWaitsForTheQueueToRunTheCompletionInItsTurn(Wait wait)
       throws Exception {
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
     Caller caller = new Caller("late-waiter", wait, future);
+    awaitParkedTheOrdinaryWay(caller.thread, future);
+    assertThat(future).as("not run ahead of its turn by the caller").isNotDone();
 
-    assertThat(caller.value()).isEqualTo("42");
-    assertThat(runners).containsExactly(caller.thread);
-
-    // the executor's copy finds the completion taken and does nothing
     executor.runNext();
-    assertThat(runners).containsExactly(caller.thread);
-    assertThat(future.get()).isEqualTo("42");
+    assertThat(caller.value()).isEqualTo("42");
+    assertThat(runners).containsExactly(Thread.currentThread());
   }
 
   @Test
@@ -185,7 +184,7 @@ class CallFutureTest {
           awaitLatch(finish);
           future.answer("42");
         },
-        executor);
+        queue);
     Thread executorThread = new Thread(executor::runNext, "executor");
     executorThread.start();
     assertThat(inCompletion.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
@@ -207,7 +206,7 @@ class CallFutureTest {
     Caller caller = new Caller("waiter", wait, future);
     awaitParkedInHandoff(caller.thread, future);
 
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
 
     assertThat(caller.value()).isEqualTo("42");
     assertThat(runners).containsExactly(caller.thread);
@@ -220,7 +219,7 @@ class CallFutureTest {
     awaitParkedInHandoff(caller.thread, future);
     PbException cause = new PbException(PbException.Code.CONNECTION_LOST, "gone");
 
-    future.deliver(() -> future.completeExceptionally(cause), executor);
+    future.deliver(() -> future.completeExceptionally(cause), queue);
 
     assertThat(caller.failure()).isInstanceOf(ExecutionException.class).hasCause(cause);
     assertThat(executor.queued()).isZero();
@@ -233,7 +232,7 @@ class CallFutureTest {
     Caller second = new Caller("second", Wait.JOIN, future);
     awaitParkedTheOrdinaryWay(second.thread, future);
 
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
 
     assertThat(first.value()).isEqualTo("42");
     assertThat(second.value()).isEqualTo("42");
@@ -254,7 +253,7 @@ class CallFutureTest {
           awaitLatch(finish);
           future.answer("42");
         },
-        executor);
+        queue);
     assertThat(inCompletion.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
     Caller second = new Caller("second", Wait.GET, future);
@@ -274,7 +273,7 @@ class CallFutureTest {
         .isInstanceOf(TimeoutException.class);
     assertThat(executor.queued()).isZero();
 
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
 
     assertThat(executor.queued()).isEqualTo(1);
     executor.runNext();
@@ -289,7 +288,7 @@ class CallFutureTest {
     Caller next = new Caller("next", Wait.GET, future);
     awaitParkedInHandoff(next.thread, future);
 
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
 
     assertThat(next.value()).isEqualTo("42");
     assertThat(runners).containsExactly(next.thread);
@@ -303,7 +302,7 @@ class CallFutureTest {
     caller.thread.interrupt();
 
     assertThat(caller.failure()).isInstanceOf(InterruptedException.class);
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
     assertThat(executor.queued()).isEqualTo(1);
     executor.runNext();
     assertThat(future.get()).isEqualTo("42");
@@ -317,7 +316,7 @@ class CallFutureTest {
 
     caller.thread.interrupt();
     awaitParkedTheOrdinaryWay(caller.thread, future);
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
     assertThat(executor.queued()).isEqualTo(1);
     executor.runNext();
 
@@ -350,7 +349,7 @@ class CallFutureTest {
             ran.add(Thread.currentThread());
             f.answer("42");
           },
-          ex);
+          new CompletionQueue(ex));
 
       caller.thread.join(PATIENCE.toMillis());
       if (caller.outcome.isCompletedExceptionally()) {
@@ -390,7 +389,7 @@ class CallFutureTest {
   void deliveryAfterCancelDoesNotResurrectTheCall() {
     future.cancel(false);
 
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
     executor.runAll();
 
     assertThat(future).isCancelled();
@@ -406,7 +405,7 @@ class CallFutureTest {
     future.cancel(true);
 
     assertThat(caller.failure()).isInstanceOf(CancellationException.class);
-    future.deliver(answering(future, "42"), executor);
+    future.deliver(answering(future, "42"), queue);
     assertThat(executor.queued()).isEqualTo(1);
     executor.runNext();
     assertThat(future).isCancelled();
@@ -419,7 +418,7 @@ class CallFutureTest {
   void answerOfTheWrongTypeFailsWithBadResultNamingMethodAndBothTypes() {
     CallFuture typed = new CallFuture(1, "price", String.class, id -> {});
 
-    typed.deliver(answering(typed, 42), executor);
+    typed.deliver(answering(typed, 42), queue);
     executor.runAll();
 
     assertThatThrownBy(typed::get)
@@ -455,6 +454,7 @@ class CallFutureTest {
     Random random = new Random(seed);
     ExecutorService callers = Executors.newFixedThreadPool(5);
     ExecutorService completions = Executors.newSingleThreadExecutor();
+    CompletionQueue completionQueue = new CompletionQueue(completions);
     try {
       for (int round = 0; round < 2000; round++) {
         String answer = "answer-" + round;
@@ -489,7 +489,7 @@ class CallFutureTest {
                     runs.incrementAndGet();
                     f.answer(answer);
                   },
-                  completions);
+                  completionQueue);
             });
         start.countDown();
 
