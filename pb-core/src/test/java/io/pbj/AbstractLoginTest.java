@@ -4,8 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.pbj.cred.AnonymousChecker;
+import io.pbj.cred.Avatar;
+import io.pbj.cred.AvatarId;
+import io.pbj.cred.Credentials;
+import io.pbj.cred.Login;
+import io.pbj.cred.PasswordChecker;
+import io.pbj.cred.Portal;
+import io.pbj.cred.Realm;
+import io.pbj.cred.Scram;
+import io.pbj.cred.ScramVerifier;
 import io.pbj.internal.Connection;
-import io.pbj.internal.auth.Scram;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.Base64;

@@ -1,4 +1,4 @@
-package io.pbj.internal.auth;
+package io.pbj.cred;
 
 import io.pbj.PbException;
 import io.pbj.PbException.Code;

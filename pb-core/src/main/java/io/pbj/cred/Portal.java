@@ -1,8 +1,10 @@
-package io.pbj;
+package io.pbj.cred;
 
+import io.pbj.PbConnection;
+import io.pbj.PbException;
+import io.pbj.PbServer;
+import io.pbj.Referenceable;
 import io.pbj.internal.Connection;
-import io.pbj.internal.auth.LoginRoot;
-import io.pbj.internal.auth.Scram;
 import java.util.Objects;
 
 /**

@@ -1,15 +1,10 @@
-package io.pbj.internal.auth;
+package io.pbj.cred;
 
-import io.pbj.Avatar;
-import io.pbj.AvatarId;
-import io.pbj.PasswordChecker;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
-import io.pbj.Realm;
 import io.pbj.Referenceable;
 import io.pbj.Remote;
 import io.pbj.RemoteReference;
-import io.pbj.ScramVerifier;
 import io.pbj.internal.Connection;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -22,7 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The root object of one connection to a {@link io.pbj.Portal}: the only object reachable before
+ * The root object of one connection to a {@link Portal}: the only object reachable before
  * login. Its remote methods are the login protocol (docs/LOGIN.md).
  *
  * <p>State per connection: the one pending SCRAM challenge (replaced by each {@code scramStart},
