@@ -1,11 +1,12 @@
 package io.pbj.cred;
 
+import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
 import io.pbj.Referenceable;
 import io.pbj.Remote;
 import io.pbj.RemoteReference;
-import io.pbj.internal.Connection;
+import io.pbj.internal.LoginHooks;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -52,15 +53,18 @@ public final class LoginRoot implements Referenceable {
     }
   }
 
-  private final Connection connection;
+  private final PbConnection connection;
+  private final LoginHooks hooks;
   private final Settings settings;
   private Scram.ServerExchange pending;
   private int failures;
   private boolean locked;
   private boolean busy;
 
-  public LoginRoot(Connection connection, Settings settings) {
+  /** {@code hooks} is {@code connection} itself, seen through the broker's internal interface. */
+  public LoginRoot(PbConnection connection, LoginHooks hooks, Settings settings) {
     this.connection = Objects.requireNonNull(connection, "connection");
+    this.hooks = Objects.requireNonNull(hooks, "hooks");
     this.settings = Objects.requireNonNull(settings, "settings");
   }
 
@@ -169,7 +173,7 @@ public final class LoginRoot implements Referenceable {
     }
     if (close) {
       // after the failure answer this call is about to send, so the caller sees it first
-      connection.goodbyeAfterReply("too many failed logins (" + count + ")");
+      hooks.goodbyeAfterReply("too many failed logins (" + count + ")");
     }
     return cause;
   }
@@ -201,10 +205,10 @@ public final class LoginRoot implements Referenceable {
           }
           Referenceable perspective = avatar.perspective();
           Runnable logout = logoutOnce(id, avatar);
-          connection.setPerspective(perspective);
+          hooks.setPerspective(perspective);
           // Runs when the client releases the avatar, the answer cannot be sent, or the
           // connection closes (at once if it already has).
-          connection.whenDropped(perspective, logout);
+          hooks.whenDropped(perspective, logout);
           if (!answer.complete(perspective)) {
             logout.run(); // the call was cancelled: the avatar will never be sent
           }
@@ -219,8 +223,8 @@ public final class LoginRoot implements Referenceable {
         return;
       }
       try {
-        if (connection.perspective() == avatar.perspective()) {
-          connection.setPerspective(null);
+        if (hooks.perspective() == avatar.perspective()) {
+          hooks.setPerspective(null);
         }
         avatar.logout().run();
       } catch (RuntimeException e) {

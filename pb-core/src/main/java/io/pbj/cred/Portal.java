@@ -4,7 +4,7 @@ import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.PbServer;
 import io.pbj.Referenceable;
-import io.pbj.internal.Connection;
+import io.pbj.internal.LoginHooks;
 import java.util.Objects;
 
 /**
@@ -64,12 +64,12 @@ public final class Portal {
    */
   public Referenceable root(PbConnection connection) {
     Objects.requireNonNull(connection, "connection");
-    if (!(connection instanceof Connection c)) {
+    if (!(connection instanceof LoginHooks hooks)) {
       throw new IllegalArgumentException(
           "Portal.root needs the PbConnection a PbServer passes to its root factory, got a "
               + connection.getClass().getName());
     }
-    return new LoginRoot(c, settings);
+    return new LoginRoot(connection, hooks, settings);
   }
 
   @Override
