@@ -12,7 +12,7 @@ import io.pbj.cred.Login;
 import io.pbj.cred.PasswordChecker;
 import io.pbj.cred.Portal;
 import io.pbj.cred.Realm;
-import io.pbj.cred.Scram;
+import io.pbj.cred.ScramTestClient;
 import io.pbj.cred.ScramVerifier;
 import io.pbj.internal.Connection;
 import java.lang.ref.WeakReference;
@@ -398,7 +398,7 @@ abstract class AbstractLoginTest extends AbstractPbTest {
   void replayedProofFails() throws Exception {
     PbServer server = startPasswordServer();
     RemoteReference first = connect(server);
-    Scram.Client client = new Scram.Client("alice", "secret");
+    ScramTestClient client = new ScramTestClient("alice", "secret");
     String serverFirst = get(first.callRemote(String.class, "scramStart", client.clientFirst()));
     String recorded = client.clientFinal(serverFirst);
     List<?> answer = get(first.callRemote(List.class, "scramFinish", recorded, null));
@@ -423,7 +423,7 @@ abstract class AbstractLoginTest extends AbstractPbTest {
   void forgedProofFails() throws Exception {
     PbServer server = startPasswordServer();
     RemoteReference root = connect(server);
-    Scram.Client client = new Scram.Client("alice", "secret");
+    ScramTestClient client = new ScramTestClient("alice", "secret");
     String serverFirst = get(root.callRemote(String.class, "scramStart", client.clientFirst()));
     String clientFinal = client.clientFinal(serverFirst);
     int p = clientFinal.indexOf(",p=") + 3;
@@ -442,7 +442,7 @@ abstract class AbstractLoginTest extends AbstractPbTest {
     PbServer server = startPasswordServer();
     RemoteReference asked = connect(server);
     RemoteReference answering = connect(server);
-    Scram.Client client = new Scram.Client("alice", "secret");
+    ScramTestClient client = new ScramTestClient("alice", "secret");
     String serverFirst = get(asked.callRemote(String.class, "scramStart", client.clientFirst()));
     get(answering.callRemote(String.class, "scramStart", client.clientFirst()));
 

@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe (state is guarded by this object's monitor).
  */
-public final class LoginRoot implements Referenceable {
+final class LoginRoot implements Referenceable {
   private static final Logger log = LoggerFactory.getLogger(LoginRoot.class);
 
   /** The one message for a wrong user, a wrong password, a replayed or forged proof. */
-  public static final String UNAUTHORIZED_LOGIN = "unauthorized login";
+  static final String UNAUTHORIZED_LOGIN = "unauthorized login";
 
 
   /**
@@ -41,7 +41,7 @@ public final class LoginRoot implements Referenceable {
    * @param passwords null when password login is not allowed
    * @param secret the key of unknown users' fake salts
    */
-  public record Settings(
+  record Settings(
       Realm realm,
       PasswordChecker passwords,
       boolean anonymousAllowed,
@@ -62,7 +62,7 @@ public final class LoginRoot implements Referenceable {
   private boolean busy;
 
   /** {@code hooks} is {@code connection} itself, seen through the broker's internal interface. */
-  public LoginRoot(PbConnection connection, LoginHooks hooks, Settings settings) {
+  LoginRoot(PbConnection connection, LoginHooks hooks, Settings settings) {
     this.connection = Objects.requireNonNull(connection, "connection");
     this.hooks = Objects.requireNonNull(hooks, "hooks");
     this.settings = Objects.requireNonNull(settings, "settings");
