@@ -297,6 +297,21 @@ abstract class AbstractLoginTest extends AbstractPbTest {
         .isEqualTo("alice");
   }
 
+  @Test
+  void failureAfterTheFreeOnesIsAnsweredLaterByTheRealClock() throws Exception {
+    // the fourth failure on an account is delayed (250 ms by default) by the portal's real
+    // scheduler; the answer arrives, the same as the first three
+    PbServer server = startPasswordServer();
+    RemoteReference root = connect(server);
+    for (int i = 0; i < 4; i++) {
+      assertUnauthorizedLogin(Login.login(root, Credentials.password("alice", "guess" + i), null));
+    }
+    assertThat(root.isConnected()).isTrue();
+    assertThat(get(get(Login.login(root, Credentials.password("alice", "secret"), null))
+            .callRemote("name")))
+        .isEqualTo("alice");
+  }
+
   // ---- anonymous ----
 
   @Test

@@ -5,7 +5,9 @@ import io.pbj.PbException;
 import io.pbj.PbServer;
 import io.pbj.Referenceable;
 import io.pbj.internal.LoginHooks;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * The server side of login, in Twisted cred's shape: a {@link Realm} that creates avatars and the
@@ -27,8 +29,9 @@ import java.util.Objects;
  *       "unauthorized login"; an unknown user is challenged like a known one.
  *   <li>A password challenge is single-use and belongs to the connection that asked for it: a
  *       proof answered on another connection, or replayed, fails.
- *   <li>After {@link Builder#maxFailedLogins} failed attempts (default 5) the connection is
- *       closed shortly after the last failure is answered, and further attempts on it fail.
+ *   <li>After {@link Builder#maxFailedLogins} failed attempts (default 5; a challenge left
+ *       unanswered counts) the connection is closed shortly after the last failure is answered,
+ *       and further attempts on it fail.
  *   <li>One login at a time: while a connection is logged in (or a login is completing), another
  *       login on it fails with {@code UNAUTHORIZED} "already logged in". After logout (the avatar
  *       released) the connection may log in again. This keeps the connection's perspective,
@@ -37,19 +40,55 @@ import java.util.Objects;
  *       last reference to the avatar, or when the connection closes.
  * </ul>
  *
+ * <p>Across all its connections, the portal throttles password guessing by account name and by
+ * address (an IPv4 address, or an IPv6 /64): past 3 failures a failure's answer is delayed
+ * (doubling from {@link Builder#failureDelay}'s base to its maximum), and past the {@link
+ * Builder#accountThrottle} or {@link Builder#addressThrottle} limit logins are refused with {@link PbException.Code#UNAUTHORIZED} "too many failed logins; try
+ * again later" until the count has drained. Unknown and known accounts are counted, delayed and
+ * refused alike. Failed logins are logged, rate-limited, at WARN on the logger {@code
+ * io.pbj.cred.audit}. The defaults suit a server facing the internet; docs/LOGIN.md ("Limits")
+ * explains each and the trade-offs.
+ *
  * <p>Thread-safety: immutable and thread-safe; one portal serves any number of connections.
  */
 public final class Portal {
+  /** Failed login attempts per connection before it is closed. */
+  static final int DEFAULT_MAX_FAILED_LOGINS = 5;
+  static final LoginThrottle.Limit DEFAULT_ACCOUNT_LIMIT =
+      new LoginThrottle.Limit(10, Duration.ofMinutes(15));
+  static final LoginThrottle.Limit DEFAULT_ADDRESS_LIMIT =
+      new LoginThrottle.Limit(50, Duration.ofMinutes(15));
+  static final Duration DEFAULT_DELAY_BASE = Duration.ofMillis(250);
+  static final Duration DEFAULT_DELAY_MAX = Duration.ofSeconds(8);
+  static final Duration MAX_DELAY_LIMIT = Duration.ofMinutes(1);
+  static final int DEFAULT_THROTTLE_CAPACITY = 65_536;
+  static final int MAX_THROTTLE_CAPACITY = 4_194_304;
+  static final int MAX_FAILURES_LIMIT = 1_000_000;
+
   private final LoginRoot.Settings settings;
 
   private Portal(Builder b) {
+    byte[] secret = b.secret == null ? Scram.randomBytes(32) : b.secret;
+    LoginClock clock = b.clock == null ? LoginClock.SYSTEM : b.clock;
+    LoginThrottle throttle =
+        new LoginThrottle(
+            b.accountLimit == null ? DEFAULT_ACCOUNT_LIMIT : b.accountLimit,
+            b.addressLimit == null ? DEFAULT_ADDRESS_LIMIT : b.addressLimit,
+            b.delayBase == null ? DEFAULT_DELAY_BASE : b.delayBase,
+            b.delayMax == null ? DEFAULT_DELAY_MAX : b.delayMax,
+            b.throttleCapacity == null ? DEFAULT_THROTTLE_CAPACITY : b.throttleCapacity,
+            secret,
+            clock);
     this.settings =
         new LoginRoot.Settings(
             b.realm,
             b.passwords,
             b.anonymous != null,
-            b.maxFailedLogins == null ? 5 : b.maxFailedLogins,
-            b.secret == null ? Scram.randomBytes(32) : b.secret);
+            b.maxFailedLogins == null ? DEFAULT_MAX_FAILED_LOGINS : b.maxFailedLogins,
+            secret,
+            throttle,
+            new LoginAudit(clock, b.auditSink),
+            clock);
   }
 
   /** A builder for a portal over {@code realm}; add at least one checker. */
@@ -72,6 +111,11 @@ public final class Portal {
     return new LoginRoot(connection, hooks, settings);
   }
 
+  /** The throttle shared by this portal's connections, for tests. */
+  LoginThrottle throttle() {
+    return settings.throttle();
+  }
+
   @Override
   public String toString() {
     return "Portal[" + settings.realm() + ", passwords=" + (settings.passwords() != null)
@@ -85,6 +129,13 @@ public final class Portal {
     private AnonymousChecker anonymous;
     private Integer maxFailedLogins;
     private byte[] secret;
+    private LoginThrottle.Limit accountLimit;
+    private LoginThrottle.Limit addressLimit;
+    private Duration delayBase;
+    private Duration delayMax;
+    private Integer throttleCapacity;
+    private LoginClock clock;
+    private Consumer<String> auditSink;
 
     private Builder(Realm realm) {
       this.realm = realm;
@@ -109,13 +160,18 @@ public final class Portal {
       return this;
     }
 
-    /** Failed login attempts a connection may make before it is closed. Default 5. */
+    /**
+     * Failed login attempts a connection may make before it is closed. Default 5. A challenge
+     * ({@code scramStart}) replaced before it was answered counts as a failed attempt, so a
+     * connection gets at most this many challenges plus one.
+     */
     public Builder maxFailedLogins(int attempts) {
       if (maxFailedLogins != null) {
         throw new IllegalStateException("Portal.Builder.maxFailedLogins was already set");
       }
       if (attempts < 1) {
-        throw new IllegalArgumentException("maxFailedLogins must be at least 1, got " + attempts);
+        throw new IllegalArgumentException(
+            "Portal.Builder.maxFailedLogins must be at least 1, got " + attempts);
       }
       maxFailedLogins = attempts;
       return this;
@@ -137,6 +193,119 @@ public final class Portal {
             "Portal.Builder.secret must be at least 16 bytes, got " + secret.length);
       }
       this.secret = secret.clone();
+      return this;
+    }
+
+    /**
+     * Failed password logins per account name, across all connections, before logins to it are
+     * refused: {@code maxFailures} within {@code window}, counted as a bucket that drains one
+     * failure every {@code window / maxFailures}, so a refused account takes one more attempt
+     * each such period. Unknown names are counted exactly as known ones. A successful login
+     * empties the account's count. Default 10 per 15 minutes.
+     *
+     * <p>An attacker can keep an account refused for as long as the attack lasts, its owner
+     * included: that is the price of bounding the guesses an attack spread over many addresses
+     * gets. Raise the limit to trade guesses for availability.
+     */
+    public Builder accountThrottle(int maxFailures, Duration window) {
+      if (accountLimit != null) {
+        throw new IllegalStateException("Portal.Builder.accountThrottle was already set");
+      }
+      accountLimit = limit("accountThrottle", maxFailures, window);
+      return this;
+    }
+
+    /**
+     * Failed password logins per address, across all connections and accounts, before logins
+     * from it are refused: {@code maxFailures} within {@code window}, drained as in {@link
+     * #accountThrottle}. An address is an IPv4 address or an IPv6 /64 prefix; connections
+     * without an IP address (the in-process transport) are not counted. Each {@code scramStart}
+     * counts as an attempt until it ends in a successful login, so challenges left unanswered
+     * count too. A successful login does not empty the address's count. Default 50 per 15
+     * minutes. Behind a proxy or a large NAT many users share one address: raise it there.
+     */
+    public Builder addressThrottle(int maxFailures, Duration window) {
+      if (addressLimit != null) {
+        throw new IllegalStateException("Portal.Builder.addressThrottle was already set");
+      }
+      addressLimit = limit("addressThrottle", maxFailures, window);
+      return this;
+    }
+
+    private static LoginThrottle.Limit limit(String option, int maxFailures, Duration window) {
+      Objects.requireNonNull(window, "window");
+      if (maxFailures < 1 || maxFailures > MAX_FAILURES_LIMIT) {
+        throw new IllegalArgumentException(
+            "Portal.Builder." + option + ": maxFailures must be between 1 and "
+                + MAX_FAILURES_LIMIT + ", got " + maxFailures);
+      }
+      if (window.compareTo(Duration.ofSeconds(1)) < 0 || window.compareTo(Duration.ofDays(1)) > 0) {
+        throw new IllegalArgumentException(
+            "Portal.Builder." + option + ": window must be between 1 s and 1 day, got " + window);
+      }
+      return new LoginThrottle.Limit(maxFailures, window);
+    }
+
+    /**
+     * The delay before a failed password login is answered, once the account or the address has
+     * more than 3 failures: {@code base}, doubling with each further failure, at most {@code max}
+     * (at most one minute). No thread waits; meanwhile the connection's other login calls are
+     * refused. {@code Duration.ZERO, Duration.ZERO} turns
+     * delays off. Default 250 ms to 8 s.
+     */
+    public Builder failureDelay(Duration base, Duration max) {
+      Objects.requireNonNull(base, "base");
+      Objects.requireNonNull(max, "max");
+      if (delayBase != null) {
+        throw new IllegalStateException("Portal.Builder.failureDelay was already set");
+      }
+      if (base.isNegative() || max.compareTo(MAX_DELAY_LIMIT) > 0 || base.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            "Portal.Builder.failureDelay: need 0 <= base <= max <= " + MAX_DELAY_LIMIT
+                + ", got base " + base + ", max " + max);
+      }
+      delayBase = base;
+      delayMax = max;
+      return this;
+    }
+
+    /**
+     * Accounts, and addresses, the throttle can hold counts for at once: two tables of this many
+     * slots (rounded down to a multiple of 8), 16 bytes a slot, allocated when the portal is
+     * built. When a table is full a new key replaces, among the 8 slots its hash may use, the one
+     * holding the fewest failures; so a flood of new names cannot cheaply reset the count of an
+     * account under attack (docs/LOGIN.md, "Limits"). Default 65,536 (1 MiB per table).
+     */
+    public Builder throttleCapacity(int slots) {
+      if (throttleCapacity != null) {
+        throw new IllegalStateException("Portal.Builder.throttleCapacity was already set");
+      }
+      if (slots < 16 || slots > MAX_THROTTLE_CAPACITY) {
+        throw new IllegalArgumentException(
+            "Portal.Builder.throttleCapacity must be between 16 and " + MAX_THROTTLE_CAPACITY
+                + ", got " + slots);
+      }
+      throttleCapacity = slots;
+      return this;
+    }
+
+    /** The throttle's time and the delays' scheduler; for tests. */
+    Builder clock(LoginClock clock) {
+      Objects.requireNonNull(clock, "clock");
+      if (this.clock != null) {
+        throw new IllegalStateException("Portal.Builder.clock was already set");
+      }
+      this.clock = clock;
+      return this;
+    }
+
+    /** Where audit lines go instead of the {@code io.pbj.cred.audit} logger; for tests. */
+    Builder auditSink(Consumer<String> sink) {
+      Objects.requireNonNull(sink, "sink");
+      if (auditSink != null) {
+        throw new IllegalStateException("Portal.Builder.auditSink was already set");
+      }
+      auditSink = sink;
       return this;
     }
 
