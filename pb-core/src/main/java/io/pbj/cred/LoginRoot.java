@@ -277,10 +277,6 @@ final class LoginRoot implements Referenceable {
       this.delayNanos = delayNanos;
     }
 
-    long delayNanos() {
-      return delayNanos;
-    }
-
     @Override
     public void run() {
       answered(); // before the answer is written, so a client that got it can try again at once
