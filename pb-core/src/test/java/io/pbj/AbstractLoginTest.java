@@ -4,8 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.pbj.cred.AnonymousChecker;
+import io.pbj.cred.Avatar;
+import io.pbj.cred.AvatarId;
+import io.pbj.cred.Credentials;
+import io.pbj.cred.Login;
+import io.pbj.cred.PasswordChecker;
+import io.pbj.cred.Portal;
+import io.pbj.cred.Realm;
+import io.pbj.cred.ScramTestClient;
+import io.pbj.cred.ScramVerifier;
 import io.pbj.internal.Connection;
-import io.pbj.internal.auth.Scram;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.Base64;
@@ -288,6 +297,21 @@ abstract class AbstractLoginTest extends AbstractPbTest {
         .isEqualTo("alice");
   }
 
+  @Test
+  void failureAfterTheFreeOnesIsAnsweredLaterByTheRealClock() throws Exception {
+    // the fourth failure on an account is delayed (250 ms by default) by the portal's real
+    // scheduler; the answer arrives, the same as the first three
+    PbServer server = startPasswordServer();
+    RemoteReference root = connect(server);
+    for (int i = 0; i < 4; i++) {
+      assertUnauthorizedLogin(Login.login(root, Credentials.password("alice", "guess" + i), null));
+    }
+    assertThat(root.isConnected()).isTrue();
+    assertThat(get(get(Login.login(root, Credentials.password("alice", "secret"), null))
+            .callRemote("name")))
+        .isEqualTo("alice");
+  }
+
   // ---- anonymous ----
 
   @Test
@@ -389,7 +413,7 @@ abstract class AbstractLoginTest extends AbstractPbTest {
   void replayedProofFails() throws Exception {
     PbServer server = startPasswordServer();
     RemoteReference first = connect(server);
-    Scram.Client client = new Scram.Client("alice", "secret");
+    ScramTestClient client = new ScramTestClient("alice", "secret");
     String serverFirst = get(first.callRemote(String.class, "scramStart", client.clientFirst()));
     String recorded = client.clientFinal(serverFirst);
     List<?> answer = get(first.callRemote(List.class, "scramFinish", recorded, null));
@@ -414,7 +438,7 @@ abstract class AbstractLoginTest extends AbstractPbTest {
   void forgedProofFails() throws Exception {
     PbServer server = startPasswordServer();
     RemoteReference root = connect(server);
-    Scram.Client client = new Scram.Client("alice", "secret");
+    ScramTestClient client = new ScramTestClient("alice", "secret");
     String serverFirst = get(root.callRemote(String.class, "scramStart", client.clientFirst()));
     String clientFinal = client.clientFinal(serverFirst);
     int p = clientFinal.indexOf(",p=") + 3;
@@ -433,7 +457,7 @@ abstract class AbstractLoginTest extends AbstractPbTest {
     PbServer server = startPasswordServer();
     RemoteReference asked = connect(server);
     RemoteReference answering = connect(server);
-    Scram.Client client = new Scram.Client("alice", "secret");
+    ScramTestClient client = new ScramTestClient("alice", "secret");
     String serverFirst = get(asked.callRemote(String.class, "scramStart", client.clientFirst()));
     get(answering.callRemote(String.class, "scramStart", client.clientFirst()));
 

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe.
  */
-public final class Connection implements PbConnection {
+public final class Connection implements PbConnection, LoginHooks {
   private static final Logger log = LoggerFactory.getLogger(Connection.class);
 
   /** Violations of the reference limit tolerated before the connection is closed. */
@@ -189,11 +189,13 @@ public final class Connection implements PbConnection {
   }
 
   /** The perspective (avatar) this connection logged in as, or null before login. */
+  @Override
   public Object perspective() {
     return perspective;
   }
 
   /** Sets the perspective after a successful login. */
+  @Override
   public void setPerspective(Object perspective) {
     this.perspective = perspective;
   }
@@ -225,6 +227,7 @@ public final class Connection implements PbConnection {
    * thread has been written (at once when called outside a remote method), so the caller gets
    * that answer before the connection closes.
    */
+  @Override
   public void goodbyeAfterReply(String reason) {
     if (!InboundCalls.goodbyeAfterReply(reason)) {
       goodbye(reason);
@@ -235,6 +238,7 @@ public final class Connection implements PbConnection {
    * Runs {@code listener} once, on the executor, when the peer has released every reference to
    * the exported {@code object} or the connection closes, whichever comes first.
    */
+  @Override
   public void whenDropped(Object object, Runnable listener) {
     if (!isOpen()) {
       Handoff.execute(executor, listener);

@@ -1,11 +1,11 @@
 package io.pbj.publish;
 
-import io.pbj.Credentials;
-import io.pbj.Login;
 import io.pbj.PbClient;
 import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.RemoteReference;
+import io.pbj.cred.Credentials;
+import io.pbj.cred.Login;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotStore;

@@ -1,10 +1,10 @@
 package io.pbj.samples.chat;
 
-import io.pbj.Credentials;
-import io.pbj.Login;
 import io.pbj.PbClient;
 import io.pbj.PbException;
 import io.pbj.RemoteReference;
+import io.pbj.cred.Credentials;
+import io.pbj.cred.Login;
 import io.pbj.samples.chat.ChatModel.ChatMessage;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;

@@ -1,9 +1,9 @@
 package io.pbj.samples.chat;
 
-import io.pbj.Avatar;
-import io.pbj.PasswordChecker;
 import io.pbj.PbServer;
-import io.pbj.Portal;
+import io.pbj.cred.Avatar;
+import io.pbj.cred.PasswordChecker;
+import io.pbj.cred.Portal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;

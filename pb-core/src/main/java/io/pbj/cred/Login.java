@@ -1,6 +1,8 @@
-package io.pbj;
+package io.pbj.cred;
 
-import io.pbj.internal.auth.Scram;
+import io.pbj.PbException;
+import io.pbj.Referenceable;
+import io.pbj.RemoteReference;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;

@@ -1,10 +1,9 @@
-package io.pbj.internal.auth;
+package io.pbj.cred;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pbj.PbException;
-import io.pbj.ScramVerifier;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
-package io.pbj;
+package io.pbj.cred;
 
-import io.pbj.internal.auth.Scram;
 import java.util.Objects;
 
 /**

@@ -1,4 +1,4 @@
-package io.pbj;
+package io.pbj.cred;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

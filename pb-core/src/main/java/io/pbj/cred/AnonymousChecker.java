@@ -1,4 +1,6 @@
-package io.pbj;
+package io.pbj.cred;
+
+import io.pbj.PbException;
 
 /**
  * Allows anonymous login: a {@link Portal} with this checker hands the {@link Realm} the avatar

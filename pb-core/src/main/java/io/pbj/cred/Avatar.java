@@ -1,5 +1,7 @@
-package io.pbj;
+package io.pbj.cred;
 
+import io.pbj.Referenceable;
+import io.pbj.RemoteReference;
 import java.util.Objects;
 
 /**

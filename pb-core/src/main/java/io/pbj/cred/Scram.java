@@ -1,4 +1,4 @@
-package io.pbj.internal.auth;
+package io.pbj.cred;
 
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
@@ -25,7 +25,7 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Thread-safety: the static functions are thread-safe; {@link Client} and {@link
  * ServerExchange} are single-use and not thread-safe.
  */
-public final class Scram {
+final class Scram {
   /** RFC 7677 asks for at least 4096 iterations. */
   public static final int MIN_ITERATIONS = 4096;
   /** Refused above this, so a hostile server cannot make a client burn minutes of CPU. */

@@ -1,4 +1,4 @@
-package io.pbj;
+package io.pbj.cred;
 
 /**
  * Decides which logins a {@link Portal} accepts, as Twisted cred's checkers do. Because a login

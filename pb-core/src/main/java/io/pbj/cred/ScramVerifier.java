@@ -1,6 +1,5 @@
-package io.pbj;
+package io.pbj.cred;
 
-import io.pbj.internal.auth.Scram;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Base64;

@@ -1,6 +1,6 @@
-package io.pbj;
+package io.pbj.cred;
 
-import io.pbj.internal.auth.Scram;
+import io.pbj.PbException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
