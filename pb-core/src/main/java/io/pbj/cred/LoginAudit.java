@@ -1,5 +1,6 @@
 package io.pbj.cred;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -37,15 +38,23 @@ final class LoginAudit {
   private final LoginClock clock;
   private final Consumer<String> sink;
 
-  // Guarded by this.
+  @GuardedBy("this")
   private final Map<String, Integer> accounts = new HashMap<>();
+  @GuardedBy("this")
   private final Map<String, Integer> addresses = new HashMap<>();
+  @GuardedBy("this")
   private boolean intervalOpen;
+  @GuardedBy("this")
   private long intervalStart;
+  @GuardedBy("this")
   private int total;
+  @GuardedBy("this")
   private int untrackedAccounts;
+  @GuardedBy("this")
   private int untrackedAddresses;
+  @GuardedBy("this")
   private int linesLogged;
+  @GuardedBy("this")
   private int suppressed;
 
   LoginAudit(LoginClock clock, Consumer<String> sink) {

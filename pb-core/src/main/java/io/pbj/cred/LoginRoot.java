@@ -1,5 +1,6 @@
 package io.pbj.cred;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
@@ -80,11 +81,15 @@ final class LoginRoot implements Referenceable {
   /** The address as the audit log names it. */
   private final String addressText;
 
-  // Guarded by this.
+  @GuardedBy("this")
   private Challenge pending;
+  @GuardedBy("this")
   private int failures;
+  @GuardedBy("this")
   private boolean locked;
+  @GuardedBy("this")
   private boolean answering;
+  @GuardedBy("this")
   private boolean busy;
 
   /** {@code hooks} is {@code connection} itself, seen through the broker's internal interface. */

@@ -1,6 +1,7 @@
 package io.pbj.cred;
 
 import io.pbj.PbException;
+import io.pbj.internal.SetOnce;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -67,6 +68,7 @@ public final class PasswordChecker implements CredentialChecker {
     private final Map<String, Object> users = new LinkedHashMap<>();
     private Function<String, Optional<ScramVerifier>> lookup;
     private Integer iterations;
+    private final SetOnce once = new SetOnce("PasswordChecker.Builder");
 
     private Builder() {}
 
@@ -105,9 +107,7 @@ public final class PasswordChecker implements CredentialChecker {
      */
     public Builder lookup(Function<String, Optional<ScramVerifier>> lookup) {
       Objects.requireNonNull(lookup, "lookup");
-      if (this.lookup != null) {
-        throw new IllegalStateException("PasswordChecker.Builder.lookup was already set");
-      }
+      once.mark("lookup");
       if (!users.isEmpty()) {
         throw new IllegalStateException(
             "PasswordChecker.Builder.lookup conflicts with users added earlier");
@@ -118,9 +118,7 @@ public final class PasswordChecker implements CredentialChecker {
 
     /** PBKDF2 iterations, 4096 (the default) to 10,000,000. */
     public Builder iterations(int iterations) {
-      if (this.iterations != null) {
-        throw new IllegalStateException("PasswordChecker.Builder.iterations was already set");
-      }
+      once.mark("iterations");
       this.iterations = Scram.checkIterations(iterations);
       return this;
     }

@@ -5,6 +5,7 @@ import io.pbj.PbException;
 import io.pbj.PbServer;
 import io.pbj.Referenceable;
 import io.pbj.internal.LoginHooks;
+import io.pbj.internal.SetOnce;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -137,6 +138,8 @@ public final class Portal {
     private LoginClock clock;
     private Consumer<String> auditSink;
 
+    private final SetOnce once = new SetOnce("Portal.Builder");
+
     private Builder(Realm realm) {
       this.realm = realm;
     }
@@ -166,9 +169,7 @@ public final class Portal {
      * connection gets at most this many challenges plus one.
      */
     public Builder maxFailedLogins(int attempts) {
-      if (maxFailedLogins != null) {
-        throw new IllegalStateException("Portal.Builder.maxFailedLogins was already set");
-      }
+      once.mark("maxFailedLogins");
       if (attempts < 1) {
         throw new IllegalArgumentException(
             "Portal.Builder.maxFailedLogins must be at least 1, got " + attempts);
@@ -185,9 +186,7 @@ public final class Portal {
      */
     public Builder secret(byte[] secret) {
       Objects.requireNonNull(secret, "secret");
-      if (this.secret != null) {
-        throw new IllegalStateException("Portal.Builder.secret was already set");
-      }
+      once.mark("secret");
       if (secret.length < 16) {
         throw new IllegalArgumentException(
             "Portal.Builder.secret must be at least 16 bytes, got " + secret.length);
@@ -208,9 +207,7 @@ public final class Portal {
      * gets. Raise the limit to trade guesses for availability.
      */
     public Builder accountThrottle(int maxFailures, Duration window) {
-      if (accountLimit != null) {
-        throw new IllegalStateException("Portal.Builder.accountThrottle was already set");
-      }
+      once.mark("accountThrottle");
       accountLimit = limit("accountThrottle", maxFailures, window);
       return this;
     }
@@ -225,9 +222,7 @@ public final class Portal {
      * minutes. Behind a proxy or a large NAT many users share one address: raise it there.
      */
     public Builder addressThrottle(int maxFailures, Duration window) {
-      if (addressLimit != null) {
-        throw new IllegalStateException("Portal.Builder.addressThrottle was already set");
-      }
+      once.mark("addressThrottle");
       addressLimit = limit("addressThrottle", maxFailures, window);
       return this;
     }
@@ -256,9 +251,7 @@ public final class Portal {
     public Builder failureDelay(Duration base, Duration max) {
       Objects.requireNonNull(base, "base");
       Objects.requireNonNull(max, "max");
-      if (delayBase != null) {
-        throw new IllegalStateException("Portal.Builder.failureDelay was already set");
-      }
+      once.mark("failureDelay");
       if (base.isNegative() || max.compareTo(MAX_DELAY_LIMIT) > 0 || base.compareTo(max) > 0) {
         throw new IllegalArgumentException(
             "Portal.Builder.failureDelay: need 0 <= base <= max <= " + MAX_DELAY_LIMIT
@@ -277,9 +270,7 @@ public final class Portal {
      * account under attack (docs/LOGIN.md, "Limits"). Default 65,536 (1 MiB per table).
      */
     public Builder throttleCapacity(int slots) {
-      if (throttleCapacity != null) {
-        throw new IllegalStateException("Portal.Builder.throttleCapacity was already set");
-      }
+      once.mark("throttleCapacity");
       if (slots < 16 || slots > MAX_THROTTLE_CAPACITY) {
         throw new IllegalArgumentException(
             "Portal.Builder.throttleCapacity must be between 16 and " + MAX_THROTTLE_CAPACITY
@@ -292,9 +283,7 @@ public final class Portal {
     /** The throttle's time and the delays' scheduler; for tests. */
     Builder clock(LoginClock clock) {
       Objects.requireNonNull(clock, "clock");
-      if (this.clock != null) {
-        throw new IllegalStateException("Portal.Builder.clock was already set");
-      }
+      once.mark("clock");
       this.clock = clock;
       return this;
     }
@@ -302,9 +291,7 @@ public final class Portal {
     /** Where audit lines go instead of the {@code io.pbj.cred.audit} logger; for tests. */
     Builder auditSink(Consumer<String> sink) {
       Objects.requireNonNull(sink, "sink");
-      if (auditSink != null) {
-        throw new IllegalStateException("Portal.Builder.auditSink was already set");
-      }
+      once.mark("auditSink");
       auditSink = sink;
       return this;
     }

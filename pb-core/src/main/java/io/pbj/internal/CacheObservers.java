@@ -1,5 +1,6 @@
 package io.pbj.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.Cacheable;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -23,7 +24,7 @@ final class CacheObservers {
 
   private final Connection connection;
 
-  // Guarded by itself.
+  @GuardedBy("observers")
   private final Map<Cacheable, RealRemoteObserver> observers = new IdentityHashMap<>();
 
   CacheObservers(Connection connection) {

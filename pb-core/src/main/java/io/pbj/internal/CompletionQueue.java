@@ -1,5 +1,6 @@
 package io.pbj.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
@@ -22,10 +23,11 @@ final class CompletionQueue implements Executor {
 
   private final Executor executor;
 
-  // Guarded by this.
+  @GuardedBy("this")
   private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
 
-  /** A drain is scheduled or running, or a blocked caller holds the claim. Guarded by this. */
+  /** A drain is scheduled or running, or a blocked caller holds the claim. */
+  @GuardedBy("this")
   private boolean busy;
 
   CompletionQueue(Executor executor) {

@@ -1,5 +1,6 @@
 package io.pbj.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.concurrent.Executor;
 final class DropListeners {
   private final Executor executor;
 
-  // Guarded by this.
+  @GuardedBy("this")
   private final Map<Object, Runnable> listeners = new IdentityHashMap<>();
 
   DropListeners(Executor executor) {

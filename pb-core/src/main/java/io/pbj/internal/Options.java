@@ -3,9 +3,7 @@ package io.pbj.internal;
 import io.pbj.PbRegistry;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.HashSet;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.Executor;
 import io.netty.channel.local.LocalAddress;
 
@@ -17,7 +15,7 @@ import io.netty.channel.local.LocalAddress;
  */
 public final class Options {
   private final String owner;
-  private final Set<String> set = new HashSet<>();
+  private final SetOnce set;
   private String addressOption;
   private SocketAddress address;
   private Transport transport;
@@ -36,17 +34,16 @@ public final class Options {
 
   public Options(String owner) {
     this.owner = owner;
+    this.set = new SetOnce(owner);
   }
 
   /** Marks {@code option} as set; fails if it already was. */
   public void once(String option) {
-    if (!set.add(option)) {
-      throw new IllegalStateException(owner + "." + option + " was already set");
-    }
+    set.mark(option);
   }
 
   public boolean isSet(String option) {
-    return set.contains(option);
+    return set.isSet(option);
   }
 
   /** Sets the address; fails if another address option was set. */

@@ -1,5 +1,6 @@
 package io.pbj.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.netty.buffer.ByteBuf;
 import io.pbj.Backpressure;
 import io.pbj.Cacheable;
@@ -23,16 +24,22 @@ final class RealRemoteObserver implements RemoteObserver {
   private final int id;
   private final Object perspective;
   private final Backpressure policy;
+  @GuardedBy("this")
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
+  @GuardedBy("this")
   private boolean needsState;
   /**
    * A fresh state is being taken: an update pushed meanwhile may or may not be in it, so it is not
    * sent as an update (it could be applied twice) but makes another state follow this one.
    */
+  @GuardedBy("this")
   private boolean refreshing;
+  @GuardedBy("this")
   private boolean draining;
   /** Until the message carrying the cache is handed to the channel, pushes wait. */
+  @GuardedBy("this")
   private boolean pending = true;
+  @GuardedBy("this")
   private boolean stopped;
 
   RealRemoteObserver(Connection connection, Cacheable cacheable, int id, Object perspective) {
