@@ -143,8 +143,7 @@ class PublishingPropertyTest {
       failure = t;
     }
     try {
-      // PbCleanup does not read its JUnit context: it closes, checks termination and leaks.
-      cleanup.afterEach(null);
+      cleanup.close();
     } catch (Throwable cleanupFailure) {
       if (failure == null) {
         failure = cleanupFailure;
