@@ -1,6 +1,11 @@
 package io.pbj.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.arbitrary;
+import static org.quicktheories.generators.SourceDSL.booleans;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import io.pbj.publish.PublishedClient.Mode;
 import io.pbj.publish.PublishingRun.Restart;
@@ -11,21 +16,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.RandomDistribution;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.footnotes.EnableFootnotes;
-import net.jqwik.api.footnotes.Footnotes;
-import net.jqwik.api.lifecycle.AddLifecycleHook;
-import net.jqwik.api.statistics.Statistics;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.api.AsString;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Configuration;
+import org.quicktheories.core.Gen;
+import org.quicktheories.core.Reporter;
+import org.quicktheories.generators.Generate;
 
 /**
  * Publishing under any sequence of server changes (pushed to an attached client or not, also
@@ -35,96 +39,239 @@ import net.jqwik.api.statistics.Statistics;
  * server-side change is all hits. {@link PublishingRun} drives the real server, client and file
  * store over the in-process transport and holds the checks.
  *
+ * <p>The property runs with QuickTheories inside a plain JUnit test. A failure reports the
+ * smallest sequence it shrank to, the run of that sequence step by step, and the seed: run it
+ * again with {@code -DQT_SEED=<seed>} (QuickTheories reads it). {@code -DQT_EXAMPLES=<n>} and
+ * {@code -DQT_SHRINKS=<n>} change the number of examples and of shrink attempts; below the
+ * default number of examples the coverage check is skipped.
+ *
  * <p>A change during an activation must end with the store in sync too: the property found that
  * it did not, once (PublishingPushDuringActivationTest keeps the case).
  */
 class PublishingPropertyTest {
+  /** About as many examples as take 10 s on two cores; each starts a server, client and store. */
+  static final int EXAMPLES = 40;
+  /** Shrink attempts after a failure; each runs a whole sequence again. */
+  static final int SHRINK_CYCLES = 1_000;
+  /**
+   * How long shrinking may take after the first failure: a failing run can take the run's 10 s
+   * patience, and a thousand of those would be hours. Once it is spent, the remaining attempts
+   * are not run and count as passing, so the sequence reported is always one that failed.
+   */
+  static final Duration SHRINK_TIME = Duration.ofSeconds(60);
 
-  @Property(tries = 40)
-  @AddLifecycleHook(PbCleanupPerTry.class)
-  @EnableFootnotes
-  void storedStateIsWhatTheServerHadAtThatVersionAfterAnySequence(
-      @ForAll("worlds") List<Versioning> objects,
-      @ForAll("diskBackends") StoreBackend backend,
-      @ForAll("actions") List<Action> actions,
-      @ForAll Mode finalMode,
-      PbCleanup cleanup,
-      Footnotes footnotes)
-      throws Exception {
-    Path dir = Files.createTempDirectory("pbj-publish-property");
-    try (PublishingRun run = new PublishingRun(
-        cleanup, dir.resolve("snapshots.db"), backend, objects, footnotes::addFootnote)) {
-      for (Action action : actions) {
-        footnotes.addFootnote(action.toString());
-        Statistics.label("steps").collect(action.getClass().getSimpleName());
-        action.applyTo(run);
-      }
-      Mode otherMode = finalMode == Mode.INVENTORY ? Mode.VERSIONS : Mode.INVENTORY;
-      footnotes.addFootnote(
-          "final reconnect(" + finalMode + "), then reconnect(" + otherMode + ")");
-      run.reconnect(finalMode);
-      Attachment again = run.reconnect(otherMode);
-      assertThat(again.hits()).as("a second attach with nothing changed").isEqualTo(objects.size());
-    } finally {
-      deleteRecursively(dir);
+  @Test
+  void storedStateIsWhatTheServerHadAtThatVersionAfterAnySequence() {
+    int examples = Integer.getInteger(Configuration.EXAMPLES, EXAMPLES);
+    long seed = Long.getLong(Configuration.SEED, System.nanoTime());
+    Coverage coverage = new Coverage();
+    ShrinkBudget budget = new ShrinkBudget(SHRINK_TIME);
+    try {
+      qt().withFixedSeed(seed)
+          .withExamples(examples)
+          .withShrinkCycles(Integer.getInteger(Configuration.SHRINKS, SHRINK_CYCLES))
+          .forAll(worlds(), diskBackends(), actions(), arbitrary().enumValues(Mode.class))
+          .checkAssert((objects, backend, actions, finalMode) -> {
+            if (budget.spent()) {
+              return;
+            }
+            try {
+              runExample(objects, backend, actions, finalMode, coverage);
+            } catch (Throwable failure) {
+              budget.failed();
+              throw failure;
+            }
+          });
+    } catch (AssertionError falsified) {
+      throw new AssertionError("falsified; to run the same examples again, add -D"
+          + Configuration.SEED + "=" + seed + " to the command", falsified);
     }
-    // Every kind of step, and every way an update and an attach can go, ran in some try.
-    Statistics.label("steps").coverage(c -> {
-      for (Class<?> kind : Action.class.getPermittedSubclasses()) {
-        c.check(kind.getSimpleName()).count(n -> n > 0);
+    System.out.println("what the examples did:" + System.lineSeparator() + coverage);
+    if (examples < EXAMPLES) {
+      return;
+    }
+    // Every kind of step, and every way an update and an attach can go, ran in some example.
+    for (Class<?> kind : Action.class.getPermittedSubclasses()) {
+      requireSome(coverage, "steps", kind.getSimpleName());
+    }
+    requireSome(coverage, "updates", "no client attached");
+    requireSome(coverage, "updates", "client attached, push awaited");
+    requireSome(coverage, "updates", "client attached, push not awaited");
+    for (Mode mode : Mode.values()) {
+      requireSome(coverage, "attaches", mode, "all hits");
+      assertThat(coverage.count("attaches", v -> v.get(0) == mode && !v.get(1).equals("all hits")))
+          .as("%s attaches with a stale object in some example%n%s", mode, coverage)
+          .isPositive();
+    }
+    assertThat(coverage.count("attaches", v -> v.get(1).equals("some hits")))
+        .as("attaches with some hits in some example%n%s", coverage)
+        .isPositive();
+  }
+
+  /**
+   * One example with its own cleanup: whatever happens, the servers and clients it started are
+   * closed and must terminate, and a Netty leak fails it. A failure carries the run's log.
+   */
+  private static void runExample(
+      List<Versioning> objects,
+      StoreBackend backend,
+      List<Action> actions,
+      Mode finalMode,
+      Coverage coverage) {
+    List<String> log = new ArrayList<>();
+    PbCleanup cleanup = new PbCleanup();
+    Throwable failure = null;
+    try {
+      Path dir = Files.createTempDirectory("pbj-publish-property");
+      try (PublishingRun run = new PublishingRun(
+          cleanup, dir.resolve("snapshots.db"), backend, objects, log::add, coverage)) {
+        for (Action action : actions) {
+          log.add(action.toString());
+          coverage.collect("steps", action.getClass().getSimpleName());
+          action.applyTo(run);
+        }
+        Mode otherMode = finalMode == Mode.INVENTORY ? Mode.VERSIONS : Mode.INVENTORY;
+        log.add("final reconnect(" + finalMode + "), then reconnect(" + otherMode + ")");
+        run.reconnect(finalMode);
+        Attachment again = run.reconnect(otherMode);
+        assertThat(again.hits()).as("a second attach with nothing changed")
+            .isEqualTo(objects.size());
+      } finally {
+        deleteRecursively(dir);
       }
-    });
-    Statistics.label("updates").coverage(c -> {
-      c.check("no client attached").count(n -> n > 0);
-      c.check("client attached, push awaited").count(n -> n > 0);
-      c.check("client attached, push not awaited").count(n -> n > 0);
-    });
-    Statistics.label("attaches").coverage(c -> {
-      for (Mode mode : Mode.values()) {
-        c.check(mode, "all hits").count(n -> n > 0);
-        c.checkQuery(v -> v.get(0) == mode && !v.get(1).equals("all hits")).count(n -> n > 0);
+    } catch (Throwable t) {
+      failure = t;
+    }
+    try {
+      cleanup.close();
+    } catch (Throwable cleanupFailure) {
+      if (failure == null) {
+        failure = cleanupFailure;
+      } else {
+        failure.addSuppressed(cleanupFailure);
       }
-      c.checkQuery(v -> v.get(1).equals("some hits")).count(n -> n > 0);
-    });
+    }
+    if (failure != null) {
+      String what = failure instanceof AssertionError ? failure.getMessage() : failure.toString();
+      throw new AssertionError(what + System.lineSeparator() + "The run, step by step:"
+          + System.lineSeparator() + "  " + String.join(System.lineSeparator() + "  ", log),
+          failure);
+    }
+  }
+
+  /** Starts its clock at the first failure; then says when the time for shrinking is spent. */
+  private static final class ShrinkBudget {
+    private final Duration time;
+    private long deadline;
+    private boolean started;
+
+    ShrinkBudget(Duration time) {
+      this.time = time;
+    }
+
+    void failed() {
+      if (!started) {
+        started = true;
+        deadline = System.nanoTime() + time.toNanos();
+      }
+    }
+
+    boolean spent() {
+      return started && System.nanoTime() - deadline > 0;
+    }
+  }
+
+  private static void requireSome(Coverage coverage, String label, Object... values) {
+    assertThat(coverage.count(label, v -> v.equals(List.of(values))))
+        .as("%s %s in some example%n%s", label, List.of(values), coverage)
+        .isPositive();
+  }
+
+  /**
+   * The action sequences shrink, removing steps from anywhere: a property that fails whenever a
+   * sequence holds a store reopen is reported with that one step. Fixed seed: this checks the
+   * generators and QuickTheories' shrinking, not luck.
+   */
+  @Test
+  void actionSequencesShrinkToTheOneStepThatMatters() {
+    AtomicReference<Object> smallest = new AtomicReference<>();
+    AtomicReference<Object> firstFound = new AtomicReference<>();
+    Reporter capture = new Reporter() {
+      @Override
+      public void falisification(long seed, int count, Object value, Throwable cause,
+          List<Object> found, AsString<Object> toString) {
+        smallest.set(value);
+        firstFound.set(found.isEmpty() ? value : found.get(found.size() - 1));
+      }
+
+      @Override
+      public void falisification(long seed, int count, Object value, List<Object> found,
+          AsString<Object> toString) {
+        smallest.set(value);
+        firstFound.set(found.isEmpty() ? value : found.get(found.size() - 1));
+      }
+
+      @Override
+      public void valuesExhausted(int completedExamples) {}
+    };
+
+    qt().withFixedSeed(20_240_601L).withExamples(1_000).withShrinkCycles(5_000)
+        .withReporter(capture)
+        .forAll(actions())
+        .checkAssert(actions -> assertThat(actions).noneMatch(ReopenStore.class::isInstance));
+
+    assertThat(smallest.get()).as("a falsifying sequence was found").isNotNull();
+    @SuppressWarnings("unchecked")
+    List<Action> shrunk = (List<Action>) smallest.get();
+    @SuppressWarnings("unchecked")
+    List<Action> first = (List<Action>) firstFound.get();
+    assertThat(shrunk).as("shrunk from %s", first).containsExactly(new ReopenStore());
   }
 
   /** How each of 1 to 8 published objects gets its versions. */
-  @Provide
-  Arbitrary<List<Versioning>> worlds() {
-    return Arbitraries.of(Versioning.class).list().ofMinSize(1).ofMaxSize(8)
-        .withSizeDistribution(RandomDistribution.uniform());
+  static Gen<List<Versioning>> worlds() {
+    return lists().of(arbitrary().enumValues(Versioning.class)).ofSizeBetween(1, 8);
   }
 
-  @Provide
-  Arbitrary<StoreBackend> diskBackends() {
-    return Arbitraries.of(StoreBackend.MAPDB, StoreBackend.MVSTORE);
+  static Gen<StoreBackend> diskBackends() {
+    return arbitrary().pick(StoreBackend.MAPDB, StoreBackend.MVSTORE);
   }
 
-  @Provide
-  Arbitrary<List<Action>> actions() {
-    Arbitrary<Action> update = Combinators.combine(
-            Arbitraries.integers().between(0, 7),
-            Arbitraries.integers().between(0, 3),
-            Arbitraries.of(Versioning.class),
-            Arbitraries.of(true, false))
-        .as(Update::new);
-    Arbitrary<Action> reconnect = Arbitraries.of(Mode.class).map(Reconnect::new);
-    Arbitrary<Action> racingReconnect = Combinators.combine(
-            Arbitraries.of(Mode.class),
-            Arbitraries.integers().between(0, 7),
-            Arbitraries.integers().between(0, 3))
-        .as(ReconnectWhileServerChanges::new);
-    Arbitrary<Action> restart = Arbitraries.of(Restart.class).map(RestartServer::new);
-    return Arbitraries.frequencyOf(
-            Tuple.of(5, update),
-            Tuple.of(3, reconnect),
-            Tuple.of(1, racingReconnect),
-            Tuple.of(1, Arbitraries.just(new Disconnect())),
-            Tuple.of(1, Arbitraries.just(new ReopenStore())),
-            Tuple.of(1, restart))
-        .list()
-        .ofMaxSize(15)
-        .withSizeDistribution(RandomDistribution.uniform());
+  /**
+   * Up to 15 steps, updates the most likely. Shrinking removes steps and turns each remaining one
+   * towards an update of object 0 to v0 with the service's counter and the push not awaited.
+   */
+  static Gen<List<Action>> actions() {
+    Gen<Action> update = integers().between(0, 7).zip(
+        integers().between(0, 3),
+        arbitrary().enumValues(Versioning.class),
+        booleans().all(),
+        Update::new);
+    Gen<Action> reconnect = arbitrary().enumValues(Mode.class).map(Reconnect::new);
+    Gen<Action> racingReconnect = arbitrary().enumValues(Mode.class).zip(
+        integers().between(0, 7),
+        integers().between(0, 3),
+        ReconnectWhileServerChanges::new);
+    Gen<Action> restart = arbitrary().enumValues(Restart.class).map(RestartServer::new);
+    List<Pair<Integer, Gen<Action>>> weighted = List.of(
+        Pair.of(5, update),
+        Pair.of(3, reconnect),
+        Pair.of(1, racingReconnect),
+        Pair.of(1, Generate.constant(new Disconnect())),
+        Pair.of(1, Generate.constant(new ReopenStore())),
+        Pair.of(1, restart));
+    return lists().of(droppable(Generate.frequency(weighted))).ofSizeBetween(0, 15)
+        .map(steps -> steps.stream().flatMap(Optional::stream).toList());
+  }
+
+  /**
+   * A step that shrinking can remove from anywhere in a sequence, not only from its end (lists
+   * shrink by size, which drops their last elements): one draw in ten leaves it out, and that draw
+   * shrinks towards leaving it out.
+   */
+  private static <T> Gen<Optional<T>> droppable(Gen<T> step) {
+    return step.zip(integers().between(0, 9),
+        (s, keep) -> keep == 0 ? Optional.<T>empty() : Optional.of(s));
   }
 
   /** One step of a sequence; its string is how a failing sequence is printed. */

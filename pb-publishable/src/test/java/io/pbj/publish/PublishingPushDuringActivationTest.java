@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A push that arrives during an activation, the case PublishingPropertyTest finds when it requires
- * the store to be in sync after a change during an attach. jqwik shrank it to three objects
+ * the store to be in sync after a change during an attach. The property shrank it to three objects
  * [SERVICE, SERVICE, CONTENT] and [update(#0 := v0, republish(v)), reconnect(VERSIONS),
  * update(#1 := v0, republish(), push not awaited), reconnect(INVENTORY) while the server changes
  * #1], failing on the final attach with "an attach after no server-side change is all hits:

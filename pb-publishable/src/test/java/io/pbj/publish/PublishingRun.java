@@ -29,7 +29,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
-import net.jqwik.api.statistics.Statistics;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 
@@ -82,6 +81,7 @@ final class PublishingRun implements AutoCloseable {
   private final Path storeFile;
   private final StoreBackend backend;
   private final Consumer<String> log;
+  private final Coverage coverage;
   private final String address = "pbj-publish-prop-" + UUID.randomUUID();
   private final VersionHistory history = new VersionHistory();
   private final List<String> identities = new ArrayList<>();
@@ -102,11 +102,13 @@ final class PublishingRun implements AutoCloseable {
       Path storeFile,
       StoreBackend backend,
       List<Versioning> objects,
-      Consumer<String> log) {
+      Consumer<String> log,
+      Coverage coverage) {
     this.cleanup = cleanup;
     this.storeFile = storeFile;
     this.backend = backend;
     this.log = log;
+    this.coverage = coverage;
     service = newService(FIRST_SERVICE_VERSION);
     for (int i = 0; i < objects.size(); i++) {
       String id = "obj-" + i;
@@ -154,17 +156,17 @@ final class PublishingRun implements AutoCloseable {
     log.accept("  server: " + id + " v" + tile.version() + " " + text(tile.publishedState(null))
         + (attachment == null ? ", no client attached" : ""));
     if (attachment == null) {
-      Statistics.label("updates").collect("no client attached");
+      coverage.collect("updates", "no client attached");
       storeInSync = false;
       return;
     }
     if (!waitForPush) {
-      Statistics.label("updates").collect("client attached, push not awaited");
+      coverage.collect("updates", "client attached, push not awaited");
       storeInSync = false;
       checkStore();    // with the push possibly in flight
       return;
     }
-    Statistics.label("updates").collect("client attached, push awaited");
+    coverage.collect("updates", "client attached, push awaited");
     long version = tile.version();
     byte[] state = tile.publishedState(null);
     TileCache cache = attachment.get(id, TileCache.class);
@@ -243,7 +245,7 @@ final class PublishingRun implements AutoCloseable {
     attachment = a;
     log.accept("  " + a + "; store held " + held);
     if (change != null) {
-      Statistics.label("changes during the activation").collect(change.finish());
+      coverage.collect("changes during the activation", change.finish());
       values.put(changing, value);
       recordCurrent(change.tile);
       log.accept("  server, during the activation: " + changing + " v" + change.tile.version()
@@ -266,8 +268,8 @@ final class PublishingRun implements AutoCloseable {
           .isEqualTo(current.contains(id));
     }
     int stale = identities.size() - current.size();
-    Statistics.label(changing == null ? "attaches" : "attaches while the server changes")
-        .collect(mode, stale == 0 ? "all hits" : current.isEmpty() ? "no hits" : "some hits");
+    coverage.collect(changing == null ? "attaches" : "attaches while the server changes",
+        mode, stale == 0 ? "all hits" : current.isEmpty() ? "no hits" : "some hits");
     // The store was compared with the versions of the attach answer, taken before any change.
     assertThat(a.hits()).as("hits: the objects whose stored version is the server's, %s", current)
         .isEqualTo(current.size());

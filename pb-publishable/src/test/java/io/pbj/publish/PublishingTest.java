@@ -461,7 +461,7 @@ class PublishingTest {
 
   @Test
   void builderOptionsFailAtOnce() {
-    assertThatThrownBy(() -> PublishedClient.builder().store(memoryStore()).build())
+    assertThatThrownBy(() -> PublishedClient.builder().store(store()).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("expectedServerId");
     assertThatThrownBy(() -> PublishingService.builder().serverId("a").serverId("b"))
