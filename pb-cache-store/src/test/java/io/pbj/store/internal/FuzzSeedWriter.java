@@ -24,8 +24,9 @@ import java.util.Random;
  * java -cp target/test-classes:target/classes:$(cat cp.txt) io.pbj.store.internal.FuzzSeedWriter src/test/resources
  * </pre>
  *
- * <p>Deterministic (fixed seeds), so rerunning it rewrites the same files. Crash reproducers that
- * were copied into the same directories are left alone. Not thread-safe; a one-shot tool.
+ * <p>The codec seeds are deterministic; the MVStore files carry their creation time, so those
+ * differ byte for byte between runs (not in what they exercise). Crash reproducers copied into
+ * the same directories are left alone. Not thread-safe; a one-shot tool.
  */
 public final class FuzzSeedWriter {
   private FuzzSeedWriter() {}
