@@ -23,8 +23,14 @@ import java.util.Optional;
  * StoreStats#droppedWrites()}) and the key reads as a miss from then on, never as stale data.
  *
  * <p><b>Integrity:</b> every entry carries a CRC32C over its key, version and bytes, checked on
- * every read; a mismatch is logged and reads as a miss. A file that fails validation on open is
- * renamed aside (kept for diagnosis) and the store starts empty, unless quarantine is off.
+ * every read; a mismatch is logged and reads as a miss. A file that fails validation on open
+ * (including one cut short: shorter, or older, than its header promises), or whose backend fails
+ * on any later read, scan or commit, is renamed aside (kept for diagnosis) and the store goes on
+ * empty: the call that met the damage answers as a miss or a no-op, queued writes that had not
+ * reached the file are kept, a batch being committed is lost (it is only cache). Unless
+ * quarantine is off, no method throws for a damaged file; with it off, a read that meets damage
+ * throws {@link StoreException} with {@link StoreException.Reason#DAMAGED}. No method lets a
+ * backend's own exception type out, except as the cause of a {@code StoreException}.
  *
  * <pre>{@code
  * try (SnapshotStore store = SnapshotStore.builder()
@@ -87,8 +93,10 @@ public interface SnapshotStore extends Closeable {
   void flush();
 
   /**
-   * Flushes, then reads every committed entry and checks its checksum. Slow on a large store:
-   * meant for the inspector and for tests.
+   * Flushes, then reads every committed entry and checks its checksum, and that the file holds as
+   * many entries as its header promises. Slow on a large store: meant for the inspector and for
+   * tests. Damage is reported in the result, never thrown (if the backend itself fails, the
+   * result says so and, with quarantine on, that the file was moved aside).
    */
   VerifyResult verify();
 

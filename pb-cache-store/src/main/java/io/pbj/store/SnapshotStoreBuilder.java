@@ -100,8 +100,9 @@ public final class SnapshotStoreBuilder {
   }
 
   /**
-   * Whether a damaged or foreign file is renamed aside and replaced by an empty store (default
-   * true), or refused with {@link StoreException.Reason#DAMAGED} (what an inspector wants).
+   * Whether a damaged, truncated or foreign file is renamed aside and replaced by an empty store,
+   * at open or whenever a later read or commit meets damage (default true), or refused with
+   * {@link StoreException.Reason#DAMAGED} and left as it is (what an inspector wants).
    */
   public SnapshotStoreBuilder quarantineDamaged(boolean quarantine) {
     once("quarantineDamaged", this.quarantineDamaged);

@@ -5,7 +5,8 @@ import java.util.Objects;
 /**
  * The one exception the store throws for store-level failures; {@link #reason()} says which
  * kind. Argument errors (a bad key, a bad builder option) are {@link IllegalArgumentException}
- * or {@link IllegalStateException} instead.
+ * or {@link IllegalStateException} instead. A backend's own exception (MapDB, H2, Kotlin) never
+ * leaves the store except as the {@link #getCause() cause} of one of these.
  *
  * <p>Immutable and thread-safe.
  *
@@ -24,7 +25,10 @@ public final class StoreException extends RuntimeException {
   public enum Reason {
     /** Another process (or another store in this process) holds the store's lock. */
     IN_USE,
-    /** The file is damaged or is not a PBJ store, and quarantine was turned off. */
+    /**
+     * The file is damaged (at open, or when a later read met damage) or is not a PBJ store, and
+     * quarantine was turned off. With quarantine on, damage is never thrown.
+     */
     DAMAGED,
     /** The file was written by a newer store format than this code reads. */
     UNSUPPORTED_FORMAT,

@@ -23,6 +23,8 @@ package io.pbj.store;
  * @param queuedWrites puts and removes waiting for the write-behind commit
  * @param droppedWrites puts refused because the write-behind queue was full
  * @param commits transactions committed to the backend since open
+ * @param quarantines times the store file was found damaged and moved aside since open (at open
+ *     and while in use); each time the store went on with an empty file
  * @param fileBytes size of the store file on disk; 0 for the in-memory backend
  */
 public record StoreStats(
@@ -37,4 +39,5 @@ public record StoreStats(
     long queuedWrites,
     long droppedWrites,
     long commits,
+    long quarantines,
     long fileBytes) {}

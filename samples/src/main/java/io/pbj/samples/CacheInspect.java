@@ -113,7 +113,8 @@ final class CacheInspect implements Callable<Integer> {
       err.println("cache-inspect: " + e.getMessage());
       return 1;
     } catch (RuntimeException e) {
-      // A backend failing in an unforeseen way on a bad file: still one line, no stack trace.
+      // The store throws only StoreException for a bad file (a truncated one included); anything
+      // else would be a defect in it, and still gets one line, no stack trace.
       err.println("cache-inspect: cannot read " + store + ": " + e);
       return 1;
     }

@@ -97,6 +97,28 @@ class CacheInspectTest {
         .doesNotContain("Exception");
   }
 
+  @ParameterizedTest
+  @EnumSource(value = StoreBackend.class, names = {"MAPDB", "MVSTORE"})
+  void verifyReportsAStoreTruncatedToHalfAsDamagedNotAsAnEmptyStore(StoreBackend b) throws Exception {
+    Path file = storeWith(b, 40);
+    long size = Files.size(file);
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(size / 2);
+    }
+    assertThat(run("--store", file.toString(), "verify")).isEqualTo(1);
+    assertThat(out.toString()).doesNotContain("OK");
+    assertThat(err.toString().lines().toList())
+        .singleElement()
+        .asString()
+        .startsWith("cache-inspect: ")
+        .contains("truncated")
+        .contains(Long.toString(size / 2))
+        .doesNotContain("Exception");
+    try (var s = Files.list(dir)) {
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("damaged"));
+    }
+  }
+
   @Test
   void verifyRefusesANonStoreFileWithOneLineAndLeavesItAlone() throws Exception {
     Path file = dir.resolve("notes.txt");

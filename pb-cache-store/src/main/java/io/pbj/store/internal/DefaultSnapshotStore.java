@@ -12,6 +12,7 @@ import io.pbj.store.VerifyResult;
 import io.pbj.store.internal.Codec.CorruptRecordException;
 import io.pbj.store.internal.Codec.Header;
 import io.pbj.store.internal.Codec.IndexRecord;
+import io.pbj.store.internal.BackendFailure.Action;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +46,13 @@ import org.slf4j.LoggerFactory;
  * during disk I/O. Readers look in the queue first, then in the batch being committed, then on
  * disk, so a change is visible as soon as the call that made it returns.
  *
+ * <p>Every call into the backend holds the read side of a second lock, {@code backendLock}, and
+ * runs through {@link #call}: whatever a damaged file makes the backend throw (see {@link
+ * BackendFailure}) is caught there, the file is quarantined under the write side (so no caller
+ * ever sees a half-replaced backend), and the call is answered as a miss or a no-op. Lock order:
+ * {@code backendLock} before {@code lock}; no thread takes {@code backendLock} while holding
+ * {@code lock}.
+ *
  * <pre>{@code
  * SnapshotStore s = SnapshotStore.builder().backend(StoreBackend.MEMORY).build();
  * }</pre>
@@ -51,9 +61,16 @@ public final class DefaultSnapshotStore implements SnapshotStore {
   private static final Logger log = LoggerFactory.getLogger(DefaultSnapshotStore.class);
 
   private final StoreConfig config;
-  private final Tables tables;
   private final StoreFiles.Lock fileLock;
   private final Thread writer;
+
+  /** Read side: any call into {@link #tables}. Write side: replacing or closing it. */
+  private final ReentrantReadWriteLock backendLock = new ReentrantReadWriteLock();
+  // Guarded by backendLock.
+  private Tables tables;
+  private boolean backendClosed;
+  /** Bumped (under the write side) each time the backend is replaced; read anywhere. */
+  private volatile long generation;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
@@ -76,6 +93,8 @@ public final class DefaultSnapshotStore implements SnapshotStore {
   private long evictions;
   private long dropped;
   private long commits;
+  private long commitAttempts;
+  private long quarantines;
 
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
@@ -91,16 +110,20 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     }
   }
 
-  private DefaultSnapshotStore(StoreConfig config, Tables tables, StoreFiles.Lock fileLock) {
+  private DefaultSnapshotStore(StoreConfig config, Opened opened, StoreFiles.Lock fileLock) {
     this.config = config;
-    this.tables = tables;
+    this.tables = opened.tables();
     this.fileLock = fileLock;
-    loadIndex();
+    this.quarantines = opened.quarantined() ? 1 : 0;
+    loadIndex(opened.index());
     String name = config.path() == null ? "memory" : config.path().getFileName().toString();
     this.writer = new Thread(this::writeLoop, "pbj-store-writer-" + name);
     writer.setDaemon(true);
     writer.start();
   }
+
+  /** A backend that passed validation, with its index records, and whether a file was moved aside. */
+  private record Opened(Tables tables, List<Map.Entry<String, Meta>> index, boolean quarantined) {}
 
   /** Opens a store as configured; see {@code SnapshotStoreBuilder#build()}. */
   public static SnapshotStore open(StoreConfig config) {
@@ -108,20 +131,19 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     if (config.backend() == StoreBackend.MEMORY) {
       Tables t = new MemoryTables();
       writeHeader(t, new Header(Codec.FORMAT_VERSION, 0, 0));
-      return new DefaultSnapshotStore(config, t, null);
+      return new DefaultSnapshotStore(config, new Opened(t, List.of(), false), null);
     }
     Path path = config.path().toAbsolutePath();
     StoreFiles.Lock fileLock = StoreFiles.lock(path);
     try {
-      Tables t = openValidated(config, path);
-      return new DefaultSnapshotStore(config, t, fileLock);
+      return new DefaultSnapshotStore(config, openValidated(config, path), fileLock);
     } catch (RuntimeException | Error e) {
       fileLock.release();
       throw e;
     }
   }
 
-  private static Tables openValidated(StoreConfig config, Path path) {
+  private static Opened openValidated(StoreConfig config, Path path) {
     boolean existed = Files.exists(path);
     if (!existed && !config.createIfMissing()) {
       throw new StoreException(
@@ -129,34 +151,66 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     }
     String problem;
     Throwable cause = null;
+    Action action = Action.QUARANTINE;
     Tables t = null;
     try {
       // Refuse a foreign file before the backend sees it: MapDB would otherwise grow it in place.
       problem = existed ? StoreFiles.foreignHeader(path, config.backend()) : null;
+      if (problem == null && existed && config.backend() == StoreBackend.MAPDB) {
+        problem = MapDbTables.truncation(path); // before MapDB opens it and grows it back
+      }
       if (problem == null) {
         t = openTables(config.backend(), path);
-        problem = validate(t, existed);
-      }
-      if (problem == null) {
-        return t;
+        List<Map.Entry<String, Meta>> index = new ArrayList<>();
+        problem = validate(t, existed, index);
+        if (problem == null) {
+          return new Opened(t, index, false);
+        }
       }
     } catch (StoreException e) {
-      closeQuietly(t);
+      abandonQuietly(t);
       throw e;
-    } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
-      problem = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    } catch (Throwable e) {
+      action = BackendFailure.classify(e);
+      if (action == Action.PROPAGATE) {
+        abandonQuietly(t);
+        throw e;
+      }
+      problem = BackendFailure.describe(e);
       cause = e;
     }
-    closeQuietly(t);
+    abandonQuietly(t);
     String what = "snapshot store " + path + " (" + config.backend() + ") is damaged or not a store: " + problem;
     if (!config.quarantineDamaged()) {
       throw new StoreException(StoreException.Reason.DAMAGED, what, cause);
     }
     Path aside = StoreFiles.quarantine(path, config.backend());
     log.warn("{}; moved it to {} and started an empty store", what, aside);
-    Tables fresh = openTables(config.backend(), path);
-    writeHeader(fresh, new Header(Codec.FORMAT_VERSION, 0, 0));
-    return fresh;
+    if (cause != null) {
+      log.debug("what the backend threw on opening {}", path, cause);
+    }
+    if (action == Action.QUARANTINE_AND_RETHROW) {
+      throw (Error) cause;
+    }
+    return new Opened(openEmpty(config.backend(), path), List.of(), true);
+  }
+
+  /** A new, empty store file at {@code path} (whatever was there has been moved aside). */
+  private static Tables openEmpty(StoreBackend backend, Path path) {
+    Tables fresh = null;
+    try {
+      fresh = openTables(backend, path);
+      writeHeader(fresh, new Header(Codec.FORMAT_VERSION, 0, 0));
+      return fresh;
+    } catch (StoreException e) {
+      abandonQuietly(fresh);
+      throw e;
+    } catch (RuntimeException e) {
+      abandonQuietly(fresh);
+      throw new StoreException(
+          StoreException.Reason.IO,
+          "cannot create a new snapshot store at " + path + ": " + BackendFailure.describe(e), e);
+    }
   }
 
   private static Tables openTables(StoreBackend backend, Path path) {
@@ -171,8 +225,18 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     return backend == StoreBackend.MAPDB ? new MapDbTables(path) : new MvStoreTables(path);
   }
 
-  /** Null when the tables hold a valid store (creating the header of a new one), else why not. */
-  private static String validate(Tables t, boolean existed) {
+  /**
+   * Null when the tables hold a valid store (creating the header of a new one), else why not.
+   * Fills {@code index} with every index record, for the in-memory index.
+   */
+  private static String validate(Tables t, boolean existed, List<Map.Entry<String, Meta>> index) {
+    if (existed) {
+      // First: a store cut short may open as an older, self-consistent one, or as an empty one.
+      String truncated = t.truncation();
+      if (truncated != null) {
+        return truncated;
+      }
+    }
     byte[] raw = t.meta().get(Codec.HEADER_KEY);
     if (raw == null) {
       if (t.index().isEmpty() && t.entries().isEmpty() && t.meta().isEmpty()) {
@@ -202,14 +266,21 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     long count = 0;
     long bytes = 0;
     for (Map.Entry<String, byte[]> e : t.index().entrySet()) {
+      String k = e.getKey();
       try {
-        Codec.decodeKey(e.getKey());
-        IndexRecord r = Codec.decodeIndex(e.getKey(), e.getValue());
-        bytes += Codec.accountedBytes(e.getKey(), r.stateSize());
+        SnapshotKey key = Codec.decodeKey(k);
+        IndexRecord r = Codec.decodeIndex(k, e.getValue());
+        Meta m = meta(key, k, r.version(), r.stateSize(), r.storedAtMillis());
+        bytes += m.bytes();
+        index.add(Map.entry(k, m));
       } catch (CorruptRecordException | IllegalArgumentException ex) {
-        return "index entry " + e.getKey().replace('\u0000', '/') + ": " + ex.getMessage();
+        return "index entry " + k.replace('\u0000', '/') + ": " + ex.getMessage();
       }
       count++;
+    }
+    if (count < h.count()) {
+      return "truncated: the header promises " + h.count() + " entries / " + h.bytes()
+          + " bytes but the index holds " + count + " / " + bytes;
     }
     if (count != h.count() || bytes != h.bytes()) {
       return "index holds " + count + " entries / " + bytes + " bytes but the header says "
@@ -217,7 +288,8 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     }
     int entryCount = t.entries().size();
     if (entryCount != count) {
-      return "store holds " + entryCount + " entries but its index " + count;
+      return (entryCount < count ? "truncated: " : "") + "store holds " + entryCount
+          + " entries but its index " + count;
     }
     return null;
   }
@@ -227,26 +299,25 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     t.commit();
   }
 
-  private static void closeQuietly(Tables t) {
+  /** Closes a backend found damaged (or being dropped) without letting its failure escape. */
+  private static void abandonQuietly(Tables t) {
     if (t == null) {
       return;
     }
     try {
-      t.close();
-    } catch (RuntimeException | Error e) {
+      t.abandon();
+    } catch (Throwable e) {
+      if (BackendFailure.classify(e) == Action.PROPAGATE) {
+        throw e;
+      }
       log.debug("closing a damaged store failed", e);
     }
   }
 
-  private void loadIndex() {
-    List<Map.Entry<String, Meta>> all = new ArrayList<>();
-    for (Map.Entry<String, byte[]> e : tables.index().entrySet()) {
-      IndexRecord r = Codec.decodeIndex(e.getKey(), e.getValue());
-      Meta m = meta(Codec.decodeKey(e.getKey()), e.getKey(), r.version(), r.stateSize(), r.storedAtMillis());
-      all.add(Map.entry(e.getKey(), m));
-    }
+  private void loadIndex(List<Map.Entry<String, Meta>> all) {
     // No access times survive a restart (recording them would cost a commit per read), so the
     // oldest-stored entries are the first to go.
+    all = new ArrayList<>(all);
     all.sort(Comparator.comparingLong(e -> e.getValue().storedAtMillis()));
     lock.lock();
     try {
@@ -259,6 +330,173 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     } finally {
       lock.unlock();
     }
+  }
+
+  // ---- the guarded backend ----
+
+  /** A call into the backend; anything it throws is judged by {@link BackendFailure}. */
+  @FunctionalInterface
+  private interface BackendCall<T> {
+    T run(Tables t);
+  }
+
+  /** How a caller wants damage reported when quarantine cannot absorb it. */
+  private enum OnDamage {
+    /** A caller's read: with quarantine off, a StoreException(DAMAGED) says why. */
+    THROW,
+    /** verify(): damage is what it reports, never throws. */
+    REPORT,
+    /** The writer thread: nobody to throw to; log and go on. */
+    LOG
+  }
+
+  /**
+   * Runs {@code body} against the current backend under the read side of {@code backendLock}.
+   * If the backend fails because its file is damaged, the file is quarantined and the answer is
+   * {@code onFailure} applied to a one-line account of what happened (or, with quarantine off,
+   * a {@code StoreException(DAMAGED)} is thrown).
+   */
+  private <T> T call(String what, Function<String, T> onFailure, BackendCall<T> body) {
+    return call(what, OnDamage.THROW, onFailure, body);
+  }
+
+  private <T> T call(String what, OnDamage onDamage, Function<String, T> onFailure, BackendCall<T> body) {
+    long gen = -1;
+    Throwable failure;
+    backendLock.readLock().lock();
+    try {
+      if (backendClosed) {
+        throw closedException();
+      }
+      gen = generation;
+      return body.run(tables);
+    } catch (Throwable t) {
+      if (BackendFailure.classify(t) == Action.PROPAGATE) {
+        throw t;
+      }
+      failure = t;
+    } finally {
+      backendLock.readLock().unlock();
+    }
+    return onFailure.apply(backendFailed(gen, what, failure, onDamage));
+  }
+
+  /**
+   * Deals with a backend failure seen while the backend of generation {@code gen} was in use:
+   * quarantines the file (once, however many callers saw it fail) and returns a line saying so.
+   * With quarantine off the file is left alone and, for {@link OnDamage#THROW}, a StoreException
+   * says why. An OutOfMemoryError under real heap pressure is rethrown to a calling thread after
+   * the quarantine (never from the writer thread).
+   */
+  private String backendFailed(long gen, String what, Throwable failure, OnDamage onDamage) {
+    Action action = BackendFailure.classify(failure);
+    boolean rethrowError = action == Action.QUARANTINE_AND_RETHROW && onDamage != OnDamage.LOG;
+    String cause = BackendFailure.describe(failure);
+    if (!config.quarantineDamaged()) {
+      String line = "snapshot store " + describePath() + " failed while " + what + ": " + cause
+          + " (quarantine is off; the file is left as it is)";
+      if (rethrowError) {
+        throw (Error) failure;
+      }
+      if (onDamage == OnDamage.THROW) {
+        throw new StoreException(StoreException.Reason.DAMAGED, line, failure);
+      }
+      log.warn(line);
+      return line;
+    }
+    String line = quarantine(gen, what + " failed: " + cause, failure);
+    if (rethrowError) {
+      throw (Error) failure;
+    }
+    return line;
+  }
+
+  /**
+   * Replaces the backend of generation {@code gen} with an empty one, moving its file aside.
+   * A no-op (returning what happened) if another caller has already replaced it, or the store
+   * is closed. Takes the write side of {@code backendLock}, so it waits for every call in flight.
+   */
+  private String quarantine(long gen, String reason, Throwable cause) {
+    Path aside = null;
+    String fallback = null;
+    backendLock.writeLock().lock();
+    try {
+      if (backendClosed) {
+        return "snapshot store " + describePath() + " " + reason + " while closing";
+      }
+      if (generation != gen) {
+        return "snapshot store " + describePath() + " " + reason
+            + "; the file had already been quarantined by another call";
+      }
+      abandonQuietly(tables);
+      Tables fresh;
+      if (config.path() == null) {
+        fresh = new MemoryTables();
+        writeHeader(fresh, new Header(Codec.FORMAT_VERSION, 0, 0));
+      } else {
+        Path path = config.path().toAbsolutePath();
+        try {
+          aside = StoreFiles.quarantine(path, config.backend());
+          fresh = openEmpty(config.backend(), path);
+        } catch (RuntimeException e) {
+          // The session goes on in memory; the next open deals with whatever is on disk.
+          fallback = BackendFailure.describe(e.getCause() != null ? e.getCause() : e);
+          fresh = new MemoryTables();
+          writeHeader(fresh, new Header(Codec.FORMAT_VERSION, 0, 0));
+        }
+      }
+      tables = fresh;
+      generation++;
+      lock.lock();
+      try {
+        quarantines++;
+        keepOnlyUncommitted();
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      backendLock.writeLock().unlock();
+    }
+    String line = "snapshot store " + describePath() + " (" + config.backend() + ") is damaged: "
+        + reason + "; "
+        + (fallback != null
+            ? (aside != null ? "moved it to " + aside + " but " : "")
+                + "could not start a new file (" + fallback + "), so it continues in memory"
+            : aside != null
+                ? "moved it to " + aside + " and continued with an empty store"
+                : "continued with an empty store");
+    log.warn(line);
+    log.debug("what the backend threw", cause);
+    return line;
+  }
+
+  /**
+   * After a quarantine only what is still queued exists; lock held. A batch the writer already
+   * took is kept too: it will land in the new file, or the writer drops it if it went to the old.
+   */
+  private void keepOnlyUncommitted() {
+    Iterator<Map.Entry<String, Meta>> it = sorted.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<String, Meta> e = it.next();
+      Op queued = pending.get(e.getKey());
+      if (queued == null) {
+        queued = inFlight.get(e.getKey());
+      }
+      if (queued == null || !queued.isPut()) {
+        it.remove();
+        lru.remove(e.getKey());
+        totalBytes -= e.getValue().bytes();
+      }
+    }
+  }
+
+  private String describePath() {
+    return config.path() == null ? "(memory)" : config.path().toString();
+  }
+
+  private StoreException closedException() {
+    return new StoreException(
+        StoreException.Reason.CLOSED, "snapshot store " + describePath() + " is closed");
   }
 
   private static Meta meta(SnapshotKey key, String k, long version, int size, long storedAt) {
@@ -288,7 +526,7 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     if (op != null) {
       raw = op.entry();
     } else if (m != null) {
-      raw = tables.entries().get(k);
+      raw = call("reading " + key, failed -> null, t -> t.entries().get(k));
     } else {
       raw = null;
     }
@@ -347,20 +585,28 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     } finally {
       lock.unlock();
     }
+    // What a scan or lookup delivered before a backend failure is kept: each entry still has to
+    // pass its checksum below, and the rest are misses.
     if (scan) {
       Set<String> need = new HashSet<>(committed);
-      tables.scanEntries(committed.get(0), committed.get(committed.size() - 1), (k, v) -> {
-        if (need.contains(k)) {
-          raw.putIfAbsent(k, v);
-        }
+      call("scanning " + committed.size() + " entries", failed -> null, t -> {
+        t.scanEntries(committed.get(0), committed.get(committed.size() - 1), (k, v) -> {
+          if (need.contains(k)) {
+            raw.putIfAbsent(k, v);
+          }
+        });
+        return null;
       });
-    } else {
-      for (String k : committed) {
-        byte[] v = tables.entries().get(k);
-        if (v != null) {
-          raw.put(k, v);
+    } else if (!committed.isEmpty()) {
+      call("reading " + committed.size() + " entries", failed -> null, t -> {
+        for (String k : committed) {
+          byte[] v = t.entries().get(k);
+          if (v != null) {
+            raw.put(k, v);
+          }
         }
-      }
+        return null;
+      });
     }
     Map<SnapshotKey, Snapshot> out = new HashMap<>(raw.size() * 2);
     for (Map.Entry<String, SnapshotKey> w : wanted.entrySet()) {
@@ -437,6 +683,13 @@ public final class DefaultSnapshotStore implements SnapshotStore {
 
   @Override
   public StoreStats stats() {
+    long fileBytes;
+    backendLock.readLock().lock();
+    try {
+      fileBytes = backendClosed ? 0 : tables.fileBytes();
+    } finally {
+      backendLock.readLock().unlock();
+    }
     lock.lock();
     try {
       checkOpen();
@@ -452,7 +705,8 @@ public final class DefaultSnapshotStore implements SnapshotStore {
           pending.size() + inFlight.size(),
           dropped,
           commits,
-          tables.fileBytes());
+          quarantines,
+          fileBytes);
     } finally {
       lock.unlock();
     }
@@ -642,6 +896,7 @@ public final class DefaultSnapshotStore implements SnapshotStore {
         }
         batch = pending;
         inFlight = batch;
+        commitAttempts++;
         pending = new LinkedHashMap<>();
         pendingPuts = 0;
         seq = enqueuedSeq;
@@ -651,15 +906,24 @@ public final class DefaultSnapshotStore implements SnapshotStore {
       } finally {
         lock.unlock();
       }
-      boolean ok = commitBatch(batch);
+      long committedTo;
+      try {
+        committedTo = commitBatch(batch);
+      } catch (RuntimeException | Error e) {
+        // commitBatch deals with backend failures; this is a defect, and the writer must live on.
+        log.error("snapshot store {}: commit of {} changes failed unexpectedly; they are lost",
+            describePath(), batch.size(), e);
+        committedTo = -1;
+      }
       lock.lock();
       try {
         inFlight = Map.of();
         committedSeq = seq;
-        if (ok) {
+        if (committedTo >= 0 && committedTo == generation) {
           commits++;
         } else {
-          // The batch is lost; make the index agree with the disk so reads miss, not lie.
+          // The batch is lost (its commit failed, or went into a file since quarantined); make the
+          // index agree with the disk so reads miss, not lie.
           for (String k : batch.keySet()) {
             if (!pending.containsKey(k)) {
               Meta old = sorted.remove(k);
@@ -677,54 +941,123 @@ public final class DefaultSnapshotStore implements SnapshotStore {
     }
   }
 
-  private boolean commitBatch(Map<String, Op> batch) {
+  /**
+   * Writes {@code batch} and the new header in one transaction. Returns the generation of the
+   * backend it went into, or -1 when it failed (the file is then quarantined, or with quarantine
+   * off the transaction is rolled back); either way a failed batch is only lost cache.
+   */
+  private long commitBatch(Map<String, Op> batch) {
+    long gen = -1;
+    Throwable failure;
+    backendLock.readLock().lock();
     try {
-      Header h = Codec.decodeHeader(tables.meta().get(Codec.HEADER_KEY));
-      long count = h.count();
-      long bytes = h.bytes();
-      Map<String, byte[]> entries = tables.entries();
-      Map<String, byte[]> index = tables.index();
-      for (Op op : batch.values()) {
-        byte[] old;
-        if (op.isPut()) {
-          entries.put(op.key(), op.entry());
-          old = index.put(op.key(), op.index());
-          count++;
-          bytes += Codec.accountedBytes(op.key(), Codec.decodeIndex(op.key(), op.index()).stateSize());
-        } else {
-          old = index.remove(op.key());
-          if (old != null) {
-            entries.remove(op.key());
-          }
-        }
-        if (old != null) {
-          count--;
-          bytes -= Codec.accountedBytes(op.key(), Codec.decodeIndex(op.key(), old).stateSize());
+      if (backendClosed) {
+        return -1; // close() stops the writer before it closes the backend; kept for safety
+      }
+      gen = generation;
+      applyAndCommit(tables, batch);
+      return gen;
+    } catch (Throwable t) {
+      if (BackendFailure.classify(t) == Action.PROPAGATE) {
+        throw t;
+      }
+      failure = t;
+      if (!config.quarantineDamaged()) {
+        try {
+          tables.rollback();
+        } catch (Throwable r) {
+          failure.addSuppressed(r);
         }
       }
-      tables.meta().put(Codec.HEADER_KEY, Codec.encodeHeader(new Header(Codec.FORMAT_VERSION, count, bytes)));
-      tables.commit();
-      return true;
-    } catch (RuntimeException e) {
-      log.error("snapshot store commit of {} changes failed; they are lost", batch.size(), e);
-      try {
-        tables.rollback();
-      } catch (RuntimeException r) {
-        e.addSuppressed(r);
-      }
-      return false;
+    } finally {
+      backendLock.readLock().unlock();
     }
+    backendFailed(gen, "committing " + batch.size() + " queued changes (they are lost; a cache refills)",
+        failure, OnDamage.LOG);
+    return -1;
+  }
+
+  private static void applyAndCommit(Tables t, Map<String, Op> batch) {
+    Header h = Codec.decodeHeader(t.meta().get(Codec.HEADER_KEY));
+    long count = h.count();
+    long bytes = h.bytes();
+    Map<String, byte[]> entries = t.entries();
+    Map<String, byte[]> index = t.index();
+    for (Op op : batch.values()) {
+      byte[] old;
+      if (op.isPut()) {
+        entries.put(op.key(), op.entry());
+        old = index.put(op.key(), op.index());
+        count++;
+        bytes += Codec.accountedBytes(op.key(), Codec.decodeIndex(op.key(), op.index()).stateSize());
+      } else {
+        old = index.remove(op.key());
+        if (old != null) {
+          entries.remove(op.key());
+        }
+      }
+      if (old != null) {
+        count--;
+        bytes -= Codec.accountedBytes(op.key(), Codec.decodeIndex(op.key(), old).stateSize());
+      }
+    }
+    // The header travels in the same transaction as the entries it counts, so a crash never
+    // leaves a header that promises more (or less) than the file holds.
+    t.meta().put(Codec.HEADER_KEY, Codec.encodeHeader(new Header(Codec.FORMAT_VERSION, count, bytes)));
+    t.commit();
   }
 
   // ---- verify and close ----
 
+  /** What one pass over the committed entries found; {@code promised} is the header's count. */
+  private record Checked(long checked, List<String> damaged, long promised) {}
+
   @Override
   public VerifyResult verify() {
     flush();
+    long attempts;
+    boolean idle;
+    lock.lock();
+    try {
+      checkOpen();
+      attempts = commitAttempts;
+      idle = inFlight.isEmpty();
+    } finally {
+      lock.unlock();
+    }
+    // verify reports damage rather than throwing it, with quarantine on or off.
+    Checked c = call("verifying", OnDamage.REPORT, failed -> new Checked(0, List.of(failed), -1), DefaultSnapshotStore::check);
+    List<String> damaged = new ArrayList<>(c.damaged());
+    lock.lock();
+    try {
+      // The count is only comparable if no commit ran while the entries were read.
+      boolean quiet = idle && inFlight.isEmpty() && attempts == commitAttempts;
+      if (quiet && c.promised() >= 0 && c.checked() != c.promised()) {
+        damaged.add((c.checked() < c.promised() ? "truncated: " : "") + "the header promises "
+            + c.promised() + " entries but " + c.checked() + " were read");
+      }
+    } finally {
+      lock.unlock();
+    }
+    return new VerifyResult(c.checked(), damaged);
+  }
+
+  private static Checked check(Tables t) {
     long checked = 0;
     List<String> damaged = new ArrayList<>();
-    Map<String, byte[]> index = tables.index();
-    for (Map.Entry<String, byte[]> e : tables.entries().entrySet()) {
+    String truncated = t.truncation();
+    if (truncated != null) {
+      damaged.add("store file: " + truncated);
+    }
+    long promised;
+    try {
+      promised = Codec.decodeHeader(t.meta().get(Codec.HEADER_KEY)).count();
+    } catch (CorruptRecordException e) {
+      damaged.add("store header: " + e.getMessage());
+      promised = -1;
+    }
+    Map<String, byte[]> index = t.index();
+    for (Map.Entry<String, byte[]> e : t.entries().entrySet()) {
       checked++;
       String k = e.getKey();
       String name = k.replace('\u0000', '/');
@@ -739,7 +1072,7 @@ public final class DefaultSnapshotStore implements SnapshotStore {
         damaged.add(name + ": " + ex.getMessage());
       }
     }
-    return new VerifyResult(checked, damaged);
+    return new Checked(checked, damaged, promised);
   }
 
   @Override
@@ -766,7 +1099,21 @@ public final class DefaultSnapshotStore implements SnapshotStore {
       }
     }
     try {
-      tables.close();
+      backendLock.writeLock().lock();
+      try {
+        backendClosed = true;
+        try {
+          tables.close();
+        } catch (Throwable e) {
+          if (BackendFailure.classify(e) == Action.PROPAGATE) {
+            throw e;
+          }
+          log.warn("snapshot store {}: closing the backend failed ({}); the next open validates"
+              + " the file", describePath(), BackendFailure.describe(e));
+        }
+      } finally {
+        backendLock.writeLock().unlock();
+      }
     } finally {
       if (fileLock != null) {
         fileLock.release();
@@ -786,9 +1133,7 @@ public final class DefaultSnapshotStore implements SnapshotStore {
 
   private void checkOpen() {
     if (closing) {
-      throw new StoreException(
-          StoreException.Reason.CLOSED,
-          "snapshot store " + (config.path() == null ? "(memory)" : config.path()) + " is closed");
+      throw closedException();
     }
   }
 

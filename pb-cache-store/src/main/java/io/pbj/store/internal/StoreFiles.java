@@ -85,14 +85,19 @@ final class StoreFiles {
 
   /** Moves the store file and its companions aside; returns the new name of the main file. */
   static Path quarantine(Path store, StoreBackend backend) {
-    String suffix = ".damaged-" + LocalDateTime.now().format(STAMP);
+    String stamp = ".damaged-" + LocalDateTime.now().format(STAMP);
+    String suffix = stamp;
+    // Two quarantines in one millisecond (a file damaged again at once) must not overwrite the first.
+    for (int n = 2; Files.exists(store.resolveSibling(store.getFileName() + suffix)); n++) {
+      suffix = stamp + "-" + n;
+    }
     Path aside = store.resolveSibling(store.getFileName() + suffix);
     List<Path> files = new ArrayList<>();
     files.add(store);
-    if (backend == StoreBackend.MAPDB) {
-      files.addAll(MapDbTables.walFiles(store));
-    }
     try {
+      if (backend == StoreBackend.MAPDB) {
+        files.addAll(MapDbTables.walFiles(store));
+      }
       String base = store.getFileName().toString();
       for (Path p : files) {
         if (Files.exists(p)) {
@@ -101,7 +106,7 @@ final class StoreFiles {
           Files.move(p, p.resolveSibling(base + suffix + rest), StandardCopyOption.ATOMIC_MOVE);
         }
       }
-    } catch (IOException e) {
+    } catch (IOException | java.io.UncheckedIOException e) {
       throw new StoreException(
           StoreException.Reason.IO, "cannot move damaged store " + store + " aside: " + e.getMessage(), e);
     }

@@ -6,7 +6,10 @@ import java.util.function.BiConsumer;
 /**
  * The three maps a backend provides, all keyed by encoded key strings: entries (key to entry
  * record), index (key to index record) and meta (the header). Only the writer thread mutates
- * them; readers call {@code entries().get} concurrently, which every backend supports.
+ * them; readers call {@code entries().get} concurrently, which every backend supports. Every use
+ * goes through {@code DefaultSnapshotStore}'s backend lock, so nothing touches a Tables that is
+ * being abandoned or closed; anything a Tables throws while reading a damaged file is caught
+ * there.
  */
 abstract class Tables implements AutoCloseable {
   abstract Map<String, byte[]> entries();
@@ -37,6 +40,22 @@ abstract class Tables implements AutoCloseable {
 
   /** Size of the store's files; 0 without a file. */
   abstract long fileBytes();
+
+  /**
+   * Checked once after open: null when the file is as long and as new as its backend header
+   * promises, else a message that starts with "truncated" and gives the numbers.
+   */
+  String truncation() {
+    return null;
+  }
+
+  /**
+   * Closes a store found damaged, writing as little as the backend allows, so the file moved
+   * aside is the file that failed.
+   */
+  void abandon() {
+    close();
+  }
 
   @Override
   public abstract void close();
