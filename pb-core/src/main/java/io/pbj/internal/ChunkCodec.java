@@ -13,12 +13,17 @@ import io.pbj.PbException;
  * ({@link Wire#FLAG_MORE} on all but the last), and joins incoming frames back into messages,
  * refusing a message whose frames add up to more than the message limit as soon as they do.
  *
+ * <p>Once it has refused anything, it drops every later frame unread: the connection is closing,
+ * and nothing the peer sent after a refused message may be decoded or run (frames already
+ * buffered behind it in the same read would otherwise still arrive here).
+ *
  * <p>Thread-safety: per channel, used on its event loop only.
  */
 final class ChunkCodec extends ChannelDuplexHandler {
   private final int maxFrame;
   private final int maxMessage;
   private CompositeByteBuf assembling;
+  private boolean refused;
 
   ChunkCodec(int maxFrame, int maxMessage) {
     this.maxFrame = maxFrame;
@@ -28,6 +33,20 @@ final class ChunkCodec extends ChannelDuplexHandler {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf frame = (ByteBuf) msg;
+    if (refused) {
+      frame.release();
+      return;
+    }
+    try {
+      read(ctx, frame);
+    } catch (RuntimeException e) {
+      refused = true;
+      discard();
+      throw e;
+    }
+  }
+
+  private void read(ChannelHandlerContext ctx, ByteBuf frame) {
     if (!frame.isReadable()) {
       frame.release();
       throw new PbException(PbException.Code.PROTOCOL_ERROR, "empty frame");

@@ -313,8 +313,17 @@ public final class Connection implements PbConnection {
 
   // ---- receiving (event loop) ----
 
-  /** Hands one decoded message, with the cache initialisations its values need, to its table. */
+  /**
+   * Hands one decoded message, with the cache initialisations its values need, to its table.
+   * Once the connection is failing or closed nothing more is dispatched: whatever the peer sent
+   * after the failure (a refused message, a goodbye) must not run.
+   */
   void received(Message message, List<Runnable> inits) {
+    if (state.get() != OPEN) {
+      log.debug("{}: dropped a {} that arrived after the connection started closing", this,
+          message.getClass().getSimpleName());
+      return;
+    }
     if (message instanceof Message.Call call) {
       inbound.receive(call, inits);
     } else if (message instanceof Message.Answer answer) {
