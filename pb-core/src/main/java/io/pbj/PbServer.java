@@ -4,10 +4,12 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.pbj.internal.Admission;
 import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
+import io.pbj.internal.ServerLimits;
 import io.pbj.internal.Transport;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -48,6 +50,7 @@ public final class PbServer implements AutoCloseable {
   private final int workerThreads;
   private final ExecutorService ownedExecutor;
   private final BrokerConfig config;
+  private final Admission admission;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
@@ -61,6 +64,7 @@ public final class PbServer implements AutoCloseable {
     this.connectListeners = List.copyOf(b.connectListeners);
     this.disconnectListeners = List.copyOf(b.disconnectListeners);
     this.workerThreads = b.workerThreads;
+    this.admission = new Admission(b.limits());
     if (options.executor == null) {
       ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-server", true));
       config = options.config(ownedExecutor);
@@ -98,7 +102,8 @@ public final class PbServer implements AutoCloseable {
                     rootFactory,
                     this::track,
                     new Pipeline.Channels(
-                        options.tls(), null, options.keepAliveInterval, options.keepAliveTimeout)));
+                        options.tls(), null, options.keepAliveInterval, options.keepAliveTimeout),
+                    admission));
     if (transport == Transport.TCP) {
       // A restarted server can bind its port again while old connections are in TIME_WAIT.
       bootstrap.option(io.netty.channel.ChannelOption.SO_REUSEADDR, true);
@@ -160,6 +165,11 @@ public final class PbServer implements AutoCloseable {
    */
   public String tlsFingerprint() {
     return options.tls() == null ? null : options.tls().fingerprint();
+  }
+
+  /** The limits this server enforces on its connections, with the defaults filled in. */
+  ServerLimits limits() {
+    return admission.limits();
   }
 
   /** The connections open now (their registry handshake may still be under way). */
@@ -251,6 +261,9 @@ public final class PbServer implements AutoCloseable {
     private final List<BiConsumer<PbConnection, PbException>> disconnectListeners =
         new java.util.ArrayList<>();
     private int workerThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+    private Duration messageTimeout = ServerLimits.DEFAULT_MESSAGE_TIMEOUT;
+    private long inboundBudget = -1; // the default depends on the JVM: resolved in build()
+    private int maxMessageSizeBeforeLogin = ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN;
 
     private Builder() {
       super("PbServer.Builder");
@@ -328,6 +341,64 @@ public final class PbServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a message may take to arrive, from its first bytes to its last; a connection that
+     * takes longer is closed with {@link PbException.Code#LIMIT_EXCEEDED}. It bounds how long a
+     * peer can hold memory with a message it never finishes, and trickles a byte at a time.
+     * Raise it if clients send large messages over slow links (at the default, a 64 MiB message
+     * needs about 1.1 MB/s). Default 60 seconds; {@link Duration#ZERO} turns it off.
+     */
+    public Builder messageTimeout(Duration timeout) {
+      options.once("messageTimeout");
+      messageTimeout = Options.zeroOrPositive("PbServer.Builder.messageTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * The most bytes of partly received messages (frames still arriving, chunks of a message so
+     * far) that all connections together may hold. When a connection needs more and the budget
+     * is used up, the connection holding the most is closed with {@link
+     * PbException.Code#LIMIT_EXCEEDED}, and the others keep working. A message larger than the
+     * budget can never arrive. At least {@code maxFrameSize}. Default: a quarter of the JVM's
+     * direct memory limit, between 16 and 256 MiB; 0 turns it off (then memory is bounded only
+     * by {@code maxMessageSize} per connection).
+     */
+    public Builder inboundBudget(long bytes) {
+      options.once("inboundBudget");
+      if (bytes < 0) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.inboundBudget must be zero (off) or positive, got " + bytes);
+      }
+      inboundBudget = bytes;
+      return this;
+    }
+
+    /**
+     * The largest message a connection may send before it is let in: before its registry
+     * handshake is done and, where the root is a {@link Portal}'s login root, before it has
+     * logged in. Its HELLO must fit (about 50 bytes per registered class); login messages are a
+     * few hundred bytes. It keeps connections nobody has let in from holding much memory.
+     * Default 64 KiB; 0 turns it off (then {@code maxMessageSize} applies from the start).
+     */
+    public Builder maxMessageSizeBeforeLogin(int bytes) {
+      options.once("maxMessageSizeBeforeLogin");
+      if (bytes < 0) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.maxMessageSizeBeforeLogin must be zero (off) or positive, got "
+                + bytes);
+      }
+      maxMessageSizeBeforeLogin = bytes;
+      return this;
+    }
+
+    /** The limits with their defaults filled in. */
+    private ServerLimits limits() {
+      return new ServerLimits(
+          messageTimeout,
+          inboundBudget >= 0 ? inboundBudget : ServerLimits.defaultInboundBudget(),
+          maxMessageSizeBeforeLogin);
+    }
+
     /** Runs on the executor when a connection has completed its handshake. */
     public Builder onConnect(Consumer<PbConnection> listener) {
       connectListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -346,6 +417,11 @@ public final class PbServer implements AutoCloseable {
         throw new IllegalStateException("PbServer.Builder needs a root or rootFactory");
       }
       options.validateLimits();
+      if (inboundBudget > 0 && inboundBudget < options.maxFrame) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.inboundBudget " + inboundBudget + " is smaller than maxFrameSize "
+                + options.maxFrame + ": a frame could never arrive");
+      }
       return new PbServer(this);
     }
   }

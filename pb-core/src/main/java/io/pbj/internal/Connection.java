@@ -84,6 +84,14 @@ public final class Connection implements PbConnection {
   private final AtomicInteger limitStrikes = new AtomicInteger();
   private final Counters counters = new Counters();
   private volatile Object perspective;
+  /** Set on the event loop when the peer's HELLO has been accepted. */
+  private volatile boolean handshaken;
+  /** What the root factory made: {@link #ROOT_UNKNOWN} until it has run. */
+  private volatile int rootKind = ROOT_UNKNOWN;
+
+  private static final int ROOT_UNKNOWN = 0;
+  private static final int ROOT_OPEN = 1;
+  private static final int ROOT_LOGIN = 2;
 
   Connection(Channel channel, BrokerConfig config) {
     this.channel = channel;
@@ -115,8 +123,10 @@ public final class Connection implements PbConnection {
     sequential.execute(
         () -> {
           try {
-            exports.pinRoot(
-                Objects.requireNonNull(factory.apply(this), "root factory returned null"));
+            Object root =
+                Objects.requireNonNull(factory.apply(this), "root factory returned null");
+            exports.pinRoot(root);
+            rootKind = root instanceof LoginGate ? ROOT_LOGIN : ROOT_OPEN;
           } catch (RuntimeException e) {
             fail(new PbException(Code.PROTOCOL_ERROR, "could not create the root object: " + e, e));
             channel.close();
@@ -191,7 +201,7 @@ public final class Connection implements PbConnection {
     return perspective;
   }
 
-  /** Sets the perspective after a successful login. */
+  /** Sets the perspective after a successful login; null after logout. */
   public void setPerspective(Object perspective) {
     this.perspective = perspective;
   }
@@ -278,7 +288,25 @@ public final class Connection implements PbConnection {
   }
 
   void handshakeDone() {
+    handshaken = true;
     Handoff.complete(executor, ready, this);
+  }
+
+  /**
+   * Whether the peer is fully let in: its handshake is done and, where the root is a {@link
+   * LoginGate}, it is logged in. A root the factory has not made yet counts as open: the factory
+   * runs on the executor as the channel opens and is normally done long before the peer's HELLO
+   * has arrived; refusing a client's first large message because a busy executor had not run it
+   * yet would be worse than letting a portal's connection have the full message limit for that
+   * moment (the server's inbound budget still bounds it).
+   */
+  boolean admitted() {
+    return handshaken && (rootKind != ROOT_LOGIN || perspective != null);
+  }
+
+  /** Whether incoming bytes are still read: false once the connection is failing or closed. */
+  boolean acceptsInput() {
+    return state.get() == OPEN;
   }
 
   // ---- sending ----

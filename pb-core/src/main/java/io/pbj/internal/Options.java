@@ -151,4 +151,14 @@ public final class Options {
     return new BrokerConfig(
         registry, resolvedExecutor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces);
   }
+
+  /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */
+  public static java.time.Duration zeroOrPositive(String option, java.time.Duration value) {
+    Objects.requireNonNull(value, option);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(
+          option + " must be zero (off) or positive, got " + value);
+    }
+    return value;
+  }
 }

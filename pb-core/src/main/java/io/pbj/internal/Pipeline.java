@@ -4,7 +4,6 @@ import com.esotericsoftware.kryo.kryo5.Kryo;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
@@ -25,8 +24,10 @@ import java.util.function.Function;
  *   <li>{@code flush}: merges the flushes of a burst of writes into one system call;
  *   <li>{@code traffic}: byte counters;
  *   <li>{@code preamble}: sends and checks the magic and version, then removes itself;
- *   <li>{@code frame-decoder} / {@code frame-encoder}: 4-byte length prefix, bounded;
- *   <li>{@code chunker}: splits messages into frames and joins them back, bounded;
+ *   <li>{@code frame-encoder}: adds the 4-byte length prefix to outgoing frames;
+ *   <li>{@code chunker}: splits outgoing messages into frames; reads incoming frames (length,
+ *       flags, chunk) and joins them into messages, bounded by the frame and message limits
+ *       and, on a server, by its {@link Admission} (see {@link ChunkCodec});
  *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; messages are
  *       encoded on the sending thread, see {@link Connection#encode});
  *   <li>{@code handshake}: registry agreement, then removes itself;
@@ -42,6 +43,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
   private final Function<PbConnection, Object> rootFactory;
   private final Consumer<Connection> onCreate;
   private final Channels channels;
+  private final Admission admission;
 
   /**
    * Per-channel options beyond {@link BrokerConfig}.
@@ -75,10 +77,28 @@ public final class Pipeline extends ChannelInitializer<Channel> {
       Function<PbConnection, Object> rootFactory,
       Consumer<Connection> onCreate,
       Channels channels) {
+    this(config, rootFactory, onCreate, channels, null);
+  }
+
+  /**
+   * A server's pipeline.
+   *
+   * @param rootFactory the root object of each new connection, or null for none
+   * @param onCreate told of each connection as soon as it exists
+   * @param channels TLS and keep-alive
+   * @param admission what the server's connections share to enforce its limits; null for none
+   */
+  public Pipeline(
+      BrokerConfig config,
+      Function<PbConnection, Object> rootFactory,
+      Consumer<Connection> onCreate,
+      Channels channels,
+      Admission admission) {
     this.config = config;
     this.rootFactory = rootFactory;
     this.onCreate = onCreate;
     this.channels = channels;
+    this.admission = admission;
   }
 
   @Override
@@ -108,12 +128,14 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     p.addLast("flush", new FlushConsolidationHandler(256, true));
     p.addLast("traffic", new TrafficCounter(connection));
     p.addLast("preamble", new PreambleHandler(connection::fail));
-    p.addLast(
-        "frame-decoder",
-        new LengthFieldBasedFrameDecoder(
-            config.maxFrame() + Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD));
     p.addLast("frame-encoder", new LengthFieldPrepender(Wire.LENGTH_FIELD));
-    p.addLast("chunker", new ChunkCodec(config.maxFrame(), config.maxMessage()));
+    p.addLast(
+        "chunker",
+        new ChunkCodec(
+            config.maxFrame(),
+            config.maxMessage(),
+            connection::acceptsInput,
+            admission == null ? ChunkCodec.Limits.NONE : admission.codecLimits(connection)));
     p.addLast("codec", new MessageCodec(kryo, connection, reader));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {

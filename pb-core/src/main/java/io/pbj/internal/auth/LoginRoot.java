@@ -11,6 +11,7 @@ import io.pbj.Remote;
 import io.pbj.RemoteReference;
 import io.pbj.ScramVerifier;
 import io.pbj.internal.Connection;
+import io.pbj.internal.LoginGate;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe (state is guarded by this object's monitor).
  */
-public final class LoginRoot implements Referenceable {
+public final class LoginRoot implements Referenceable, LoginGate {
   private static final Logger log = LoggerFactory.getLogger(LoginRoot.class);
 
   /** The one message for a wrong user, a wrong password, a replayed or forged proof. */
