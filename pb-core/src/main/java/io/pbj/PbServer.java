@@ -40,6 +40,11 @@ import java.util.function.Function;
  * server.awaitTermination(Duration.ofSeconds(5));
  * }</pre>
  *
+ * <p>Its defaults are meant for a server on the open internet: connection caps (total and per
+ * address), handshake and login deadlines, keep-alive, a time limit and a shared memory budget
+ * for messages still arriving; each can be changed or turned off on the builder (see
+ * docs/CONNECTIONS.md, "Facing the internet").
+ *
  * <p>Thread-safety: thread-safe; {@link #start()} may be called once.
  */
 public final class PbServer implements AutoCloseable {
@@ -51,6 +56,9 @@ public final class PbServer implements AutoCloseable {
   private final ExecutorService ownedExecutor;
   private final BrokerConfig config;
   private final Admission admission;
+  /** Keep-alive interval and timeout; null when it is off. */
+  private final Duration keepAliveInterval;
+  private final Duration keepAliveTimeout;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
@@ -65,6 +73,13 @@ public final class PbServer implements AutoCloseable {
     this.disconnectListeners = List.copyOf(b.disconnectListeners);
     this.workerThreads = b.workerThreads;
     this.admission = new Admission(b.limits());
+    if (options.isSet("keepAlive")) {
+      keepAliveInterval = options.keepAliveInterval; // null: turned off
+      keepAliveTimeout = options.keepAliveTimeout;
+    } else {
+      keepAliveInterval = ServerLimits.DEFAULT_KEEP_ALIVE_INTERVAL;
+      keepAliveTimeout = ServerLimits.DEFAULT_KEEP_ALIVE_TIMEOUT;
+    }
     if (options.executor == null) {
       ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-server", true));
       config = options.config(ownedExecutor);
@@ -101,8 +116,7 @@ public final class PbServer implements AutoCloseable {
                     config,
                     rootFactory,
                     this::track,
-                    new Pipeline.Channels(
-                        options.tls(), null, options.keepAliveInterval, options.keepAliveTimeout),
+                    new Pipeline.Channels(options.tls(), null, keepAliveInterval, keepAliveTimeout),
                     admission));
     if (transport == Transport.TCP) {
       // A restarted server can bind its port again while old connections are in TIME_WAIT.
@@ -167,9 +181,9 @@ public final class PbServer implements AutoCloseable {
     return options.tls() == null ? null : options.tls().fingerprint();
   }
 
-  /** The limits this server enforces on its connections, with the defaults filled in. */
-  ServerLimits limits() {
-    return admission.limits();
+  /** What this server's connections share to enforce its limits (tests). */
+  Admission admission() {
+    return admission;
   }
 
   /** The connections open now (their registry handshake may still be under way). */
@@ -264,6 +278,10 @@ public final class PbServer implements AutoCloseable {
     private Duration messageTimeout = ServerLimits.DEFAULT_MESSAGE_TIMEOUT;
     private long inboundBudget = -1; // the default depends on the JVM: resolved in build()
     private int maxMessageSizeBeforeLogin = ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN;
+    private Duration handshakeTimeout = ServerLimits.DEFAULT_HANDSHAKE_TIMEOUT;
+    private Duration loginTimeout = ServerLimits.DEFAULT_LOGIN_TIMEOUT;
+    private int maxConnections = -1; // the default depends on the process: resolved in build()
+    private int maxConnectionsPerAddress = ServerLimits.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
     private Builder() {
       super("PbServer.Builder");
@@ -391,12 +409,77 @@ public final class PbServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a new connection has to send its preamble and registry HELLO; one that has not is
+     * told why in a GOODBYE and closed, with {@link PbException.Code#LIMIT_EXCEEDED}. It frees
+     * the descriptors of peers that connect and send nothing, or a byte now and then. Default 10
+     * seconds; {@link Duration#ZERO} turns it off.
+     */
+    public Builder handshakeTimeout(Duration timeout) {
+      options.once("handshakeTimeout");
+      handshakeTimeout = Options.zeroOrPositive("PbServer.Builder.handshakeTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Where the root is a {@link Portal}'s login root: how long a connection may stay without a
+     * login, from accept and again from each logout; one that has not logged in by then is told
+     * why in a GOODBYE and closed, with {@link PbException.Code#LIMIT_EXCEEDED}. A connection
+     * that is not logged in can do nothing but log in, so this bounds its life whether it is idle
+     * or busy. Log in as part of connecting ({@link PbClient.Builder#onSession}), not after the
+     * user has typed a password. Has no effect on other roots. Default 30 seconds; {@link
+     * Duration#ZERO} turns it off.
+     */
+    public Builder loginTimeout(Duration timeout) {
+      options.once("loginTimeout");
+      loginTimeout = Options.zeroOrPositive("PbServer.Builder.loginTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * The most connections open at once. A connection over it is told "the server is full" in a
+     * GOODBYE right after the preamble and closed at once (the client fails with {@link
+     * PbException.Code#CONNECT_FAILED} and the reason, and retries under its {@link
+     * ReconnectPolicy}). Default 10,000, or three quarters of the process's file descriptor
+     * limit where that is lower (a server out of descriptors cannot even refuse); 0 turns it
+     * off.
+     */
+    public Builder maxConnections(int connections) {
+      options.once("maxConnections");
+      maxConnections = zeroOrPositive("maxConnections", connections);
+      return this;
+    }
+
+    /**
+     * The most connections open at once from one IP address (for IPv6, one /64 prefix), refused
+     * like those over {@link #maxConnections}. Players behind one NAT share an address; behind a
+     * proxy on the same host every client has the proxy's address, so turn it off there. Not
+     * applied in-process. Default 32; 0 turns it off.
+     */
+    public Builder maxConnectionsPerAddress(int connections) {
+      options.once("maxConnectionsPerAddress");
+      maxConnectionsPerAddress = zeroOrPositive("maxConnectionsPerAddress", connections);
+      return this;
+    }
+
+    private static int zeroOrPositive(String option, int value) {
+      if (value < 0) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder." + option + " must be zero (off) or positive, got " + value);
+      }
+      return value;
+    }
+
     /** The limits with their defaults filled in. */
     private ServerLimits limits() {
       return new ServerLimits(
           messageTimeout,
           inboundBudget >= 0 ? inboundBudget : ServerLimits.defaultInboundBudget(),
-          maxMessageSizeBeforeLogin);
+          maxMessageSizeBeforeLogin,
+          handshakeTimeout,
+          loginTimeout,
+          maxConnections >= 0 ? maxConnections : ServerLimits.defaultMaxConnections(),
+          maxConnectionsPerAddress);
     }
 
     /** Runs on the executor when a connection has completed its handshake. */

@@ -88,6 +88,8 @@ public final class Connection implements PbConnection {
   private volatile boolean handshaken;
   /** What the root factory made: {@link #ROOT_UNKNOWN} until it has run. */
   private volatile int rootKind = ROOT_UNKNOWN;
+  /** Told when the perspective changes (login, logout); null when nobody listens. */
+  private volatile Runnable perspectiveListener;
 
   private static final int ROOT_UNKNOWN = 0;
   private static final int ROOT_OPEN = 1;
@@ -204,6 +206,10 @@ public final class Connection implements PbConnection {
   /** Sets the perspective after a successful login; null after logout. */
   public void setPerspective(Object perspective) {
     this.perspective = perspective;
+    Runnable listener = perspectiveListener;
+    if (listener != null) {
+      listener.run();
+    }
   }
 
   /** Sends a ping; the future completes when the pong arrives. */
@@ -292,6 +298,11 @@ public final class Connection implements PbConnection {
     Handoff.complete(executor, ready, this);
   }
 
+  /** Whether the peer's HELLO has been accepted. */
+  boolean handshaken() {
+    return handshaken;
+  }
+
   /**
    * Whether the peer is fully let in: its handshake is done and, where the root is a {@link
    * LoginGate}, it is logged in. A root the factory has not made yet counts as open: the factory
@@ -304,9 +315,28 @@ public final class Connection implements PbConnection {
     return handshaken && (rootKind != ROOT_LOGIN || perspective != null);
   }
 
+  /** Whether the root is a {@link LoginGate} and nobody is logged in on this connection. */
+  boolean awaitsLogin() {
+    return rootKind == ROOT_LOGIN && perspective == null;
+  }
+
+  /** {@code listener} runs (on the thread that logs in or out) whenever the perspective changes. */
+  void onPerspectiveChange(Runnable listener) {
+    perspectiveListener = listener;
+  }
+
   /** Whether incoming bytes are still read: false once the connection is failing or closed. */
   boolean acceptsInput() {
     return state.get() == OPEN;
+  }
+
+  /**
+   * Closes the connection because it broke a server limit: records {@code cause} and says
+   * goodbye with its detail, so that the peer can tell why.
+   */
+  void refuse(PbException cause) {
+    fail(cause);
+    goodbye(cause.detail());
   }
 
   // ---- sending ----

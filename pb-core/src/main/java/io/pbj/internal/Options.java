@@ -77,10 +77,16 @@ public final class Options {
     return tls;
   }
 
-  /** Sets keep-alive; fails if it was already set. */
+  /** Sets keep-alive ({@code ZERO, ZERO}: off); fails if it was already set. */
   public void keepAlive(java.time.Duration interval, java.time.Duration timeout) {
     Objects.requireNonNull(interval, "interval");
     Objects.requireNonNull(timeout, "timeout");
+    if (interval.isZero() && timeout.isZero()) {
+      once("keepAlive");
+      keepAliveInterval = null;
+      keepAliveTimeout = null;
+      return;
+    }
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException(
           owner + ".keepAlive interval must be positive, got " + interval);

@@ -15,7 +15,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Builds the pipeline of every PBJ channel, in this fixed, named order (inbound top to bottom):
+ * Builds the pipeline of every PBJ channel, in this fixed, named order (inbound top to bottom).
+ * On a server, a connection over its caps gets only {@code tls} (when on) and {@code refusal}
+ * (see {@link Refusal}); every other one gets:
  *
  * <ol>
  *   <li>{@code tls} (when TLS is on): Netty's {@code SslHandler}, first so that every byte
@@ -31,7 +33,8 @@ import java.util.function.Function;
  *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; messages are
  *       encoded on the sending thread, see {@link Connection#encode});
  *   <li>{@code handshake}: registry agreement, then removes itself;
- *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a silent connection;
+ *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a connection from which
+ *       no message has come for the timeout;
  *   <li>{@code broker}: hands messages to the {@link Connection}.
  * </ol>
  *
@@ -103,6 +106,13 @@ public final class Pipeline extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel channel) {
+    if (admission != null) {
+      String refusal = admission.admit(channel);
+      if (refusal != null) {
+        refuse(channel, refusal);
+        return;
+      }
+    }
     Connection connection = new Connection(channel, config);
     if (rootFactory != null) {
       connection.createRoot(rootFactory);
@@ -129,22 +139,42 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     p.addLast("traffic", new TrafficCounter(connection));
     p.addLast("preamble", new PreambleHandler(connection::fail));
     p.addLast("frame-encoder", new LengthFieldPrepender(Wire.LENGTH_FIELD));
-    p.addLast(
-        "chunker",
+    ChunkCodec chunker =
         new ChunkCodec(
             config.maxFrame(),
             config.maxMessage(),
             connection::acceptsInput,
-            admission == null ? ChunkCodec.Limits.NONE : admission.codecLimits(connection)));
+            admission == null ? ChunkCodec.Limits.NONE : admission.codecLimits(connection));
+    p.addLast("chunker", chunker);
     p.addLast("codec", new MessageCodec(kryo, connection, reader));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
       p.addLast(
           "idle",
           new KeepAliveHandler(
-              connection, channels.keepAliveInterval(), channels.keepAliveTimeout()));
+              connection,
+              channels.keepAliveInterval(),
+              channels.keepAliveTimeout(),
+              chunker::framesWritten));
     }
     p.addLast("broker", new BrokerHandler(connection));
+    if (admission != null) {
+      Deadlines.watch(connection, admission.limits());
+    }
     onCreate.accept(connection);
+  }
+
+  /** A connection over the server's caps: told why, then closed (see {@link Refusal}). */
+  private void refuse(Channel channel, String reason) {
+    if (!admission.startRefusal(channel)) {
+      channel.close(); // refusing too many already: no goodbye, just the descriptor back
+      return;
+    }
+    ChannelPipeline p = channel.pipeline();
+    Tls tls = channels.tls();
+    if (tls != null) {
+      p.addLast("tls", tls.newHandler(channel, null));
+    }
+    p.addLast("refusal", new Refusal(reason, tls == null));
   }
 }
