@@ -440,9 +440,9 @@ public final class PbServer implements AutoCloseable {
      * The most connections open at once. A connection over it is told "the server is full" in a
      * GOODBYE right after the preamble and closed at once (the client fails with {@link
      * PbException.Code#CONNECT_FAILED} and the reason, and retries under its {@link
-     * ReconnectPolicy}). Default 10,000, or three quarters of the process's file descriptor
-     * limit where that is lower (a server out of descriptors cannot even refuse); 0 turns it
-     * off.
+     * ReconnectPolicy}). Default 10,000, or four fifths of the process's file descriptor limit
+     * less 128 where that is lower (a server out of descriptors cannot even refuse; the rest is
+     * for refusals in progress and the server's own files); 0 turns it off.
      */
     public Builder maxConnections(int connections) {
       options.once("maxConnections");

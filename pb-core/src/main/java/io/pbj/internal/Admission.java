@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>A connection over a cap is still accepted (the kernel already did), told why in a GOODBYE
  * right after the preamble and closed (see {@link Refusal}); it is never counted and never gets
- * a {@link Connection}. Refusals in progress are bounded too: past {@link #MAX_REFUSING}, a
+ * a {@link Connection}. Refusals in progress are bounded too: past {@link #refusalSlots}, a
  * newcomer is closed at once without a word, so that a flood cannot hold descriptors through
  * its refusals.
  *
@@ -27,15 +27,26 @@ public final class Admission {
   /** Most refusals (goodbye written, waiting for the peer to close) at one time. */
   static final int MAX_REFUSING = 256;
 
+  /**
+   * Refusals in progress at one time: {@link #MAX_REFUSING}, or a quarter of the connection cap
+   * if lower (so that with the default cap, connections and refusals together stay within the
+   * descriptors left for them).
+   */
+  static int refusalSlots(int maxConnections) {
+    return maxConnections > 0 ? Math.max(1, Math.min(MAX_REFUSING, maxConnections / 4)) : MAX_REFUSING;
+  }
+
   private final ServerLimits limits;
   private final InboundBudget budget;
   private final AtomicInteger open = new AtomicInteger();
   private final Map<InetAddress, Integer> perAddress = new ConcurrentHashMap<>();
   private final AtomicInteger refusing = new AtomicInteger();
+  private final int refusalSlots;
 
   public Admission(ServerLimits limits) {
     this.limits = limits;
     this.budget = limits.inboundBudget() > 0 ? new InboundBudget(limits.inboundBudget()) : null;
+    this.refusalSlots = refusalSlots(limits.maxConnections());
   }
 
   public ServerLimits limits() {
@@ -108,7 +119,7 @@ public final class Admission {
 
   /** Takes a refusal slot until {@code channel} closes; false when all are taken. */
   boolean startRefusal(Channel channel) {
-    if (refusing.incrementAndGet() > MAX_REFUSING) {
+    if (refusing.incrementAndGet() > refusalSlots) {
       refusing.decrementAndGet();
       return false;
     }

@@ -54,17 +54,22 @@ public record ServerLimits(
   /** The connection cap never defaults above this. */
   static final int MAX_DEFAULT_CONNECTIONS = 10_000;
 
+  /** Descriptors the default connection cap leaves for the server's own files. */
+  static final int RESERVED_DESCRIPTORS = 128;
+
   /**
-   * The default connection cap: 10,000, or three quarters of the process's file descriptor limit
-   * where that is lower, so that a full server still has descriptors for its own files and
-   * refuses newcomers instead of failing to accept them. At least 16.
+   * The default connection cap: 10,000, or four fifths of the process's file descriptor limit
+   * less {@link #RESERVED_DESCRIPTORS} where that is lower (the last fifth is for refusals in
+   * progress, see {@link Admission#refusalSlots}), so that a full server still has descriptors
+   * for its own files and refuses newcomers instead of failing to accept them. At least 16.
    */
   public static int defaultMaxConnections() {
     long fds = fileDescriptorLimit();
     if (fds <= 0) {
       return MAX_DEFAULT_CONNECTIONS;
     }
-    return (int) Math.max(16, Math.min(MAX_DEFAULT_CONNECTIONS, fds * 3 / 4));
+    return (int)
+        Math.max(16, Math.min(MAX_DEFAULT_CONNECTIONS, (fds - RESERVED_DESCRIPTORS) * 4 / 5));
   }
 
   /** The process's file descriptor limit, or -1 where the JVM does not tell. */

@@ -33,7 +33,10 @@ class AdmissionTest {
 
   @Test
   void refusalsInProgressAreBounded() {
-    Admission admission = new Admission(limits(1, 0));
+    assertThat(Admission.refusalSlots(100)).isEqualTo(25);
+    assertThat(Admission.refusalSlots(1)).isEqualTo(1);
+    assertThat(Admission.refusalSlots(0)).isEqualTo(Admission.MAX_REFUSING);
+    Admission admission = new Admission(limits(10_000, 0));
     List<EmbeddedChannel> refused = new ArrayList<>();
     for (int i = 0; i < Admission.MAX_REFUSING; i++) {
       EmbeddedChannel c = new EmbeddedChannel();
