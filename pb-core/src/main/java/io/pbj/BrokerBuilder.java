@@ -78,17 +78,20 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
 
   /**
    * Keeps idle connections alive and detects dead ones: when this side has written nothing for
-   * {@code interval} it sends a ping (which the peer answers); when it has read nothing at all for
-   * {@code timeout} it closes the connection, failing pending calls with {@link
-   * PbException.Code#CONNECTION_LOST} ("no traffic from ... for N ms"). Bytes of a large message
-   * still arriving count as traffic. Works against a peer without keep-alive (it still answers
-   * pings). Default: off.
+   * {@code interval} it sends a ping (which the peer answers); when no whole message has arrived
+   * for {@code timeout} it closes the connection, failing pending calls with {@link
+   * PbException.Code#CONNECTION_LOST} ("no traffic from ... for N ms"). Bytes alone do not count
+   * (a peer trickling a byte at a time is not alive); each whole frame of a large message still
+   * arriving does, and so does the peer draining a backlog of this side's output (a slow
+   * download). Works against a peer without keep-alive (it still answers pings). Default: on a
+   * server 15 s and 45 s, on a client off; {@code keepAlive(Duration.ZERO, Duration.ZERO)} turns
+   * it off.
    *
    * <pre>{@code
    * builder.keepAlive(Duration.ofSeconds(10), Duration.ofSeconds(30))
    * }</pre>
    *
-   * @param interval positive
+   * @param interval positive (or zero with a zero timeout: off)
    * @param timeout longer than {@code interval}
    */
   public B keepAlive(java.time.Duration interval, java.time.Duration timeout) {

@@ -4,10 +4,12 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.pbj.internal.Admission;
 import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
+import io.pbj.internal.ServerLimits;
 import io.pbj.internal.Transport;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -38,6 +40,11 @@ import java.util.function.Function;
  * server.awaitTermination(Duration.ofSeconds(5));
  * }</pre>
  *
+ * <p>Its defaults are meant for a server on the open internet: connection caps (total and per
+ * address), handshake and login deadlines, keep-alive, a time limit and a shared memory budget
+ * for messages still arriving; each can be changed or turned off on the builder (see
+ * docs/CONNECTIONS.md, "Facing the internet").
+ *
  * <p>Thread-safety: thread-safe; {@link #start()} may be called once.
  */
 public final class PbServer implements AutoCloseable {
@@ -52,6 +59,10 @@ public final class PbServer implements AutoCloseable {
   private final Duration slowReaderTimeout;
   private final ExecutorService ownedExecutor;
   private final BrokerConfig config;
+  private final Admission admission;
+  /** Keep-alive interval and timeout; null when it is off. */
+  private final Duration keepAliveInterval;
+  private final Duration keepAliveTimeout;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
@@ -66,6 +77,14 @@ public final class PbServer implements AutoCloseable {
     this.disconnectListeners = List.copyOf(b.disconnectListeners);
     this.workerThreads = b.workerThreads;
     this.slowReaderTimeout = b.slowReaderTimeout;
+    this.admission = new Admission(b.limits());
+    if (options.isSet("keepAlive")) {
+      keepAliveInterval = options.keepAliveInterval; // null: turned off
+      keepAliveTimeout = options.keepAliveTimeout;
+    } else {
+      keepAliveInterval = ServerLimits.DEFAULT_KEEP_ALIVE_INTERVAL;
+      keepAliveTimeout = ServerLimits.DEFAULT_KEEP_ALIVE_TIMEOUT;
+    }
     if (options.executor == null) {
       ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-server", true));
       config = options.config(ownedExecutor);
@@ -103,11 +122,8 @@ public final class PbServer implements AutoCloseable {
                     rootFactory,
                     this::track,
                     new Pipeline.Channels(
-                        options.tls(),
-                        null,
-                        options.keepAliveInterval,
-                        options.keepAliveTimeout,
-                        slowReaderTimeout)));
+                        options.tls(), null, keepAliveInterval, keepAliveTimeout, slowReaderTimeout),
+                    admission));
     if (transport == Transport.TCP) {
       // A restarted server can bind its port again while old connections are in TIME_WAIT.
       bootstrap.option(io.netty.channel.ChannelOption.SO_REUSEADDR, true);
@@ -169,6 +185,11 @@ public final class PbServer implements AutoCloseable {
    */
   public String tlsFingerprint() {
     return options.tls() == null ? null : options.tls().fingerprint();
+  }
+
+  /** What this server's connections share to enforce its limits (tests). */
+  Admission admission() {
+    return admission;
   }
 
   /** The connections open now (their registry handshake may still be under way). */
@@ -261,6 +282,13 @@ public final class PbServer implements AutoCloseable {
         new java.util.ArrayList<>();
     private int workerThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
     private Duration slowReaderTimeout = DEFAULT_SLOW_READER_TIMEOUT;
+    private Duration messageTimeout = ServerLimits.DEFAULT_MESSAGE_TIMEOUT;
+    private long inboundBudget = -1; // the default depends on the JVM: resolved in build()
+    private int maxMessageSizeBeforeLogin = ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN;
+    private Duration handshakeTimeout = ServerLimits.DEFAULT_HANDSHAKE_TIMEOUT;
+    private Duration loginTimeout = ServerLimits.DEFAULT_LOGIN_TIMEOUT;
+    private int maxConnections = -1; // the default depends on the process: resolved in build()
+    private int maxConnectionsPerAddress = ServerLimits.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
 
     private Builder() {
       super("PbServer.Builder");
@@ -358,6 +386,129 @@ public final class PbServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a message may take to arrive, from its first bytes to its last; a connection that
+     * takes longer is closed with {@link PbException.Code#LIMIT_EXCEEDED}. It bounds how long a
+     * peer can hold memory with a message it never finishes, and trickles a byte at a time.
+     * Raise it if clients send large messages over slow links (at the default, a 64 MiB message
+     * needs about 1.1 MB/s). Default 60 seconds; {@link Duration#ZERO} turns it off.
+     */
+    public Builder messageTimeout(Duration timeout) {
+      options.once("messageTimeout");
+      messageTimeout = Options.zeroOrPositive("PbServer.Builder.messageTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * The most bytes of partly received messages (frames still arriving, chunks of a message so
+     * far) that all connections together may hold. When a connection needs more and the budget
+     * is used up, the connection holding the most is closed with {@link
+     * PbException.Code#LIMIT_EXCEEDED}, and the others keep working. A message larger than the
+     * budget can never arrive. At least {@code maxFrameSize}. Default: a quarter of the JVM's
+     * direct memory limit, between 16 and 256 MiB; 0 turns it off (then memory is bounded only
+     * by {@code maxMessageSize} per connection).
+     */
+    public Builder inboundBudget(long bytes) {
+      options.once("inboundBudget");
+      if (bytes < 0) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.inboundBudget must be zero (off) or positive, got " + bytes);
+      }
+      inboundBudget = bytes;
+      return this;
+    }
+
+    /**
+     * The largest message a connection may send before it is let in: before its registry
+     * handshake is done and, where the root is a {@link Portal}'s login root, before it has
+     * logged in. Its HELLO must fit (about 50 bytes per registered class); login messages are a
+     * few hundred bytes. It keeps connections nobody has let in from holding much memory.
+     * Default 64 KiB; 0 turns it off (then {@code maxMessageSize} applies from the start).
+     */
+    public Builder maxMessageSizeBeforeLogin(int bytes) {
+      options.once("maxMessageSizeBeforeLogin");
+      if (bytes < 0) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.maxMessageSizeBeforeLogin must be zero (off) or positive, got "
+                + bytes);
+      }
+      maxMessageSizeBeforeLogin = bytes;
+      return this;
+    }
+
+    /**
+     * How long a new connection has to send its preamble and registry HELLO; one that has not is
+     * told why in a GOODBYE and closed, with {@link PbException.Code#LIMIT_EXCEEDED}. It frees
+     * the descriptors of peers that connect and send nothing, or a byte now and then. Default 10
+     * seconds; {@link Duration#ZERO} turns it off.
+     */
+    public Builder handshakeTimeout(Duration timeout) {
+      options.once("handshakeTimeout");
+      handshakeTimeout = Options.zeroOrPositive("PbServer.Builder.handshakeTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Where the root is a {@link Portal}'s login root: how long a connection may stay without a
+     * login, from accept and again from each logout; one that has not logged in by then is told
+     * why in a GOODBYE and closed, with {@link PbException.Code#LIMIT_EXCEEDED}. A connection
+     * that is not logged in can do nothing but log in, so this bounds its life whether it is idle
+     * or busy. Log in as part of connecting ({@link PbClient.Builder#onSession}), not after the
+     * user has typed a password. Has no effect on other roots. Default 30 seconds; {@link
+     * Duration#ZERO} turns it off.
+     */
+    public Builder loginTimeout(Duration timeout) {
+      options.once("loginTimeout");
+      loginTimeout = Options.zeroOrPositive("PbServer.Builder.loginTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * The most connections open at once. A connection over it is told "the server is full" in a
+     * GOODBYE right after the preamble and closed at once (the client fails with {@link
+     * PbException.Code#CONNECT_FAILED} and the reason, and retries under its {@link
+     * ReconnectPolicy}). Default 10,000, or four fifths of the process's file descriptor limit
+     * less 128 where that is lower (a server out of descriptors cannot even refuse; the rest is
+     * for refusals in progress and the server's own files); 0 turns it off.
+     */
+    public Builder maxConnections(int connections) {
+      options.once("maxConnections");
+      maxConnections = zeroOrPositive("maxConnections", connections);
+      return this;
+    }
+
+    /**
+     * The most connections open at once from one IP address (for IPv6, one /64 prefix), refused
+     * like those over {@link #maxConnections}. Players behind one NAT share an address; behind a
+     * proxy on the same host every client has the proxy's address, so turn it off there. Not
+     * applied in-process. Default 32; 0 turns it off.
+     */
+    public Builder maxConnectionsPerAddress(int connections) {
+      options.once("maxConnectionsPerAddress");
+      maxConnectionsPerAddress = zeroOrPositive("maxConnectionsPerAddress", connections);
+      return this;
+    }
+
+    private static int zeroOrPositive(String option, int value) {
+      if (value < 0) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder." + option + " must be zero (off) or positive, got " + value);
+      }
+      return value;
+    }
+
+    /** The limits with their defaults filled in. */
+    private ServerLimits limits() {
+      return new ServerLimits(
+          messageTimeout,
+          inboundBudget >= 0 ? inboundBudget : ServerLimits.defaultInboundBudget(),
+          maxMessageSizeBeforeLogin,
+          handshakeTimeout,
+          loginTimeout,
+          maxConnections >= 0 ? maxConnections : ServerLimits.defaultMaxConnections(),
+          maxConnectionsPerAddress);
+    }
+
     /** Runs on the executor when a connection has completed its handshake. */
     public Builder onConnect(Consumer<PbConnection> listener) {
       connectListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -376,6 +527,11 @@ public final class PbServer implements AutoCloseable {
         throw new IllegalStateException("PbServer.Builder needs a root or rootFactory");
       }
       options.validateLimits();
+      if (inboundBudget > 0 && inboundBudget < options.maxFrame) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.inboundBudget " + inboundBudget + " is smaller than maxFrameSize "
+                + options.maxFrame + ": a frame could never arrive");
+      }
       return new PbServer(this);
     }
   }

@@ -84,7 +84,9 @@ abstract class AbstractCacheTest extends AbstractPbTest {
 
   @Test
   void hundredObserversSeeEveryUpdateInOrder() throws Exception {
-    PbServer server = startServer();
+    // a hundred clients from one address: over the default per-address cap
+    PbServer server =
+        startServer(b -> b.registry(Fixtures.registry()).maxConnectionsPerAddress(0));
     List<ScoreboardCache> caches = new ArrayList<>();
     RemoteReference poster = null;
     for (int i = 0; i < 100; i++) {

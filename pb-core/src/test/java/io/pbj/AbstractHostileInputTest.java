@@ -149,6 +149,51 @@ abstract class AbstractHostileInputTest {
   }
 
   @Test
+  void nothingAfterARefusedMessageIsDecodedOrRun() throws Exception {
+    // The race this guards against: the frames behind a refused message arrive in the same read,
+    // so they were already buffered when the refusal happened. Run it many times.
+    Root root = new Root();
+    java.util.List<Long> decoded = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.List<PbException> causes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    PbServer strict =
+        cleanup.register(
+            transport()
+                .serverBuilder()
+                .root(root)
+                .maxMessageSize(64 << 10)
+                .onDisconnect(
+                    (c, e) -> {
+                      // runs after the channel closed: every read of it has been processed
+                      decoded.add(c.stats().messagesReceived());
+                      causes.add(e);
+                    })
+                .build()
+                .start());
+    int attempts = 50;
+    for (int i = 0; i < attempts; i++) {
+      byte[] bytes =
+          RawPeer.concat(
+              RawPeer.preamble(),
+              RawPeer.hello(),
+              // a message of 64 KiB + 300 bytes: its second frame takes it over the limit
+              RawPeer.frame(new byte[(64 << 10) - 1], true),
+              RawPeer.frame(new byte[300], false),
+              // the tail: must never run
+              RawPeer.frame(RawPeer.oneWayCall("remember", "tail-" + i), false));
+      try (RawPeer peer = new RawPeer(strict.localAddress())) {
+        peer.send(bytes);
+        assertThat(peer.closedWithin(WAIT)).as("server closed the connection").isTrue();
+      }
+    }
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> decoded.size() == attempts);
+    // the HELLO and nothing else was decoded on each connection
+    assertThat(decoded).containsOnly(1L);
+    assertThat(causes)
+        .allSatisfy(e -> assertThat(e).hasMessageContaining("larger than the message limit"));
+    assertThat(root.remembered).isEmpty();
+  }
+
+  @Test
   void messageBeforeTheHandshakeIsRefused() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x01});

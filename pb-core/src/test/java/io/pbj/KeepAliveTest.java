@@ -34,6 +34,11 @@ class KeepAliveTest {
     public String echo(String s) {
       return s;
     }
+
+    @Remote
+    public byte[] blob(int size) {
+      return new byte[size];
+    }
   }
 
   PbServer server(java.util.function.Consumer<PbServer.Builder> options) {
@@ -121,6 +126,73 @@ class KeepAliveTest {
     await().atMost(WAIT).until(() -> clientSide.stats().messagesReceived() - before >= 15);
     assertThat(clientSide.isOpen()).isTrue();
     assertThat(only(server).isOpen()).isTrue();
+    assertThat(root.callRemote("echo", "alive").get(WAIT.toSeconds(), TimeUnit.SECONDS))
+        .isEqualTo("alive");
+  }
+
+  @Test
+  void aByteAtATimeDoesNotKeepAConnectionAlive() throws Exception {
+    CompletableFuture<PbException> dropped = new CompletableFuture<>();
+    PbServer server =
+        server(
+            b ->
+                b.keepAlive(INTERVAL, TIMEOUT)
+                    .messageTimeout(Duration.ZERO)
+                    .onDisconnect((c, e) -> dropped.complete(e)));
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
+      s.getOutputStream().write(RawPeer.concat(RawPeer.preamble(), RawPeer.hello()));
+      // then a frame of 100 bytes, a byte every 50 ms: ten times within each keep-alive timeout,
+      // but no whole message for 5 s; pings go unanswered
+      byte[] frame = RawPeer.frame(new byte[99], false);
+      CompletableFuture<Void> trickle =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  for (byte b : frame) {
+                    s.getOutputStream().write(b);
+                    TimeUnit.MILLISECONDS.sleep(50); // the attack's pace, not a wait for a result
+                  }
+                } catch (java.io.IOException | InterruptedException e) {
+                  // closed by the server
+                }
+              });
+      PbException e = dropped.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(e).hasMessageContaining("no traffic").hasMessageContaining("500 ms");
+      assertThat(trickle).as("dropped before the frame was whole").isNotDone();
+      trickle.cancel(true);
+    }
+  }
+
+  @Test
+  void aSlowDownloadIsNotMistakenForADeadPeer() throws Exception {
+    // the client sends nothing while it downloads, and the pings wait behind the download
+    CompletableFuture<PbException> dropped = new CompletableFuture<>();
+    PbServer server =
+        server(
+            b -> b.keepAlive(Duration.ofMillis(200), Duration.ofSeconds(1))
+                .onDisconnect((c, e) -> dropped.complete(e)));
+    PbClient client = client(server, b -> {});
+    RemoteReference root = client.rootObject().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    // small socket buffers, so that the backlog stays in the server's channel where it is seen
+    only(server).channel().config().setOption(io.netty.channel.ChannelOption.SO_SNDBUF, 64 << 10);
+    io.netty.channel.Channel ch = ((Connection) client.connection().join()).channel();
+    ch.config().setOption(io.netty.channel.ChannelOption.SO_RCVBUF, 64 << 10);
+    ch.config()
+        .setRecvByteBufAllocator(
+            new io.netty.channel.FixedRecvByteBufAllocator(16 << 10).maxMessagesPerRead(1));
+    ch.config().setAutoRead(false);
+    // 16 KiB every 5 ms: about 3 MB/s, so 12 MiB take about four keep-alive timeouts
+    io.netty.util.concurrent.ScheduledFuture<?> reader =
+        ch.eventLoop().scheduleAtFixedRate(ch::read, 5, 5, TimeUnit.MILLISECONDS);
+    try {
+      byte[] got =
+          (byte[]) root.callRemote("blob", 12 << 20).get(WAIT.toSeconds() * 3, TimeUnit.SECONDS);
+      assertThat(got).hasSize(12 << 20);
+    } finally {
+      reader.cancel(false);
+      ch.config().setAutoRead(true);
+    }
+    assertThat(dropped).isNotDone();
     assertThat(root.callRemote("echo", "alive").get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .isEqualTo("alive");
   }

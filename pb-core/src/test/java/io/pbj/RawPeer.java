@@ -61,6 +61,61 @@ final class RawPeer implements AutoCloseable {
             .channel();
   }
 
+  /** The PBJ preamble: magic and protocol version 1. */
+  static byte[] preamble() {
+    return new byte[] {'P', 'B', 'J', 0x1A, 0, 1};
+  }
+
+  /** One frame: length, flags ({@code more}: more frames of the message follow), the chunk. */
+  static byte[] frame(byte[] chunk, boolean more) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int length = chunk.length + 1;
+    out.write(length >>> 24);
+    out.write(length >>> 16);
+    out.write(length >>> 8);
+    out.write(length);
+    out.write(more ? 1 : 0);
+    out.writeBytes(chunk);
+    return out.toByteArray();
+  }
+
+  /** A HELLO frame listing no types: the server accepts it (ids one side lacks are allowed). */
+  static byte[] hello() {
+    return frame(new byte[] {0, 0}, false);
+  }
+
+  /** The body of a one-way CALL of {@code method} on the root with one String argument. */
+  static byte[] oneWayCall(String method, String argument) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(1); // CALL
+    out.write(0); // request id 0: one-way
+    out.write(0); // target: the root
+    out.write(1); // one-way
+    writeString(out, method);
+    out.write(1); // one argument
+    out.write(1 + 2); // class id of String (1) plus 2
+    writeString(out, argument);
+    return out.toByteArray();
+  }
+
+  private static void writeString(ByteArrayOutputStream out, String s) {
+    byte[] bytes = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (bytes.length + 1 > 127) {
+      throw new IllegalArgumentException("short strings only");
+    }
+    out.write(bytes.length + 1);
+    out.writeBytes(bytes);
+  }
+
+  /** The byte arrays one after the other. */
+  static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
   RawPeer send(byte[] bytes) {
     channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
     return this;

@@ -7,6 +7,7 @@ import io.pbj.PbException.Code;
 import io.pbj.Referenceable;
 import io.pbj.Remote;
 import io.pbj.RemoteReference;
+import io.pbj.internal.LoginGate;
 import io.pbj.internal.LoginHooks;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe (state is guarded by this object's monitor).
  */
-final class LoginRoot implements Referenceable {
+final class LoginRoot implements Referenceable, LoginGate {
   private static final Logger log = LoggerFactory.getLogger(LoginRoot.class);
 
   /** The one message for a wrong user, a wrong password, a replayed or forged proof. */

@@ -107,19 +107,20 @@ public final class PasswordChecker implements CredentialChecker {
      */
     public Builder lookup(Function<String, Optional<ScramVerifier>> lookup) {
       Objects.requireNonNull(lookup, "lookup");
-      once.mark("lookup");
       if (!users.isEmpty()) {
         throw new IllegalStateException(
             "PasswordChecker.Builder.lookup conflicts with users added earlier");
       }
+      once.mark("lookup");
       this.lookup = lookup;
       return this;
     }
 
     /** PBKDF2 iterations, 4096 (the default) to 10,000,000. */
     public Builder iterations(int iterations) {
+      int checked = Scram.checkIterations(iterations);
       once.mark("iterations");
-      this.iterations = Scram.checkIterations(iterations);
+      this.iterations = checked;
       return this;
     }
 

@@ -169,11 +169,11 @@ public final class Portal {
      * connection gets at most this many challenges plus one.
      */
     public Builder maxFailedLogins(int attempts) {
-      once.mark("maxFailedLogins");
       if (attempts < 1) {
         throw new IllegalArgumentException(
             "Portal.Builder.maxFailedLogins must be at least 1, got " + attempts);
       }
+      once.mark("maxFailedLogins");
       maxFailedLogins = attempts;
       return this;
     }
@@ -186,11 +186,11 @@ public final class Portal {
      */
     public Builder secret(byte[] secret) {
       Objects.requireNonNull(secret, "secret");
-      once.mark("secret");
       if (secret.length < 16) {
         throw new IllegalArgumentException(
             "Portal.Builder.secret must be at least 16 bytes, got " + secret.length);
       }
+      once.mark("secret");
       this.secret = secret.clone();
       return this;
     }
@@ -207,8 +207,9 @@ public final class Portal {
      * gets. Raise the limit to trade guesses for availability.
      */
     public Builder accountThrottle(int maxFailures, Duration window) {
+      LoginThrottle.Limit limit = limit("accountThrottle", maxFailures, window);
       once.mark("accountThrottle");
-      accountLimit = limit("accountThrottle", maxFailures, window);
+      accountLimit = limit;
       return this;
     }
 
@@ -222,8 +223,9 @@ public final class Portal {
      * minutes. Behind a proxy or a large NAT many users share one address: raise it there.
      */
     public Builder addressThrottle(int maxFailures, Duration window) {
+      LoginThrottle.Limit limit = limit("addressThrottle", maxFailures, window);
       once.mark("addressThrottle");
-      addressLimit = limit("addressThrottle", maxFailures, window);
+      addressLimit = limit;
       return this;
     }
 
@@ -251,12 +253,12 @@ public final class Portal {
     public Builder failureDelay(Duration base, Duration max) {
       Objects.requireNonNull(base, "base");
       Objects.requireNonNull(max, "max");
-      once.mark("failureDelay");
       if (base.isNegative() || max.compareTo(MAX_DELAY_LIMIT) > 0 || base.compareTo(max) > 0) {
         throw new IllegalArgumentException(
             "Portal.Builder.failureDelay: need 0 <= base <= max <= " + MAX_DELAY_LIMIT
                 + ", got base " + base + ", max " + max);
       }
+      once.mark("failureDelay");
       delayBase = base;
       delayMax = max;
       return this;
@@ -270,12 +272,12 @@ public final class Portal {
      * account under attack (docs/LOGIN.md, "Limits"). Default 65,536 (1 MiB per table).
      */
     public Builder throttleCapacity(int slots) {
-      once.mark("throttleCapacity");
       if (slots < 16 || slots > MAX_THROTTLE_CAPACITY) {
         throw new IllegalArgumentException(
             "Portal.Builder.throttleCapacity must be between 16 and " + MAX_THROTTLE_CAPACITY
                 + ", got " + slots);
       }
+      once.mark("throttleCapacity");
       throttleCapacity = slots;
       return this;
     }

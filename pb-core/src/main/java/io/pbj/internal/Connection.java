@@ -87,6 +87,16 @@ public final class Connection implements PbConnection, LoginHooks {
   private final AtomicInteger limitStrikes = new AtomicInteger();
   private final Counters counters = new Counters();
   private volatile Object perspective;
+  /** Set on the event loop when the peer's HELLO has been accepted. */
+  private volatile boolean handshaken;
+  /** What the root factory made: {@link #ROOT_UNKNOWN} until it has run. */
+  private volatile int rootKind = ROOT_UNKNOWN;
+  /** Told when the perspective changes (login, logout); null when nobody listens. */
+  private volatile Runnable perspectiveListener;
+
+  private static final int ROOT_UNKNOWN = 0;
+  private static final int ROOT_OPEN = 1;
+  private static final int ROOT_LOGIN = 2;
 
   Connection(Channel channel, BrokerConfig config) {
     this.channel = channel;
@@ -117,8 +127,10 @@ public final class Connection implements PbConnection, LoginHooks {
     sequential.execute(
         () -> {
           try {
-            exports.pinRoot(
-                Objects.requireNonNull(factory.apply(this), "root factory returned null"));
+            Object root =
+                Objects.requireNonNull(factory.apply(this), "root factory returned null");
+            exports.pinRoot(root);
+            rootKind = root instanceof LoginGate ? ROOT_LOGIN : ROOT_OPEN;
           } catch (RuntimeException e) {
             fail(new PbException(Code.PROTOCOL_ERROR, "could not create the root object: " + e, e));
             channel.close();
@@ -194,10 +206,14 @@ public final class Connection implements PbConnection, LoginHooks {
     return perspective;
   }
 
-  /** Sets the perspective after a successful login. */
+  /** Sets the perspective after a successful login; null after logout. */
   @Override
   public void setPerspective(Object perspective) {
     this.perspective = perspective;
+    Runnable listener = perspectiveListener;
+    if (listener != null) {
+      listener.run();
+    }
   }
 
   /** Sends a ping; the future completes when the pong arrives. */
@@ -284,7 +300,49 @@ public final class Connection implements PbConnection, LoginHooks {
   }
 
   void handshakeDone() {
+    handshaken = true;
     Handoff.complete(executor, ready, this);
+  }
+
+  /** Whether the peer's HELLO has been accepted. */
+  boolean handshaken() {
+    return handshaken;
+  }
+
+  /**
+   * Whether the peer is fully let in: its handshake is done and, where the root is a {@link
+   * LoginGate}, it is logged in. A root the factory has not made yet counts as open: the factory
+   * runs on the executor as the channel opens and is normally done long before the peer's HELLO
+   * has arrived; refusing a client's first large message because a busy executor had not run it
+   * yet would be worse than letting a portal's connection have the full message limit for that
+   * moment (the server's inbound budget still bounds it).
+   */
+  boolean admitted() {
+    return handshaken && (rootKind != ROOT_LOGIN || perspective != null);
+  }
+
+  /** Whether the root is a {@link LoginGate} and nobody is logged in on this connection. */
+  boolean awaitsLogin() {
+    return rootKind == ROOT_LOGIN && perspective == null;
+  }
+
+  /** {@code listener} runs (on the thread that logs in or out) whenever the perspective changes. */
+  void onPerspectiveChange(Runnable listener) {
+    perspectiveListener = listener;
+  }
+
+  /** Whether incoming bytes are still read: false once the connection is failing or closed. */
+  boolean acceptsInput() {
+    return state.get() == OPEN;
+  }
+
+  /**
+   * Closes the connection because it broke a server limit: records {@code cause} and says
+   * goodbye with its detail, so that the peer can tell why.
+   */
+  void refuse(PbException cause) {
+    fail(cause);
+    goodbye(cause.detail());
   }
 
   // ---- sending ----
@@ -319,8 +377,17 @@ public final class Connection implements PbConnection, LoginHooks {
 
   // ---- receiving (event loop) ----
 
-  /** Hands one decoded message, with the cache initialisations its values need, to its table. */
+  /**
+   * Hands one decoded message, with the cache initialisations its values need, to its table.
+   * Once the connection is failing or closed nothing more is dispatched: whatever the peer sent
+   * after the failure (a refused message, a goodbye) must not run.
+   */
   void received(Message message, List<Runnable> inits) {
+    if (state.get() != OPEN) {
+      log.debug("{}: dropped a {} that arrived after the connection started closing", this,
+          message.getClass().getSimpleName());
+      return;
+    }
     if (message instanceof Message.Call call) {
       inbound.receive(call, inits);
     } else if (message instanceof Message.Answer answer) {

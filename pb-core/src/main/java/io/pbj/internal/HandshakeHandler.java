@@ -11,7 +11,8 @@ import java.util.Map;
  * Sends this side's registry (id and class name of every registered type) as the first message
  * and checks the peer's: an id both sides know must name the same class. On success it removes
  * itself and tells the connection; on a mismatch it fails the connection with a message naming
- * the id and both class names.
+ * the id and both class names. A GOODBYE in place of the peer's HELLO (a server refusing the
+ * connection) fails it with {@link PbException.Code#CONNECT_FAILED} and the reason.
  *
  * <p>Thread-safety: per channel, used on its event loop only.
  */
@@ -35,6 +36,12 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     Message message = ((MessageCodec.Inbound) msg).message();
+    if (message instanceof Message.Goodbye goodbye) {
+      // a server over its connection cap (or past a deadline) says why instead of HELLO
+      throw new PbException(
+          PbException.Code.CONNECT_FAILED,
+          ctx.channel().remoteAddress() + " refused the connection: " + goodbye.reason());
+    }
     if (!(message instanceof Message.Hello hello)) {
       throw new PbException(
           PbException.Code.PROTOCOL_ERROR,

@@ -74,10 +74,16 @@ public final class Options {
     return tls;
   }
 
-  /** Sets keep-alive; fails if it was already set. */
+  /** Sets keep-alive ({@code ZERO, ZERO}: off); fails if it was already set. */
   public void keepAlive(java.time.Duration interval, java.time.Duration timeout) {
     Objects.requireNonNull(interval, "interval");
     Objects.requireNonNull(timeout, "timeout");
+    if (interval.isZero() && timeout.isZero()) {
+      once("keepAlive");
+      keepAliveInterval = null;
+      keepAliveTimeout = null;
+      return;
+    }
     if (interval.isNegative() || interval.isZero()) {
       throw new IllegalArgumentException(
           owner + ".keepAlive interval must be positive, got " + interval);
@@ -147,5 +153,15 @@ public final class Options {
   public BrokerConfig config(Executor resolvedExecutor) {
     return new BrokerConfig(
         registry, resolvedExecutor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces);
+  }
+
+  /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */
+  public static java.time.Duration zeroOrPositive(String option, java.time.Duration value) {
+    Objects.requireNonNull(value, option);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(
+          option + " must be zero (off) or positive, got " + value);
+    }
+    return value;
   }
 }

@@ -4,7 +4,6 @@ import com.esotericsoftware.kryo.kryo5.Kryo;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
@@ -16,7 +15,9 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Builds the pipeline of every PBJ channel, in this fixed, named order (inbound top to bottom):
+ * Builds the pipeline of every PBJ channel, in this fixed, named order (inbound top to bottom).
+ * On a server, a connection over its caps gets only {@code tls} (when on) and {@code refusal}
+ * (see {@link Refusal}); every other one gets:
  *
  * <ol>
  *   <li>{@code tls} (when TLS is on): Netty's {@code SslHandler}, first so that every byte
@@ -25,12 +26,15 @@ import java.util.function.Function;
  *   <li>{@code flush}: merges the flushes of a burst of writes into one system call;
  *   <li>{@code traffic}: byte counters;
  *   <li>{@code preamble}: sends and checks the magic and version, then removes itself;
- *   <li>{@code frame-decoder} / {@code frame-encoder}: 4-byte length prefix, bounded;
- *   <li>{@code chunker}: splits messages into frames and joins them back, bounded;
+ *   <li>{@code frame-encoder}: adds the 4-byte length prefix to outgoing frames;
+ *   <li>{@code chunker}: splits outgoing messages into frames; reads incoming frames (length,
+ *       flags, chunk) and joins them into messages, bounded by the frame and message limits
+ *       and, on a server, by its {@link Admission} (see {@link ChunkCodec});
  *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; messages are
  *       encoded on the sending thread, see {@link Connection#encode});
  *   <li>{@code handshake}: registry agreement, then removes itself;
- *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a silent connection;
+ *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a connection from which
+ *       no message has come for the timeout;
  *   <li>{@code broker}: hands messages to the {@link Connection}.
  * </ol>
  *
@@ -42,6 +46,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
   private final Function<PbConnection, Object> rootFactory;
   private final Consumer<Connection> onCreate;
   private final Channels channels;
+  private final Admission admission;
 
   /**
    * Per-channel options beyond {@link BrokerConfig}.
@@ -82,14 +87,39 @@ public final class Pipeline extends ChannelInitializer<Channel> {
       Function<PbConnection, Object> rootFactory,
       Consumer<Connection> onCreate,
       Channels channels) {
+    this(config, rootFactory, onCreate, channels, null);
+  }
+
+  /**
+   * A server's pipeline.
+   *
+   * @param rootFactory the root object of each new connection, or null for none
+   * @param onCreate told of each connection as soon as it exists
+   * @param channels TLS and keep-alive
+   * @param admission what the server's connections share to enforce its limits; null for none
+   */
+  public Pipeline(
+      BrokerConfig config,
+      Function<PbConnection, Object> rootFactory,
+      Consumer<Connection> onCreate,
+      Channels channels,
+      Admission admission) {
     this.config = config;
     this.rootFactory = rootFactory;
     this.onCreate = onCreate;
     this.channels = channels;
+    this.admission = admission;
   }
 
   @Override
   protected void initChannel(Channel channel) {
+    if (admission != null) {
+      String refusal = admission.admit(channel);
+      if (refusal != null) {
+        refuse(channel, refusal);
+        return;
+      }
+    }
     Connection connection = new Connection(channel, config);
     if (rootFactory != null) {
       connection.createRoot(rootFactory);
@@ -115,21 +145,43 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     p.addLast("flush", new FlushConsolidationHandler(256, true));
     p.addLast("traffic", new TrafficCounter(connection));
     p.addLast("preamble", new PreambleHandler(connection::fail));
-    p.addLast(
-        "frame-decoder",
-        new LengthFieldBasedFrameDecoder(
-            config.maxFrame() + Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD, 0, Wire.LENGTH_FIELD));
     p.addLast("frame-encoder", new LengthFieldPrepender(Wire.LENGTH_FIELD));
-    p.addLast("chunker", new ChunkCodec(config.maxFrame(), config.maxMessage()));
+    ChunkCodec chunker =
+        new ChunkCodec(
+            config.maxFrame(),
+            config.maxMessage(),
+            connection::acceptsInput,
+            admission == null ? ChunkCodec.Limits.NONE : admission.codecLimits(connection));
+    p.addLast("chunker", chunker);
     p.addLast("codec", new MessageCodec(kryo, connection, reader));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
       p.addLast(
           "idle",
           new KeepAliveHandler(
-              connection, channels.keepAliveInterval(), channels.keepAliveTimeout()));
+              connection,
+              channels.keepAliveInterval(),
+              channels.keepAliveTimeout(),
+              chunker::framesWritten));
     }
     p.addLast("broker", new BrokerHandler(connection, channels.slowReaderTimeout()));
+    if (admission != null) {
+      Deadlines.watch(connection, admission.limits());
+    }
     onCreate.accept(connection);
+  }
+
+  /** A connection over the server's caps: told why, then closed (see {@link Refusal}). */
+  private void refuse(Channel channel, String reason) {
+    if (!admission.startRefusal(channel)) {
+      channel.close(); // refusing too many already: no goodbye, just the descriptor back
+      return;
+    }
+    ChannelPipeline p = channel.pipeline();
+    Tls tls = channels.tls();
+    if (tls != null) {
+      p.addLast("tls", tls.newHandler(channel, null));
+    }
+    p.addLast("refusal", new Refusal(reason, tls == null));
   }
 }

@@ -11,8 +11,9 @@ import java.util.Set;
  * <pre>{@code
  * private final SetOnce once = new SetOnce("Portal.Builder");
  * public Builder secret(byte[] secret) {
- *   once.mark("secret");
- *   ...
+ *   ... validate secret ...
+ *   once.mark("secret"); // after validation: a refused value does not use the option up
+ *   this.secret = secret;
  * }
  * }</pre>
  *

@@ -6,323 +6,272 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.LengthFieldPrepender;
 import io.pbj.PbException;
 import io.pbj.testing.PbCleanup;
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * {@link ChunkCodec} on an {@link EmbeddedChannel}: inbound, the frames it is given are what the
- * length-prefix decoder hands on (flags byte, then chunk); outbound, the messages are encoded
- * bodies. Every buffer handed in is checked to be released, and Netty's leak detector runs at
- * paranoid.
+ * The codec that reads the stream itself: messages survive any split of the stream into reads,
+ * and what it holds between reads is charged to the budget, refunded, evicted and timed.
  */
 class ChunkCodecTest {
+  static final int MAX_FRAME = 4096;
+  static final int MAX_MESSAGE = 1 << 20;
+
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
-  private static final int MAX_FRAME = Wire.MIN_FRAME;
-  private static final int CHUNK = MAX_FRAME - 1;
-  private static final int MAX_MESSAGE = 3 * CHUNK + 100;
+  /** The bytes a peer's codec puts on the wire for {@code messages}. */
+  static byte[] wire(List<byte[]> messages) {
+    EmbeddedChannel out =
+        new EmbeddedChannel(
+            new LengthFieldPrepender(Wire.LENGTH_FIELD),
+            new ChunkCodec(MAX_FRAME, MAX_MESSAGE, () -> true));
+    for (byte[] m : messages) {
+      out.writeOutbound(Unpooled.wrappedBuffer(m));
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ByteBuf b;
+    while ((b = out.readOutbound()) != null) {
+      bytes.writeBytes(ByteBufUtil.getBytes(b));
+      b.release();
+    }
+    out.finishAndReleaseAll();
+    return bytes.toByteArray();
+  }
 
-  private final EmbeddedChannel channel = new EmbeddedChannel(new ChunkCodec(MAX_FRAME, MAX_MESSAGE));
-  private final List<ByteBuf> handedIn = new ArrayList<>();
+  static List<byte[]> messages(Random random, int... sizes) {
+    List<byte[]> messages = new ArrayList<>();
+    for (int size : sizes) {
+      byte[] m = new byte[size];
+      random.nextBytes(m);
+      messages.add(m);
+    }
+    return messages;
+  }
 
-  @AfterEach
-  void everyBufferHandedInIsReleased() {
-    channel.finishAndReleaseAll();
-    for (ByteBuf b : handedIn) {
-      assertThat(b.refCnt()).as("refCnt of a buffer handed to the codec").isZero();
+  /** Feeds {@code stream} in reads of {@code split} bytes; returns the messages that came out. */
+  static List<byte[]> read(EmbeddedChannel in, byte[] stream, int split) {
+    List<byte[]> got = new ArrayList<>();
+    for (int i = 0; i < stream.length; i += split) {
+      int n = Math.min(split, stream.length - i);
+      in.writeInbound(Unpooled.copiedBuffer(stream, i, n));
+      ByteBuf m;
+      while ((m = in.readInbound()) != null) {
+        got.add(ByteBufUtil.getBytes(m));
+        m.release();
+      }
+    }
+    return got;
+  }
+
+  @Test
+  void messagesSurviveAnySplitOfTheStream() {
+    Random random = new Random(7);
+    // sizes around the frame and block boundaries; the empty message is one frame of flags
+    List<byte[]> small = messages(random, 0, 1, 254, 255, 256, 1000, 4094, 4095, 4096, 9000);
+    List<byte[]> large =
+        messages(random, 65535, 65536, 65537, 200_000, 3, 131_072 + 4095, 0, 70_000);
+    for (int split : new int[] {1, 2, 3, 5, 7, 254, 4095, 4096, 4101}) {
+      EmbeddedChannel in = new EmbeddedChannel(new ChunkCodec(MAX_FRAME, MAX_MESSAGE, () -> true));
+      assertThat(read(in, wire(small), split)).as("split %d", split).containsExactlyElementsOf(small);
+      assertThat(in.finish()).isFalse();
+    }
+    for (int split : new int[] {97, 4096, 65536, 65537, 1 << 20}) {
+      EmbeddedChannel in = new EmbeddedChannel(new ChunkCodec(MAX_FRAME, MAX_MESSAGE, () -> true));
+      assertThat(read(in, wire(large), split)).as("split %d", split).containsExactlyElementsOf(large);
+      assertThat(in.finish()).isFalse();
     }
   }
 
-  /** A frame as the length-prefix decoder passes it on: the flags byte, then {@code n} bytes. */
-  private ByteBuf frame(int flags, int n, int seed) {
-    ByteBuf f = Unpooled.buffer(1 + n).writeByte(flags).writeBytes(bytes(n, seed));
-    handedIn.add(f);
-    return f;
-  }
-
-  private static byte[] bytes(int n, int seed) {
-    byte[] b = new byte[n];
-    for (int i = 0; i < n; i++) {
-      b[i] = (byte) (seed + i);
-    }
-    return b;
-  }
-
-  private static byte[] concat(byte[]... parts) {
-    int n = Arrays.stream(parts).mapToInt(p -> p.length).sum();
-    byte[] all = new byte[n];
-    int at = 0;
-    for (byte[] p : parts) {
-      System.arraycopy(p, 0, all, at, p.length);
-      at += p.length;
-    }
-    return all;
-  }
-
-  private static byte[] readAndRelease(ByteBuf buf) {
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
-  }
-
-  private static void assertProtocolError(Throwable t, PbException.Code code, String text) {
-    assertThat(t).isInstanceOf(PbException.class).hasMessageContaining(text);
-    assertThat(((PbException) t).code()).isEqualTo(code);
-  }
-
-  // ---- outbound: splitting ----
-
-  @Test
-  void messageThatFitsAFrameLeavesAsOneFrameWithoutMore() {
-    ByteBuf body = Unpooled.wrappedBuffer(bytes(CHUNK, 1));
-    handedIn.add(body);
-
-    ChannelFuture written = channel.writeAndFlush(body);
-
-    assertThat(written.isSuccess()).isTrue();
-    byte[] frame = readAndRelease(channel.readOutbound());
-    assertThat(frame).hasSize(MAX_FRAME);
-    assertThat(frame[0]).isZero();
-    assertThat(Arrays.copyOfRange(frame, 1, frame.length)).isEqualTo(bytes(CHUNK, 1));
-    assertThat((Object) channel.readOutbound()).isNull();
+  static EmbeddedChannel server(InboundBudget budget, long timeoutNanos) {
+    return new EmbeddedChannel(
+        new ChunkCodec(
+            MAX_FRAME,
+            MAX_MESSAGE,
+            () -> true,
+            new ChunkCodec.Limits(budget, timeoutNanos, 0, () -> true)));
   }
 
   @Test
-  void messageLargerThanAFrameIsSplitIntoFullFramesFlaggedMore() {
-    int size = 2 * CHUNK + 90;
-    ByteBuf body = Unpooled.wrappedBuffer(bytes(size, 3));
-    handedIn.add(body);
+  void bytesHeldBetweenReadsAreChargedAndRefunded() {
+    InboundBudget budget = new InboundBudget(1 << 20);
+    EmbeddedChannel in = server(budget, 0);
+    byte[] stream = wire(messages(new Random(1), 100_000));
+    int half = 50_000;
+    in.writeInbound(Unpooled.copiedBuffer(stream, 0, half));
+    assertThat((Object) in.readInbound()).isNull();
+    // blocks grow by doubling: at most twice what arrived (headers aside), plus one minimum block
+    assertThat(budget.used()).isPositive().isLessThanOrEqualTo(2L * half + 64);
+    in.writeInbound(Unpooled.copiedBuffer(stream, half, stream.length - half));
+    ByteBuf whole = in.readInbound();
+    assertThat(whole.readableBytes()).isEqualTo(100_000);
+    whole.release();
+    assertThat(budget.used()).isZero();
 
-    ChannelFuture written = channel.writeAndFlush(body);
-
-    assertThat(written.isSuccess()).isTrue();
-    List<byte[]> frames = new ArrayList<>();
-    for (ByteBuf f; (f = channel.readOutbound()) != null; ) {
-      frames.add(readAndRelease(f));
-    }
-    assertThat(frames).extracting(f -> f.length).containsExactly(MAX_FRAME, MAX_FRAME, 91);
-    assertThat(frames).extracting(f -> f[0]).containsExactly((byte) Wire.FLAG_MORE, (byte) Wire.FLAG_MORE, (byte) 0);
-    byte[] joined =
-        concat(
-            Arrays.copyOfRange(frames.get(0), 1, MAX_FRAME),
-            Arrays.copyOfRange(frames.get(1), 1, MAX_FRAME),
-            Arrays.copyOfRange(frames.get(2), 1, 91));
-    assertThat(joined).isEqualTo(bytes(size, 3));
+    // an unfinished message is refunded when the channel closes
+    in.writeInbound(Unpooled.copiedBuffer(stream, 0, half));
+    assertThat(budget.used()).isPositive();
+    in.close();
+    assertThat(budget.used()).isZero();
+    in.finishAndReleaseAll();
   }
 
   @Test
-  void messageOfWholeChunksEndsWithAFullFrameNotAnEmptyOne() {
-    ByteBuf body = Unpooled.wrappedBuffer(bytes(2 * CHUNK, 5));
-    handedIn.add(body);
-
-    channel.writeAndFlush(body);
-
-    byte[] first = readAndRelease(channel.readOutbound());
-    byte[] second = readAndRelease(channel.readOutbound());
-    assertThat((Object) channel.readOutbound()).isNull();
-    assertThat(first).hasSize(MAX_FRAME);
-    assertThat(first[0]).isEqualTo((byte) Wire.FLAG_MORE);
-    assertThat(second).hasSize(MAX_FRAME);
-    assertThat(second[0]).isZero();
+  void aMessageInOneReadIsNotCopiedOrCharged() {
+    InboundBudget budget = new InboundBudget(1 << 20);
+    EmbeddedChannel in = server(budget, 0);
+    byte[] stream = wire(messages(new Random(2), 3000));
+    ByteBuf read = Unpooled.copiedBuffer(stream);
+    in.writeInbound(read);
+    ByteBuf message = in.readInbound();
+    assertThat(message.unwrap()).as("a slice of the read").isSameAs(read);
+    message.release();
+    assertThat(budget.used()).isZero();
+    in.finishAndReleaseAll();
   }
 
   @Test
-  void whatIsNotABufferPassesOutUntouched() {
-    channel.writeAndFlush("not a buffer");
+  void whenTheBudgetRunsOutTheLargestHolderIsClosedAndTheAskerGoesOn() {
+    InboundBudget budget = new InboundBudget(300_000);
+    EmbeddedChannel big = server(budget, 0);
+    EmbeddedChannel small = server(budget, 0);
+    byte[] bigStream = wire(messages(new Random(3), 500_000));
+    big.writeInbound(Unpooled.copiedBuffer(bigStream, 0, 200_000));
+    long held = budget.used();
+    assertThat(held).isGreaterThanOrEqualTo(200_000);
 
-    assertThat((Object) channel.readOutbound()).isEqualTo("not a buffer");
+    byte[] smallStream = wire(messages(new Random(4), 150_000));
+    small.writeInbound(Unpooled.copiedBuffer(smallStream, 0, 120_000));
+    small.writeInbound(Unpooled.copiedBuffer(smallStream, 120_000, smallStream.length - 120_000));
+    ByteBuf whole = small.readInbound();
+    assertThat(whole.readableBytes()).isEqualTo(150_000);
+    whole.release();
+
+    big.runPendingTasks();
+    assertThatThrownBy(big::checkException)
+        .isInstanceOf(PbException.class)
+        .hasMessageContaining("budget for partly received messages (300000 bytes")
+        .hasMessageContaining("held the most");
+    assertThat(budget.used()).isZero();
+    // the evicted codec reads nothing more
+    big.writeInbound(Unpooled.copiedBuffer(bigStream, 200_000, bigStream.length - 200_000));
+    assertThat((Object) big.readInbound()).isNull();
+    big.finishAndReleaseAll();
+    small.finishAndReleaseAll();
   }
 
   @Test
-  void splitFramesJoinBackIntoTheMessage() {
-    EmbeddedChannel receiver = new EmbeddedChannel(new ChunkCodec(MAX_FRAME, MAX_MESSAGE));
-    int size = 3 * CHUNK + 7;
-    ByteBuf body = Unpooled.wrappedBuffer(bytes(size, 9));
-    handedIn.add(body);
-    channel.writeAndFlush(body);
-
-    for (ByteBuf f; (f = channel.readOutbound()) != null; ) {
-      receiver.writeInbound(f);
-    }
-
-    assertThat(readAndRelease(receiver.readInbound())).isEqualTo(bytes(size, 9));
-    assertThat(receiver.finishAndReleaseAll()).isFalse();
-  }
-
-  // ---- inbound: joining ----
-
-  @Test
-  void singleFrameMessagePassesOnWithoutItsFlags() {
-    channel.writeInbound(frame(0, 10, 1));
-
-    assertThat(readAndRelease(channel.readInbound())).isEqualTo(bytes(10, 1));
-    assertThat((Object) channel.readInbound()).isNull();
+  void theAskerIsRefusedWhenItWouldHoldTheMost() {
+    InboundBudget budget = new InboundBudget(300_000);
+    EmbeddedChannel first = server(budget, 0);
+    EmbeddedChannel second = server(budget, 0);
+    byte[] stream = wire(messages(new Random(5), 250_000));
+    byte[] larger = wire(messages(new Random(5), 400_000));
+    first.writeInbound(Unpooled.copiedBuffer(stream, 0, 100_000));
+    assertThatThrownBy(() -> second.writeInbound(Unpooled.copiedBuffer(larger)))
+        .isInstanceOf(PbException.class)
+        .hasMessageContaining("would hold the most");
+    assertThat(budget.used()).as("only the first one's bytes").isLessThanOrEqualTo(2L * 100_000);
+    first.runPendingTasks();
+    first.checkException(); // untouched
+    first.writeInbound(Unpooled.copiedBuffer(stream, 100_000, stream.length - 100_000));
+    ByteBuf whole = first.readInbound();
+    assertThat(whole.readableBytes()).isEqualTo(250_000);
+    whole.release();
+    first.finishAndReleaseAll();
+    second.finishAndReleaseAll();
   }
 
   @Test
-  void framesFlaggedMoreAreJoinedIntoOneMessageUpToExactlyTheLimit() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 2));
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 3));
-    assertThat((Object) channel.readInbound()).as("nothing before the last frame").isNull();
-    channel.writeInbound(frame(0, 100, 4));
-
-    byte[] message = readAndRelease(channel.readInbound());
-    assertThat(message).hasSize(MAX_MESSAGE);
-    assertThat(message)
-        .isEqualTo(concat(bytes(CHUNK, 1), bytes(CHUNK, 2), bytes(CHUNK, 3), bytes(100, 4)));
+  void aMessageNotFinishedInTimeFailsTheConnection() {
+    InboundBudget budget = new InboundBudget(1 << 20);
+    EmbeddedChannel in = server(budget, TimeUnit.SECONDS.toNanos(5));
+    in.freezeTime();
+    byte[] stream = wire(messages(new Random(6), 20_000));
+    in.writeInbound(Unpooled.copiedBuffer(stream, 0, 10_000));
+    in.advanceTimeBy(4, TimeUnit.SECONDS);
+    in.runScheduledPendingTasks();
+    in.checkException();
+    in.advanceTimeBy(1, TimeUnit.SECONDS);
+    in.runScheduledPendingTasks();
+    assertThatThrownBy(in::checkException)
+        .isInstanceOf(PbException.class)
+        .hasMessageContaining("did not arrive whole within 5000 ms");
+    assertThat(budget.used()).isZero();
+    in.finishAndReleaseAll();
   }
 
   @Test
-  void lastFrameOfAMessageMayBeTiny() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-    channel.writeInbound(frame(0, 1, 2));
-
-    assertThat(readAndRelease(channel.readInbound())).isEqualTo(concat(bytes(CHUNK, 1), bytes(1, 2)));
+  void theTimeLimitAppliesToEachMessageFromItsOwnStart() {
+    EmbeddedChannel in = server(null, TimeUnit.SECONDS.toNanos(5));
+    in.freezeTime();
+    byte[] first = wire(messages(new Random(8), 20_000));
+    byte[] second = wire(messages(new Random(9), 20_000));
+    in.writeInbound(Unpooled.copiedBuffer(first, 0, 10_000));
+    in.advanceTimeBy(4, TimeUnit.SECONDS);
+    // the first one ends and the second begins in the same read
+    byte[] joined = new byte[first.length - 10_000 + 10_000];
+    System.arraycopy(first, 10_000, joined, 0, first.length - 10_000);
+    System.arraycopy(second, 0, joined, first.length - 10_000, 10_000);
+    in.writeInbound(Unpooled.wrappedBuffer(joined));
+    ((ByteBuf) in.readInbound()).release();
+    in.advanceTimeBy(4, TimeUnit.SECONDS);
+    in.runScheduledPendingTasks();
+    in.checkException(); // 8 s after the first began, 4 s after the second
+    in.advanceTimeBy(1, TimeUnit.SECONDS);
+    in.runScheduledPendingTasks();
+    assertThatThrownBy(in::checkException).hasMessageContaining("did not arrive whole");
+    in.finishAndReleaseAll();
   }
 
   @Test
-  void messageIsRefusedAsSoonAsItsFramesAddUpToMoreThanTheLimit() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 2));
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 3));
-
-    // the fourth frame still says MORE: the message is refused now, not at its end
-    assertThatThrownBy(() -> channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 4)))
-        .satisfies(
-            t ->
-                assertProtocolError(
-                    t,
-                    PbException.Code.LIMIT_EXCEEDED,
-                    "larger than the message limit of " + MAX_MESSAGE + " bytes"));
-    assertThat((Object) channel.readInbound()).isNull();
-    for (ByteBuf f : handedIn) {
-      assertThat(f.refCnt()).as("frames of the refused message released at once").isZero();
-    }
+  void beforeAdmissionTheSmallerLimitApplies() {
+    AtomicBoolean admitted = new AtomicBoolean();
+    EmbeddedChannel in =
+        new EmbeddedChannel(
+            new ChunkCodec(
+                MAX_FRAME,
+                MAX_MESSAGE,
+                () -> true,
+                new ChunkCodec.Limits(null, 0, 10_000, admitted::get)));
+    byte[] fits = wire(messages(new Random(10), 10_000));
+    byte[] tooBig = wire(messages(new Random(11), 10_001));
+    assertThat(read(in, fits, fits.length)).hasSize(1);
+    admitted.set(true);
+    assertThat(read(in, tooBig, tooBig.length)).hasSize(1);
+    admitted.set(false);
+    assertThatThrownBy(() -> read(in, tooBig, tooBig.length))
+        .isInstanceOf(PbException.class)
+        .hasMessageContaining("larger than the limit of 10000 bytes for a connection that has not")
+        .hasMessageContaining("maxMessageSizeBeforeLogin");
+    in.finishAndReleaseAll();
   }
 
   @Test
-  void lastFrameThatTakesAMessageOneByteOverTheLimitIsRefused() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 2));
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 3));
-
-    assertThatThrownBy(() -> channel.writeInbound(frame(0, 101, 4)))
-        .satisfies(t -> assertProtocolError(t, PbException.Code.LIMIT_EXCEEDED, "message limit"));
-    assertThat((Object) channel.readInbound()).isNull();
-  }
-
-  @Test
-  void emptyFrameIsAProtocolError() {
-    ByteBuf empty = Unpooled.buffer(0);
-    handedIn.add(empty);
-
-    assertThatThrownBy(() -> channel.writeInbound(empty))
-        .satisfies(t -> assertProtocolError(t, PbException.Code.PROTOCOL_ERROR, "empty frame"));
-    assertThat(empty.refCnt()).isZero();
-  }
-
-  @Test
-  void unknownFlagsAreAProtocolErrorNamingThem() {
-    assertThatThrownBy(() -> channel.writeInbound(frame(0x02, 10, 1)))
-        .satisfies(
-            t -> assertProtocolError(t, PbException.Code.PROTOCOL_ERROR, "unknown frame flags 0x2"));
-    assertThatThrownBy(() -> channel.writeInbound(frame(0x81, CHUNK, 1)))
-        .satisfies(
-            t -> assertProtocolError(t, PbException.Code.PROTOCOL_ERROR, "unknown frame flags 0x81"));
-    assertThat((Object) channel.readInbound()).isNull();
-  }
-
-  @Test
-  void frameFlaggedMoreWithFewerThan255BytesIsAProtocolError() {
-    assertThatThrownBy(() -> channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK - 1, 1)))
-        .satisfies(
-            t ->
-                assertProtocolError(
-                    t,
-                    PbException.Code.PROTOCOL_ERROR,
-                    "carries only " + (CHUNK - 1) + " bytes; at least " + CHUNK + " are required"));
-  }
-
-  @Test
-  void tinyFrameInTheMiddleOfAMessageReleasesTheWholeMessage() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-
-    assertThatThrownBy(() -> channel.writeInbound(frame(Wire.FLAG_MORE, 1, 2)))
-        .satisfies(t -> assertProtocolError(t, PbException.Code.PROTOCOL_ERROR, "carries only 1 bytes"));
-    for (ByteBuf f : handedIn) {
-      assertThat(f.refCnt()).isZero();
-    }
-  }
-
-  @Test
-  void partOfAMessageIsReleasedWhenTheChannelCloses() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-    assertThat(handedIn.get(0).refCnt()).as("held while the message is incomplete").isOne();
-
-    channel.close();
-
-    assertThat(handedIn.get(0).refCnt()).isZero();
-  }
-
-  @Test
-  void partOfAMessageIsReleasedWhenTheCodecIsRemoved() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-
-    channel.pipeline().remove(ChunkCodec.class);
-
-    assertThat(handedIn.get(0).refCnt()).isZero();
-  }
-
-  // ---- after a refusal: documents the behaviour as it is today ----
-
-  /**
-   * Today the codec forgets a refused message and reads on: the refused message's remaining frames
-   * are taken as a new message (its tail passes on as a message of its own). In the real pipeline
-   * the broker closes the channel at the refusal, but frames already decoded from the same read
-   * still arrive here.
-   */
-  @Test
-  void framesAfterARefusedMessageAreReadAsANewMessageToday() {
-    for (int i = 1; i <= 3; i++) {
-      channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, i));
-    }
-    assertThatThrownBy(() -> channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 4)))
-        .isInstanceOf(PbException.class);
-
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 5));
-    channel.writeInbound(frame(0, 3, 6));
-
-    assertThat(readAndRelease(channel.readInbound())).isEqualTo(concat(bytes(CHUNK, 5), bytes(3, 6)));
-  }
-
-  /**
-   * Today an empty frame or unknown flags in the middle of a message are refused without dropping
-   * the part already joined: it stays until the channel closes (the broker closes it at the
-   * refusal), and a final frame that follows completes it.
-   */
-  @Test
-  void partOfAMessageOutlivesAnEmptyFrameOrUnknownFlagsToday() {
-    channel.writeInbound(frame(Wire.FLAG_MORE, CHUNK, 1));
-    ByteBuf empty = Unpooled.buffer(0);
-    handedIn.add(empty);
-    assertThatThrownBy(() -> channel.writeInbound(empty)).isInstanceOf(PbException.class);
-    assertThatThrownBy(() -> channel.writeInbound(frame(0x04, 10, 2)))
-        .isInstanceOf(PbException.class);
-    assertThat(handedIn.get(0).refCnt()).isOne();
-
-    channel.writeInbound(frame(0, 2, 3));
-
-    assertThat(readAndRelease(channel.readInbound())).isEqualTo(concat(bytes(CHUNK, 1), bytes(2, 3)));
+  void nothingIsReadOnceTheConnectionStopsAccepting() {
+    AtomicBoolean accepting = new AtomicBoolean(true);
+    EmbeddedChannel in = new EmbeddedChannel(new ChunkCodec(MAX_FRAME, MAX_MESSAGE, accepting::get));
+    // the first message's delivery fails the connection: the second, in the same read, is dropped
+    in.pipeline()
+        .addLast(
+            new io.netty.channel.ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                accepting.set(false);
+                ctx.fireChannelRead(msg);
+              }
+            });
+    byte[] stream = wire(messages(new Random(12), 100, 100));
+    assertThat(read(in, stream, stream.length)).hasSize(1);
+    in.finishAndReleaseAll();
   }
 }

@@ -66,7 +66,11 @@ final class PbjFanout implements FanoutStack {
   @Override
   public void start(int observers, Window window) throws Exception {
     PbServer.Builder serverBuilder =
-        PbServer.builder().port(0).registry(registry()).root(new TickerRoot(ticker));
+        PbServer.builder()
+            .port(0)
+            .registry(registry())
+            .root(new TickerRoot(ticker))
+            .maxConnectionsPerAddress(0); // every observer connects from loopback
     if (sameThreadExecutors) {
       serverBuilder.executor(Runnable::run);
     }
