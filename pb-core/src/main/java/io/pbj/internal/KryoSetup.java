@@ -31,6 +31,7 @@ import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.IntFunction;
@@ -38,10 +39,12 @@ import java.util.function.IntFunction;
 /**
  * Builds the Kryo instance of one connection: registration required, no class names accepted
  * from the wire, every length checked against the bytes that remain before anything is
- * allocated, nesting depth bounded, and references (of both kinds) written through the
- * connection's {@link ReferenceCodec}.
+ * allocated, nesting depth bounded, hash-based containers built within the message's probe
+ * budget ({@link HashBuild}), and references (of both kinds) written through the connection's
+ * {@link ReferenceCodec}. The budgets of the message being decoded live in its {@link
+ * DecodeContext}, which the serializers reach through {@link PbKryo#contextOf}.
  *
- * <p>Thread-safety: the Kryo it builds is confined to one channel's event loop.
+ * <p>Thread-safety: a Kryo it builds is used by one thread at a time.
  */
 final class KryoSetup {
   private KryoSetup() {}
@@ -101,9 +104,9 @@ final class KryoSetup {
           Duration.class);
 
   /** Creates a Kryo for one connection. */
-  static Kryo create(PbRegistry registry, int maxDepth, ReferenceCodec references) {
+  static PbKryo create(PbRegistry registry, int maxDepth, ReferenceCodec references) {
     PbClassResolver resolver = new PbClassResolver(references);
-    Kryo kryo = new Kryo(resolver, null);
+    PbKryo kryo = new PbKryo(resolver);
     kryo.setRegistrationRequired(true);
     kryo.setReferences(false);
     kryo.setMaxDepth(maxDepth);
@@ -119,9 +122,41 @@ final class KryoSetup {
       kryo.register(type, builtinSerializer(kryo, type), id++);
     }
     for (Map.Entry<Integer, Class<?>> e : registry.valueTypes().entrySet()) {
-      kryo.register(e.getValue(), e.getKey());
+      Serializer<?> bounded = boundedForRegistered(kryo, e.getValue());
+      if (bounded != null) {
+        kryo.register(e.getValue(), bounded, e.getKey());
+      } else {
+        kryo.register(e.getValue(), e.getKey());
+      }
     }
     return kryo;
+  }
+
+  /**
+   * An application-registered collection or map that Kryo would serialize with its generic
+   * {@code CollectionSerializer} or {@code MapSerializer} gets the bounded subclass instead (the
+   * same bytes on the wire): its length is checked before it is created, and a set or an unsorted
+   * map is built within the probe budget. Types with a serializer of their own in Kryo (a
+   * {@code TreeSet} with its comparator, an {@code EnumSet}, ...) keep it. Null for other types.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static Serializer<?> boundedForRegistered(Kryo kryo, Class<?> type) {
+    Serializer<?> standard = kryo.getDefaultSerializer(type);
+    String name = type.getSimpleName();
+    if (standard.getClass() == CollectionSerializer.class) {
+      return new BoundedCollectionSerializer(
+          n -> (Collection) kryo.newInstance(type), Set.class.isAssignableFrom(type), name);
+    }
+    if (standard.getClass() == MapSerializer.class) {
+      return new BoundedMapSerializer(
+          n -> (Map) kryo.newInstance(type), !SortedMap.class.isAssignableFrom(type), name);
+    }
+    return null;
+  }
+
+  /** The capacity that holds {@code n} entries in a JDK hash table without resizing. */
+  static int hashCapacity(int n) {
+    return (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(n / 0.75) + 1);
   }
 
   /** The class names of every registered id at or above {@link #REFERENCE_ID}. */
@@ -166,26 +201,30 @@ final class KryoSetup {
       return new DurationSerializer();
     }
     if (type == TreeMap.class) {
-      return new BoundedMapSerializer(n -> new TreeMap<>());
+      return new BoundedMapSerializer(n -> new TreeMap<>(), false, "TreeMap");
     }
     if (Map.class.isAssignableFrom(type)) {
-      if (type == HashMap.class || type == LinkedHashMap.class) {
+      if (type == HashMap.class) {
+        return new BoundedMapSerializer(n -> new HashMap<>(hashCapacity(n)), true, "HashMap");
+      }
+      if (type == LinkedHashMap.class) {
         return new BoundedMapSerializer(
-            type == HashMap.class ? HashMap::new : LinkedHashMap::new);
+            n -> new LinkedHashMap<>(hashCapacity(n)), true, "LinkedHashMap");
       }
       return new ImmutableMapSerializer();
     }
     if (type == ArrayList.class) {
-      return new BoundedCollectionSerializer(ArrayList::new);
+      return new BoundedCollectionSerializer(ArrayList::new, false, "ArrayList");
     }
     if (type == LinkedList.class) {
-      return new BoundedCollectionSerializer(n -> new LinkedList<>());
+      return new BoundedCollectionSerializer(n -> new LinkedList<>(), false, "LinkedList");
     }
     if (type == HashSet.class) {
-      return new BoundedCollectionSerializer(HashSet::new);
+      return new BoundedCollectionSerializer(n -> new HashSet<>(hashCapacity(n)), true, "HashSet");
     }
     if (type == LinkedHashSet.class) {
-      return new BoundedCollectionSerializer(LinkedHashSet::new);
+      return new BoundedCollectionSerializer(
+          n -> new LinkedHashSet<>(hashCapacity(n)), true, "LinkedHashSet");
     }
     if (Set.class.isAssignableFrom(type)) {
       return new ImmutableCollectionSerializer(true);
@@ -194,32 +233,11 @@ final class KryoSetup {
   }
 
   /**
-   * What the message being decoded on this thread may still claim, in bytes of elements: every
-   * element of every container takes at least one byte of its own, so all the lengths claimed
-   * in one message together cannot exceed its size. This bounds what nested containers allocate
-   * before their elements are read.
+   * Fails unless {@code length} items of at least {@code minBytes} each fit in what remains of
+   * the message and of its element budget ({@link DecodeContext#checkLength}).
    */
-  private static final ThreadLocal<long[]> BUDGET = ThreadLocal.withInitial(() -> new long[1]);
-
-  /** Starts the element budget of one message of {@code bytes} bytes. */
-  static void startBudget(int bytes) {
-    BUDGET.get()[0] = bytes;
-  }
-
-  /** Fails unless {@code length} items of at least {@code minBytes} each fit in what remains. */
-  static void checkLength(Input input, long length, int minBytes, String what) {
-    long remaining = input.limit() - input.position();
-    if (length < 0 || length * minBytes > remaining) {
-      throw new KryoException(
-          what + " claims " + length + " elements but only " + remaining + " bytes remain");
-    }
-    long[] budget = BUDGET.get();
-    budget[0] -= length * minBytes;
-    if (budget[0] < 0) {
-      throw new KryoException(
-          what + " claims " + length + " elements: the containers of this message claim more"
-              + " elements than it has bytes");
-    }
+  static void checkLength(Kryo kryo, Input input, long length, int minBytes, String what) {
+    PbKryo.contextOf(kryo).checkLength(input, length, minBytes, what);
   }
 
   /** No class names from the wire, and references for any Referenceable or proxy. */
@@ -266,7 +284,7 @@ final class KryoSetup {
 
     @Override
     public String read(Kryo kryo, Input input, Class<? extends String> type) {
-      return readString(input);
+      return readString(PbKryo.contextOf(kryo), input);
     }
   }
 
@@ -282,13 +300,13 @@ final class KryoSetup {
   }
 
   /** Reads what {@link #writeString} wrote, checking the length first. */
-  static String readString(Input input) {
+  static String readString(DecodeContext context, Input input) {
     int n = input.readVarInt(true);
     if (n == 0) {
       return null;
     }
     int length = n - 1;
-    checkLength(input, length, 1, "string");
+    context.checkLength(input, length, 1, "string");
     byte[] buffer = input.getBuffer();
     int position = input.position();
     String s = new String(buffer, position, length, StandardCharsets.UTF_8);
@@ -296,9 +314,9 @@ final class KryoSetup {
     return s;
   }
 
-  private static int readArrayLength(Input input, int minBytes, String what) {
+  private static int readArrayLength(Kryo kryo, Input input, int minBytes, String what) {
     int length = input.readVarInt(true);
-    checkLength(input, length, minBytes, what);
+    checkLength(kryo, input, length, minBytes, what);
     return length;
   }
 
@@ -315,7 +333,7 @@ final class KryoSetup {
 
     @Override
     public byte[] read(Kryo kryo, Input input, Class<? extends byte[]> type) {
-      return input.readBytes(readArrayLength(input, 1, "byte[]"));
+      return input.readBytes(readArrayLength(kryo, input, 1, "byte[]"));
     }
   }
 
@@ -332,7 +350,7 @@ final class KryoSetup {
 
     @Override
     public int[] read(Kryo kryo, Input input, Class<? extends int[]> type) {
-      int n = readArrayLength(input, 1, "int[]");
+      int n = readArrayLength(kryo, input, 1, "int[]");
       return input.readInts(n, false);
     }
   }
@@ -350,7 +368,7 @@ final class KryoSetup {
 
     @Override
     public long[] read(Kryo kryo, Input input, Class<? extends long[]> type) {
-      int n = readArrayLength(input, 1, "long[]");
+      int n = readArrayLength(kryo, input, 1, "long[]");
       return input.readLongs(n, false);
     }
   }
@@ -368,7 +386,7 @@ final class KryoSetup {
 
     @Override
     public double[] read(Kryo kryo, Input input, Class<? extends double[]> type) {
-      int n = readArrayLength(input, 8, "double[]");
+      int n = readArrayLength(kryo, input, 8, "double[]");
       return input.readDoubles(n);
     }
   }
@@ -386,7 +404,7 @@ final class KryoSetup {
 
     @Override
     public boolean[] read(Kryo kryo, Input input, Class<? extends boolean[]> type) {
-      int n = readArrayLength(input, 1, "boolean[]");
+      int n = readArrayLength(kryo, input, 1, "boolean[]");
       return input.readBooleans(n);
     }
   }
@@ -409,7 +427,7 @@ final class KryoSetup {
 
     @Override
     public Object[] read(Kryo kryo, Input input, Class<? extends Object[]> type) {
-      int n = readArrayLength(input, 1, componentType.getSimpleName() + "[]");
+      int n = readArrayLength(kryo, input, 1, componentType.getSimpleName() + "[]");
       Object[] a = (Object[]) java.lang.reflect.Array.newInstance(componentType, n);
       for (int i = 0; i < n; i++) {
         Object o = kryo.readClassAndObject(input);
@@ -475,35 +493,76 @@ final class KryoSetup {
     }
   }
 
-  /** Mutable collections: the length is checked against the remaining bytes before creation. */
+  /**
+   * Mutable collections: the length is checked against the remaining bytes before creation; a
+   * set is staged and built within the probe budget ({@link HashBuild}).
+   */
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedCollectionSerializer extends CollectionSerializer<Collection> {
     private final IntFunction<Collection> factory;
+    private final boolean hashed;
+    private final String name;
 
-    BoundedCollectionSerializer(IntFunction<Collection> factory) {
+    BoundedCollectionSerializer(IntFunction<Collection> factory, boolean hashed, String name) {
       this.factory = factory;
+      this.hashed = hashed;
+      this.name = name;
     }
 
     @Override
     protected Collection create(Kryo kryo, Input input, Class type, int length) {
-      checkLength(input, length, 1, type.getSimpleName());
-      return factory.apply(length);
+      DecodeContext context = PbKryo.contextOf(kryo);
+      context.checkLength(input, length, 1, name);
+      return hashed ? new HashBuild.StagedElements(context, input, length) : factory.apply(length);
+    }
+
+    @Override
+    public Collection read(Kryo kryo, Input input, Class<? extends Collection> type) {
+      Collection read = super.read(kryo, input, type);
+      if (!(read instanceof HashBuild.StagedElements staged)) {
+        return read;
+      }
+      staged.check(name);
+      return staged.into(factory.apply(staged.size));
     }
   }
 
-  /** Mutable maps: the length is checked against the remaining bytes before creation. */
+  /**
+   * Mutable maps: the length is checked against the remaining bytes before creation; the entries
+   * are staged, then a hash map is built within the probe budget ({@link HashBuild}) and a sorted
+   * one refuses keys that cannot be ordered.
+   */
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedMapSerializer extends MapSerializer<Map> {
     private final IntFunction<Map> factory;
+    private final boolean hashed;
+    private final String name;
 
-    BoundedMapSerializer(IntFunction<Map> factory) {
+    BoundedMapSerializer(IntFunction<Map> factory, boolean hashed, String name) {
       this.factory = factory;
+      this.hashed = hashed;
+      this.name = name;
     }
 
     @Override
     protected Map create(Kryo kryo, Input input, Class type, int length) {
-      checkLength(input, length, 2, type.getSimpleName());
-      return factory.apply(length);
+      DecodeContext context = PbKryo.contextOf(kryo);
+      context.checkLength(input, length, 2, name);
+      return new HashBuild.StagedEntries(context, input, length);
+    }
+
+    @Override
+    public Map read(Kryo kryo, Input input, Class<? extends Map> type) {
+      Map read = super.read(kryo, input, type);
+      if (!(read instanceof HashBuild.StagedEntries staged)) {
+        return read;
+      }
+      if (hashed) {
+        staged.check(name);
+      } else {
+        staged.sorted();
+      }
+      return staged.into(factory.apply(staged.size), name);
     }
   }
 
@@ -526,13 +585,16 @@ final class KryoSetup {
 
     @Override
     public Collection<?> read(Kryo kryo, Input input, Class<? extends Collection<?>> type) {
-      int n = readArrayLength(input, 1, type.getSimpleName());
+      String name = set ? "immutable set" : "immutable list";
+      int n = readArrayLength(kryo, input, 1, name);
       if (set) {
-        Set<Object> s = new LinkedHashSet<>();
+        DecodeContext context = PbKryo.contextOf(kryo);
+        HashBuild.StagedElements staged = new HashBuild.StagedElements(context, input, n);
         for (int i = 0; i < n; i++) {
-          s.add(kryo.readClassAndObject(input));
+          staged.add(kryo.readClassAndObject(input));
         }
-        return Collections.unmodifiableSet(s);
+        staged.check(name);
+        return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n))));
       }
       List<Object> l = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
@@ -559,12 +621,16 @@ final class KryoSetup {
 
     @Override
     public Map<?, ?> read(Kryo kryo, Input input, Class<? extends Map<?, ?>> type) {
-      int n = readArrayLength(input, 2, type.getSimpleName());
-      Map<Object, Object> m = new LinkedHashMap<>();
+      String name = "immutable map";
+      int n = readArrayLength(kryo, input, 2, name);
+      DecodeContext context = PbKryo.contextOf(kryo);
+      HashBuild.StagedEntries staged = new HashBuild.StagedEntries(context, input, n);
       for (int i = 0; i < n; i++) {
-        m.put(kryo.readClassAndObject(input), kryo.readClassAndObject(input));
+        Object key = kryo.readClassAndObject(input);
+        staged.put(key, kryo.readClassAndObject(input));
       }
-      return Collections.unmodifiableMap(m);
+      staged.check(name);
+      return Collections.unmodifiableMap(staged.into(new LinkedHashMap<>(hashCapacity(n)), name));
     }
   }
 

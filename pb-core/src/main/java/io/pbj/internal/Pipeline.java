@@ -1,6 +1,5 @@
 package io.pbj.internal;
 
-import com.esotericsoftware.kryo.kryo5.Kryo;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -27,8 +26,9 @@ import java.util.function.Function;
  *   <li>{@code preamble}: sends and checks the magic and version, then removes itself;
  *   <li>{@code frame-decoder} / {@code frame-encoder}: 4-byte length prefix, bounded;
  *   <li>{@code chunker}: splits messages into frames and joins them back, bounded;
- *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; messages are
- *       encoded on the sending thread, see {@link Connection#encode});
+ *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; small messages on
+ *       the event loop, large ones on the decode pool, delivered in arrival order, see {@link
+ *       MessageCodec}; messages are encoded on the sending thread, see {@link Connection#encode});
  *   <li>{@code handshake}: registry agreement, then removes itself;
  *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a silent connection;
  *   <li>{@code broker}: hands messages to the {@link Connection}.
@@ -88,7 +88,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
       connection.createRoot(rootFactory);
     }
     Connection.Decoding decoding = connection.decoding();
-    Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), decoding);
+    PbKryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), decoding);
     Map<Integer, String> registry = KryoSetup.describe(config.registry());
     ChannelPipeline p = channel.pipeline();
     Tls tls = channels.tls();
