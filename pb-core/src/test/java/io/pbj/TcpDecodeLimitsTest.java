@@ -5,9 +5,11 @@ import static org.awaitility.Awaitility.await;
 
 import io.pbj.internal.TestAccess;
 import io.pbj.testing.PbCleanup;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -62,7 +64,9 @@ class TcpDecodeLimitsTest {
     @Remote
     public int size(Object value) {
       calls.incrementAndGet();
-      return value instanceof Collection<?> c ? c.size() : value instanceof Map<?, ?> m ? m.size() : -1;
+      return value instanceof Collection<?> c
+          ? c.size()
+          : value instanceof Map<?, ?> m ? m.size() : -1;
     }
 
     @Remote
@@ -91,7 +95,12 @@ class TcpDecodeLimitsTest {
             .checker(PasswordChecker.builder().user("alice", "secret").build())
             .build();
     return cleanup.register(
-        TestTransport.TCP.serverBuilder().registry(REGISTRY).rootFactory(portal::root).build().start());
+        TestTransport.TCP
+            .serverBuilder()
+            .registry(REGISTRY)
+            .rootFactory(portal::root)
+            .build()
+            .start());
   }
 
   private PbServer sinkServer(Sink sink, int workerThreads) {
@@ -192,7 +201,9 @@ class TcpDecodeLimitsTest {
     try (RawPeer peer = new RawPeer(server.localAddress())) {
       peer.send(TestAccess.preambleAndHello(REGISTRY));
       peer.send(TestAccess.call(REGISTRY, 1, "size", TestAccess.unhashedSet(keys)));
-      assertThat(awaitMessage(peer, "ERROR 1 ")).contains("LIMIT_EXCEEDED").contains("hash flooding");
+      assertThat(awaitMessage(peer, "ERROR 1 "))
+          .contains("LIMIT_EXCEEDED")
+          .contains("hash flooding");
     }
     // before the fix: 536,854,528 equals calls (n^2/2) and six seconds on the event loop
     assertThat(EQUALS.get()).isZero();
@@ -219,6 +230,51 @@ class TcpDecodeLimitsTest {
         .as("equals calls made building the set")
         .isPositive()
         .isLessThanOrEqualTo(TestAccess.probeBudget(call.length));
+  }
+
+  private static long heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  @Test
+  void aListOfEmptyMapsIsRefusedByTheAllocationBudgetAndTheServerGoesOn() throws Exception {
+    Sink sink = new Sink();
+    PbServer server = sinkServer(sink, 1);
+    // 4 Mi empty maps, one byte each on the wire: 218 MB on the heap if decoded
+    byte[] call =
+        TestAccess.call(REGISTRY, 1, "size", TestAccess.repeatedList(new HashMap<>(), 4 << 20));
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long[] decodeThread = new long[2];
+    TestAccess.beforeOffloadedDecode(
+        () -> {
+          decodeThread[0] = Thread.currentThread().getId();
+          decodeThread[1] = threads.getThreadAllocatedBytes(decodeThread[0]);
+        });
+    long heapBefore = heapAfterGc();
+    try (RawPeer peer = new RawPeer(server.localAddress())) {
+      peer.send(TestAccess.preambleAndHello(REGISTRY));
+      peer.send(call);
+      assertThat(awaitMessage(peer, "ERROR 1 "))
+          .contains("LIMIT_EXCEEDED")
+          .contains("the argument of call to 'size' was refused")
+          .contains("decodes to more than the allocation budget of")
+          .contains("(16 x its");
+      long allocated = threads.getThreadAllocatedBytes(decodeThread[0]) - decodeThread[1];
+      // the copy of the message, then at most the budget (the unbounded decode: ~55 x)
+      assertThat(allocated)
+          .as("bytes the decode thread allocated")
+          .isLessThan(TestAccess.allocationBudget(call.length) + 3L * call.length);
+      assertThat(heapAfterGc() - heapBefore).as("heap kept").isLessThan(32L << 20);
+
+      // the same connection goes on
+      peer.send(TestAccess.call(REGISTRY, 2, "size", List.of(1, 2, 3)));
+      assertThat(awaitMessage(peer, "ANSWER 2 ")).isEqualTo("ANSWER 2 3");
+    }
+    assertThat(sink.calls).hasValue(1);
   }
 
   @Test
@@ -272,7 +328,8 @@ class TcpDecodeLimitsTest {
             .rootObject()
             .join();
     Random random = new Random(7);
-    int[] sizes = {0, 10, 1000, TestAccess.inlineDecodeMax(), 3 * TestAccess.inlineDecodeMax(), 600_000};
+    int inline = TestAccess.inlineDecodeMax();
+    int[] sizes = {0, 10, 1000, inline, inline + 1, 3 * inline, 600_000};
     List<CompletableFuture<Object>> answers = new ArrayList<>();
     List<Integer> sent = new ArrayList<>();
     for (int seq = 0; seq < 120; seq++) {

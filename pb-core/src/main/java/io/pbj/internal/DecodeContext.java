@@ -5,12 +5,16 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 
 /**
  * What one incoming message may still cost while it is decoded, in budgets that all grow with the
- * message's size, so that decoding any input costs work linear in its bytes:
+ * message's size, so that decoding any input costs work and memory linear in its bytes:
  *
  * <ul>
  *   <li><b>elements</b>: every element of every container takes at least one byte of its own, so
  *       the lengths claimed in one message together may not exceed its size; this bounds what
  *       containers allocate before their elements are read;
+ *   <li><b>allocation</b>: the heap of every object, array and container slot the decoder
+ *       creates (as {@link HeapSizes} estimates it), at most {@code expansion} times the
+ *       message's bytes plus {@link #ALLOCATION_FLOOR}; containers and arrays are charged before
+ *       they are created;
  *   <li><b>probes</b>: the work of building hash-based containers (hashing the elements, and an
  *       upper bound of the {@code equals} calls that elements sharing a hash code cost), at most
  *       {@link #PROBE_FACTOR} times the message's bytes plus {@link #PROBE_FLOOR}.
@@ -30,9 +34,15 @@ final class DecodeContext {
   /** Probe steps every message may take, however small. */
   static final long PROBE_FLOOR = 1 << 16;
 
+  /** Heap bytes every message may decode to, however small. */
+  static final long ALLOCATION_FLOOR = 1 << 20;
+
   private final int messageBytes;
+  private final int expansion;
+  private final long allocationLimit;
   private final long probeLimit;
   private long elements;
+  private long allocated;
   private long probes;
   private volatile boolean cancelled;
 
@@ -49,10 +59,15 @@ final class DecodeContext {
 
   long lastMultiplier = 1;
 
-  /** @param messageBytes the size of the whole message */
-  DecodeContext(int messageBytes) {
+  /**
+   * @param messageBytes the size of the whole message
+   * @param expansion heap bytes the message may decode to per byte of it
+   */
+  DecodeContext(int messageBytes, int expansion) {
     this.messageBytes = messageBytes;
+    this.expansion = expansion;
     this.elements = messageBytes;
+    this.allocationLimit = (long) expansion * messageBytes + ALLOCATION_FLOOR;
     this.probeLimit = (long) PROBE_FACTOR * messageBytes + PROBE_FLOOR;
   }
 
@@ -63,6 +78,22 @@ final class DecodeContext {
 
   long probes() {
     return probes;
+  }
+
+  /** Heap bytes charged so far. */
+  long allocated() {
+    return allocated;
+  }
+
+  /** Charges {@code bytes} of heap; refuses the message once they exceed the budget. */
+  void allocate(long bytes) {
+    allocated += bytes;
+    if (allocated > allocationLimit || allocated < 0) {
+      throw new Refused(
+          "it decodes to more than the allocation budget of " + allocationLimit + " bytes ("
+              + expansion + " x its " + messageBytes + " bytes + " + ALLOCATION_FLOOR
+              + "; see maxDecodeExpansion)");
+    }
   }
 
   /** Fails unless {@code length} items of at least {@code minBytes} each fit in what remains. */

@@ -118,7 +118,8 @@ final class HashBuild {
       String what) {
     long flatCount = 0; // earlier elements with multiplier 1, and their spans
     long flatSpans = 0;
-    long nestedMultipliers = 0; // earlier elements with a larger one: sum of m(j), of span(j) * m(j)
+    // earlier elements with a larger multiplier: the sums of m(j) and of span(j) * m(j)
+    long nestedMultipliers = 0;
     long nestedWeightedSpans = 0;
     for (int k = from; k < to; k++) {
       int i = (int) order[k];

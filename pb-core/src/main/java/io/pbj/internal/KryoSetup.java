@@ -35,6 +35,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
 
 /**
  * Builds the Kryo instance of one connection: registration required, no class names accepted
@@ -144,12 +145,20 @@ final class KryoSetup {
     Serializer<?> standard = kryo.getDefaultSerializer(type);
     String name = type.getSimpleName();
     if (standard.getClass() == CollectionSerializer.class) {
+      boolean set = Set.class.isAssignableFrom(type);
       return new BoundedCollectionSerializer(
-          n -> (Collection) kryo.newInstance(type), Set.class.isAssignableFrom(type), name);
+          n -> (Collection) kryo.newInstance(type),
+          n -> set ? HeapSizes.hashSet(n, true) : HeapSizes.linkedList(n),
+          set,
+          name);
     }
     if (standard.getClass() == MapSerializer.class) {
+      boolean sorted = SortedMap.class.isAssignableFrom(type);
       return new BoundedMapSerializer(
-          n -> (Map) kryo.newInstance(type), !SortedMap.class.isAssignableFrom(type), name);
+          n -> (Map) kryo.newInstance(type),
+          n -> sorted ? HeapSizes.treeMap(n) : HeapSizes.hashMap(n, true),
+          !sorted,
+          name);
     }
     return null;
   }
@@ -201,30 +210,40 @@ final class KryoSetup {
       return new DurationSerializer();
     }
     if (type == TreeMap.class) {
-      return new BoundedMapSerializer(n -> new TreeMap<>(), false, "TreeMap");
+      return new BoundedMapSerializer(n -> new TreeMap<>(), HeapSizes::treeMap, false, "TreeMap");
     }
     if (Map.class.isAssignableFrom(type)) {
       if (type == HashMap.class) {
-        return new BoundedMapSerializer(n -> new HashMap<>(hashCapacity(n)), true, "HashMap");
+        return new BoundedMapSerializer(
+            n -> new HashMap<>(hashCapacity(n)), n -> HeapSizes.hashMap(n, false), true, "HashMap");
       }
       if (type == LinkedHashMap.class) {
         return new BoundedMapSerializer(
-            n -> new LinkedHashMap<>(hashCapacity(n)), true, "LinkedHashMap");
+            n -> new LinkedHashMap<>(hashCapacity(n)),
+            n -> HeapSizes.hashMap(n, true),
+            true,
+            "LinkedHashMap");
       }
       return new ImmutableMapSerializer();
     }
     if (type == ArrayList.class) {
-      return new BoundedCollectionSerializer(ArrayList::new, false, "ArrayList");
+      return new BoundedCollectionSerializer(
+          ArrayList::new, HeapSizes::arrayList, false, "ArrayList");
     }
     if (type == LinkedList.class) {
-      return new BoundedCollectionSerializer(n -> new LinkedList<>(), false, "LinkedList");
+      return new BoundedCollectionSerializer(
+          n -> new LinkedList<>(), HeapSizes::linkedList, false, "LinkedList");
     }
     if (type == HashSet.class) {
-      return new BoundedCollectionSerializer(n -> new HashSet<>(hashCapacity(n)), true, "HashSet");
+      return new BoundedCollectionSerializer(
+          n -> new HashSet<>(hashCapacity(n)), n -> HeapSizes.hashSet(n, false), true, "HashSet");
     }
     if (type == LinkedHashSet.class) {
       return new BoundedCollectionSerializer(
-          n -> new LinkedHashSet<>(hashCapacity(n)), true, "LinkedHashSet");
+          n -> new LinkedHashSet<>(hashCapacity(n)),
+          n -> HeapSizes.hashSet(n, true),
+          true,
+          "LinkedHashSet");
     }
     if (Set.class.isAssignableFrom(type)) {
       return new ImmutableCollectionSerializer(true);
@@ -307,6 +326,10 @@ final class KryoSetup {
     }
     int length = n - 1;
     context.checkLength(input, length, 1, "string");
+    context.allocate(HeapSizes.string(length));
+    if (length == 0) {
+      return "";
+    }
     byte[] buffer = input.getBuffer();
     int position = input.position();
     String s = new String(buffer, position, length, StandardCharsets.UTF_8);
@@ -317,6 +340,14 @@ final class KryoSetup {
   private static int readArrayLength(Kryo kryo, Input input, int minBytes, String what) {
     int length = input.readVarInt(true);
     checkLength(kryo, input, length, minBytes, what);
+    return length;
+  }
+
+  /** Reads an array's length, checks it and charges the array of that many elements. */
+  private static int readArray(
+      Kryo kryo, Input input, int minBytes, int elementBytes, String what) {
+    int length = readArrayLength(kryo, input, minBytes, what);
+    PbKryo.contextOf(kryo).allocate(HeapSizes.array(length, elementBytes));
     return length;
   }
 
@@ -333,7 +364,7 @@ final class KryoSetup {
 
     @Override
     public byte[] read(Kryo kryo, Input input, Class<? extends byte[]> type) {
-      return input.readBytes(readArrayLength(kryo, input, 1, "byte[]"));
+      return input.readBytes(readArray(kryo, input, 1, 1, "byte[]"));
     }
   }
 
@@ -350,7 +381,7 @@ final class KryoSetup {
 
     @Override
     public int[] read(Kryo kryo, Input input, Class<? extends int[]> type) {
-      int n = readArrayLength(kryo, input, 1, "int[]");
+      int n = readArray(kryo, input, 1, 4, "int[]");
       return input.readInts(n, false);
     }
   }
@@ -368,7 +399,7 @@ final class KryoSetup {
 
     @Override
     public long[] read(Kryo kryo, Input input, Class<? extends long[]> type) {
-      int n = readArrayLength(kryo, input, 1, "long[]");
+      int n = readArray(kryo, input, 1, 8, "long[]");
       return input.readLongs(n, false);
     }
   }
@@ -386,7 +417,7 @@ final class KryoSetup {
 
     @Override
     public double[] read(Kryo kryo, Input input, Class<? extends double[]> type) {
-      int n = readArrayLength(kryo, input, 8, "double[]");
+      int n = readArray(kryo, input, 8, 8, "double[]");
       return input.readDoubles(n);
     }
   }
@@ -404,7 +435,7 @@ final class KryoSetup {
 
     @Override
     public boolean[] read(Kryo kryo, Input input, Class<? extends boolean[]> type) {
-      int n = readArrayLength(kryo, input, 1, "boolean[]");
+      int n = readArray(kryo, input, 1, 1, "boolean[]");
       return input.readBooleans(n);
     }
   }
@@ -427,7 +458,8 @@ final class KryoSetup {
 
     @Override
     public Object[] read(Kryo kryo, Input input, Class<? extends Object[]> type) {
-      int n = readArrayLength(kryo, input, 1, componentType.getSimpleName() + "[]");
+      int n =
+          readArray(kryo, input, 1, HeapSizes.REFERENCE, componentType.getSimpleName() + "[]");
       Object[] a = (Object[]) java.lang.reflect.Array.newInstance(componentType, n);
       for (int i = 0; i < n; i++) {
         Object o = kryo.readClassAndObject(input);
@@ -500,11 +532,14 @@ final class KryoSetup {
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedCollectionSerializer extends CollectionSerializer<Collection> {
     private final IntFunction<Collection> factory;
+    private final IntToLongFunction heap;
     private final boolean hashed;
     private final String name;
 
-    BoundedCollectionSerializer(IntFunction<Collection> factory, boolean hashed, String name) {
+    BoundedCollectionSerializer(
+        IntFunction<Collection> factory, IntToLongFunction heap, boolean hashed, String name) {
       this.factory = factory;
+      this.heap = heap;
       this.hashed = hashed;
       this.name = name;
     }
@@ -513,7 +548,11 @@ final class KryoSetup {
     protected Collection create(Kryo kryo, Input input, Class type, int length) {
       DecodeContext context = PbKryo.contextOf(kryo);
       context.checkLength(input, length, 1, name);
-      return hashed ? new HashBuild.StagedElements(context, input, length) : factory.apply(length);
+      if (hashed && length > 0) {
+        return new HashBuild.StagedElements(context, input, length);
+      }
+      context.allocate(heap.applyAsLong(length));
+      return factory.apply(length);
     }
 
     @Override
@@ -523,6 +562,7 @@ final class KryoSetup {
         return read;
       }
       staged.check(name);
+      PbKryo.contextOf(kryo).allocate(heap.applyAsLong(staged.size));
       return staged.into(factory.apply(staged.size));
     }
   }
@@ -535,11 +575,14 @@ final class KryoSetup {
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedMapSerializer extends MapSerializer<Map> {
     private final IntFunction<Map> factory;
+    private final IntToLongFunction heap;
     private final boolean hashed;
     private final String name;
 
-    BoundedMapSerializer(IntFunction<Map> factory, boolean hashed, String name) {
+    BoundedMapSerializer(
+        IntFunction<Map> factory, IntToLongFunction heap, boolean hashed, String name) {
       this.factory = factory;
+      this.heap = heap;
       this.hashed = hashed;
       this.name = name;
     }
@@ -548,6 +591,10 @@ final class KryoSetup {
     protected Map create(Kryo kryo, Input input, Class type, int length) {
       DecodeContext context = PbKryo.contextOf(kryo);
       context.checkLength(input, length, 2, name);
+      if (length == 0) {
+        context.allocate(heap.applyAsLong(0));
+        return factory.apply(0);
+      }
       return new HashBuild.StagedEntries(context, input, length);
     }
 
@@ -562,6 +609,7 @@ final class KryoSetup {
       } else {
         staged.sorted();
       }
+      PbKryo.contextOf(kryo).allocate(heap.applyAsLong(staged.size));
       return staged.into(factory.apply(staged.size), name);
     }
   }
@@ -587,15 +635,20 @@ final class KryoSetup {
     public Collection<?> read(Kryo kryo, Input input, Class<? extends Collection<?>> type) {
       String name = set ? "immutable set" : "immutable list";
       int n = readArrayLength(kryo, input, 1, name);
+      if (n == 0) {
+        return set ? Collections.emptySet() : Collections.emptyList(); // shared: no allocation
+      }
+      DecodeContext context = PbKryo.contextOf(kryo);
       if (set) {
-        DecodeContext context = PbKryo.contextOf(kryo);
         HashBuild.StagedElements staged = new HashBuild.StagedElements(context, input, n);
         for (int i = 0; i < n; i++) {
           staged.add(kryo.readClassAndObject(input));
         }
         staged.check(name);
+        context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashSet(n, true));
         return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n))));
       }
+      context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.arrayList(n));
       List<Object> l = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         l.add(kryo.readClassAndObject(input));
@@ -623,6 +676,9 @@ final class KryoSetup {
     public Map<?, ?> read(Kryo kryo, Input input, Class<? extends Map<?, ?>> type) {
       String name = "immutable map";
       int n = readArrayLength(kryo, input, 2, name);
+      if (n == 0) {
+        return Collections.emptyMap(); // shared: no allocation
+      }
       DecodeContext context = PbKryo.contextOf(kryo);
       HashBuild.StagedEntries staged = new HashBuild.StagedEntries(context, input, n);
       for (int i = 0; i < n; i++) {
@@ -630,6 +686,7 @@ final class KryoSetup {
         staged.put(key, kryo.readClassAndObject(input));
       }
       staged.check(name);
+      context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashMap(n, true));
       return Collections.unmodifiableMap(staged.into(new LinkedHashMap<>(hashCapacity(n)), name));
     }
   }

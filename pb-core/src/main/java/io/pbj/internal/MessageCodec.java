@@ -101,7 +101,8 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(inbound);
       return;
     }
-    waiting.add(size <= INLINE_MAX ? new Waiting(copy(buf), null, size) : new Waiting(null, buf, size));
+    waiting.add(
+        size <= INLINE_MAX ? new Waiting(copy(buf), null, size) : new Waiting(null, buf, size));
     waitingBytes += size;
     if (waitingBytes > QUEUED_MAX && !pausedReading) {
       pausedReading = true;
@@ -158,7 +159,7 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   }
 
   private void startOffloaded(ChannelHandlerContext ctx, Waiting message) {
-    DecodeContext context = new DecodeContext(message.size());
+    DecodeContext context = newContext(message.size());
     offloaded = context;
     Executor loop = ctx.executor();
     try {
@@ -212,7 +213,11 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   }
 
   private Inbound decode(byte[] bytes) {
-    return decode(bytes, new DecodeContext(bytes.length));
+    return decode(bytes, newContext(bytes.length));
+  }
+
+  private DecodeContext newContext(int bytes) {
+    return new DecodeContext(bytes, connection.config().maxDecodeExpansion());
   }
 
   private Inbound decode(byte[] bytes, DecodeContext context) {

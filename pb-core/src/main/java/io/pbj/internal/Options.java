@@ -27,6 +27,7 @@ public final class Options {
   public int maxMessage = Wire.DEFAULT_MAX_MESSAGE;
   public int maxDepth = Wire.DEFAULT_MAX_DEPTH;
   public int maxReferences = Wire.DEFAULT_MAX_REFERENCES;
+  public int maxDecodeExpansion = Wire.DEFAULT_MAX_DECODE_EXPANSION;
   public boolean sendStackTraces;
   private String tlsOption;
   private Tls tls;
@@ -149,6 +150,13 @@ public final class Options {
 
   public BrokerConfig config(Executor resolvedExecutor) {
     return new BrokerConfig(
-        registry, resolvedExecutor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces);
+        registry,
+        resolvedExecutor,
+        maxFrame,
+        maxMessage,
+        maxDepth,
+        maxReferences,
+        sendStackTraces,
+        maxDecodeExpansion);
   }
 }

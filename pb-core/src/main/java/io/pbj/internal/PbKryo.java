@@ -8,7 +8,8 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 /**
  * The Kryo of one connection. While a message is decoded it carries that message's {@link
  * DecodeContext}, and every value read (through any of Kryo's read methods, from any serializer,
- * Kryo's own included) reports to it: where the value started on the wire and its {@linkplain
+ * Kryo's own included) reports to it: its shallow heap size for the allocation budget (what the
+ * serializers do not charge themselves), where it started on the wire and its {@linkplain
  * DecodeContext#multiplier multiplier}, which the hash-container serializers need to bound their
  * work.
  *
@@ -59,7 +60,7 @@ final class PbKryo extends Kryo {
     long enclosing = c.multiplier;
     c.multiplier = 1;
     Object value = super.readClassAndObject(input);
-    completed(c, start, enclosing);
+    completed(c, value, start, enclosing);
     return value;
   }
 
@@ -73,7 +74,7 @@ final class PbKryo extends Kryo {
     long enclosing = c.multiplier;
     c.multiplier = 1;
     T value = super.readObject(input, type);
-    completed(c, start, enclosing);
+    completed(c, value, start, enclosing);
     return value;
   }
 
@@ -87,7 +88,7 @@ final class PbKryo extends Kryo {
     long enclosing = c.multiplier;
     c.multiplier = 1;
     T value = super.readObject(input, type, serializer);
-    completed(c, start, enclosing);
+    completed(c, value, start, enclosing);
     return value;
   }
 
@@ -101,7 +102,7 @@ final class PbKryo extends Kryo {
     long enclosing = c.multiplier;
     c.multiplier = 1;
     T value = super.readObjectOrNull(input, type);
-    completed(c, start, enclosing);
+    completed(c, value, start, enclosing);
     return value;
   }
 
@@ -115,11 +116,12 @@ final class PbKryo extends Kryo {
     long enclosing = c.multiplier;
     c.multiplier = 1;
     T value = super.readObjectOrNull(input, type, serializer);
-    completed(c, start, enclosing);
+    completed(c, value, start, enclosing);
     return value;
   }
 
-  private static void completed(DecodeContext c, int start, long enclosing) {
+  private static void completed(DecodeContext c, Object value, int start, long enclosing) {
+    c.allocate(HeapSizes.shallow(value));
     c.lastStart = start;
     c.lastMultiplier = c.multiplier;
     c.multiplier = Math.max(enclosing, c.multiplier);

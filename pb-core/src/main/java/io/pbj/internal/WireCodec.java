@@ -85,9 +85,17 @@ final class WireCodec {
     }
   }
 
-  /** Decodes one message under fresh budgets; see {@link #decode(byte[], PbKryo, DecodeContext, int, int)}. */
+  /**
+   * Decodes one message under fresh budgets of the default expansion; see {@link #decode(byte[],
+   * PbKryo, DecodeContext, int, int)}.
+   */
   static Message decode(byte[] bytes, PbKryo kryo, int maxDepth, int maxMessage) {
-    return decode(bytes, kryo, new DecodeContext(bytes.length), maxDepth, maxMessage);
+    return decode(
+        bytes,
+        kryo,
+        new DecodeContext(bytes.length, Wire.DEFAULT_MAX_DECODE_EXPANSION),
+        maxDepth,
+        maxMessage);
   }
 
   /**
@@ -213,6 +221,7 @@ final class WireCodec {
   private static Object[] readArgs(Kryo kryo, DecodeContext context, Input in) {
     int argc = in.readVarInt(true);
     context.checkLength(in, argc, 1, "argument list");
+    context.allocate(HeapSizes.array(argc, HeapSizes.REFERENCE));
     Object[] args = new Object[argc];
     for (int i = 0; i < argc; i++) {
       args[i] = kryo.readClassAndObject(in);

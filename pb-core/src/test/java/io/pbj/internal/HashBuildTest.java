@@ -82,6 +82,25 @@ class HashBuildTest {
     assertThat(e).hasMessageContaining("hash flooding").hasMessageContaining("probe budget");
   }
 
+  /** A record with a set component. */
+  record Holder(String name, Set<Object> items) {}
+
+  /** A plain registered class with a map field (Kryo's field serializer). */
+  static final class Bag {
+    Map<Object, Object> byKey;
+  }
+
+  @Test
+  void setsAndMapsInsideRecordsAndRegisteredClassesAreBoundedToo() {
+    PbRegistry registry = PbRegistry.builder().register(Holder.class, Bag.class).build();
+    List<Object> colliding = collidingLists(0, 20_000);
+    assertThat(refusal(registry, new Holder("h", TestAccess.unhashedSet(colliding))))
+        .hasMessageContaining("hash flooding: a HashSet of 20000 elements");
+    Bag bag = new Bag();
+    bag.byKey = TestAccess.unhashedMap(colliding, colliding);
+    assertThat(refusal(registry, bag)).hasMessageContaining("hash flooding: a HashMap of 20000");
+  }
+
   @Test
   void honestSetsOfSetsWithCollidingHashCodesAreAccepted() {
     // a set's hash code is the sum of its elements': {1, 4} and {2, 3} collide, and so on

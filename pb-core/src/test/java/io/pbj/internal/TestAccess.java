@@ -2,6 +2,7 @@ package io.pbj.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.esotericsoftware.kryo.kryo5.ClassResolver;
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.Registration;
 import com.esotericsoftware.kryo.kryo5.io.Input;
@@ -42,7 +43,7 @@ public final class TestAccess {
   public static void assertDecodeFails(byte[] value, String messagePart) {
     PbKryo kryo = KryoSetup.create(PbRegistry.defaults(), Wire.DEFAULT_MAX_DEPTH, NO_REFERENCES);
     Throwable failure = null;
-    kryo.beginDecode(new DecodeContext(value.length));
+    kryo.beginDecode(new DecodeContext(value.length, Wire.DEFAULT_MAX_DECODE_EXPANSION));
     try {
       kryo.readClassAndObject(new Input(value));
     } catch (RuntimeException e) {
@@ -57,6 +58,11 @@ public final class TestAccess {
   /** The probe steps a message of {@code bytes} bytes may take (docs/PROTOCOL.md). */
   public static long probeBudget(int bytes) {
     return (long) DecodeContext.PROBE_FACTOR * bytes + DecodeContext.PROBE_FLOOR;
+  }
+
+  /** The heap a message of {@code bytes} bytes may decode to by default (docs/PROTOCOL.md). */
+  public static long allocationBudget(int bytes) {
+    return (long) Wire.DEFAULT_MAX_DECODE_EXPANSION * bytes + DecodeContext.ALLOCATION_FLOOR;
   }
 
   /** The largest message an event loop decodes itself. */
@@ -86,6 +92,34 @@ public final class TestAccess {
       entries.add(new AbstractMap.SimpleImmutableEntry<>(keys.get(i), values.get(i)));
     }
     return new UnhashedMap(entries);
+  }
+
+  /**
+   * A list sent as an ArrayList of {@code n} copies of {@code element} (one value on the wire per
+   * element), without holding n objects here.
+   */
+  public static List<Object> repeatedList(Object element, int n) {
+    return new RepeatedList(element, n);
+  }
+
+  private static final class RepeatedList extends java.util.AbstractList<Object> {
+    private final Object element;
+    private final int n;
+
+    RepeatedList(Object element, int n) {
+      this.element = element;
+      this.n = n;
+    }
+
+    @Override
+    public Object get(int i) {
+      return element;
+    }
+
+    @Override
+    public int size() {
+      return n;
+    }
   }
 
   private static final class UnhashedSet extends HashSet<Object> {
@@ -141,10 +175,14 @@ public final class TestAccess {
     Registration set = kryo.getRegistration(HashSet.class);
     Registration map = kryo.getRegistration(HashMap.class);
     // the views write the ids of HashSet and HashMap, which stay registered as themselves
-    kryo.getClassResolver().register(new Registration(UnhashedSet.class, set.getSerializer(), set.getId()));
-    kryo.getClassResolver().register(new Registration(UnhashedMap.class, map.getSerializer(), map.getId()));
-    kryo.getClassResolver().register(set);
-    kryo.getClassResolver().register(map);
+    ClassResolver classes = kryo.getClassResolver();
+    classes.register(new Registration(UnhashedSet.class, set.getSerializer(), set.getId()));
+    classes.register(new Registration(UnhashedMap.class, map.getSerializer(), map.getId()));
+    classes.register(set);
+    classes.register(map);
+    Registration list = kryo.getRegistration(ArrayList.class);
+    classes.register(new Registration(RepeatedList.class, list.getSerializer(), list.getId()));
+    classes.register(list);
     return kryo;
   }
 
