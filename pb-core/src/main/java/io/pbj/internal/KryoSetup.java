@@ -142,6 +142,9 @@ final class KryoSetup {
    */
   @SuppressWarnings({"rawtypes", "unchecked"})
   private static Serializer<?> boundedForRegistered(Kryo kryo, Class<?> type) {
+    if (!Collection.class.isAssignableFrom(type) && !Map.class.isAssignableFrom(type)) {
+      return null;
+    }
     Serializer<?> standard = kryo.getDefaultSerializer(type);
     String name = type.getSimpleName();
     if (standard.getClass() == CollectionSerializer.class) {
