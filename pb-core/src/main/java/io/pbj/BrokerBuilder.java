@@ -77,8 +77,8 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
   }
 
   /**
-   * Most heap one incoming message may decode to, as a multiple of its size on the wire (plus 64
-   * KiB for every message): every object, array and container slot the decoder creates is charged
+   * Most heap one incoming message may decode to, as a multiple of its size on the wire (plus 1
+   * MiB for every message): every object, array and container slot the decoder creates is charged
    * against it as it is created, and a message that would take more is refused before it does.
    * A refused argument fails that call with {@link PbException.Code#LIMIT_EXCEEDED} ("... decodes
    * to more than the allocation budget of N bytes ...") and the connection goes on; a refused

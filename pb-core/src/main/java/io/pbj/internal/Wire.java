@@ -33,7 +33,7 @@ public final class Wire {
   public static final int DEFAULT_MAX_DEPTH = 64;
 
   /**
-   * Default heap bytes one incoming message may decode to, per byte of the message (plus 64 KiB):
+   * Default heap bytes one incoming message may decode to, per byte of the message (plus 1 MiB):
    * see docs/PROTOCOL.md, "Decoding limits".
    */
   public static final int DEFAULT_MAX_DECODE_EXPANSION = 16;
