@@ -77,6 +77,26 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
   }
 
   /**
+   * Most heap one incoming message may decode to, as a multiple of its size on the wire (plus 1
+   * MiB for every message): every object, array and container slot the decoder creates is charged
+   * against it as it is created, and a message that would take more is refused before it does.
+   * A refused argument fails that call with {@link PbException.Code#LIMIT_EXCEEDED} ("... decodes
+   * to more than the allocation budget of N bytes ...") and the connection goes on; a refused
+   * result fails the call at the caller. Values take 1 to 10 times their size (byte arrays about
+   * 1, records with strings about 5, lists and maps of numbers 3 to 10); large hash sets of small
+   * numbers or short strings 20 to 28, which need a larger factor; a list of empty maps 26 to 52.
+   * So one decode keeps at most this factor times {@link #maxMessageSize}, and at most one large
+   * message per core is decoded at a time. Default 16; see docs/PROTOCOL.md, "Decoding limits".
+   *
+   * @param factor positive
+   */
+  public B maxDecodeExpansion(int factor) {
+    options.once("maxDecodeExpansion");
+    options.maxDecodeExpansion = Options.positive("maxDecodeExpansion", factor);
+    return self();
+  }
+
+  /**
    * Keeps idle connections alive and detects dead ones: when this side has written nothing for
    * {@code interval} it sends a ping (which the peer answers); when no whole message has arrived
    * for {@code timeout} it closes the connection, failing pending calls with {@link

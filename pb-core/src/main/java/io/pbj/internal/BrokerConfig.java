@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
  * @param maxDepth deepest value nesting
  * @param maxReferences most objects exported on one connection
  * @param sendStackTraces whether remote failures carry this side's stack trace
+ * @param maxDecodeExpansion heap bytes an incoming message may decode to per byte of it
  */
 public record BrokerConfig(
     PbRegistry registry,
@@ -23,4 +24,5 @@ public record BrokerConfig(
     int maxMessage,
     int maxDepth,
     int maxReferences,
-    boolean sendStackTraces) {}
+    boolean sendStackTraces,
+    int maxDecodeExpansion) {}

@@ -31,17 +31,21 @@ import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
 
 /**
  * Builds the Kryo instance of one connection: registration required, no class names accepted
  * from the wire, every length checked against the bytes that remain before anything is
- * allocated, nesting depth bounded, and references (of both kinds) written through the
- * connection's {@link ReferenceCodec}.
+ * allocated, nesting depth bounded, hash-based containers built within the message's probe
+ * budget ({@link HashBuild}), and references (of both kinds) written through the connection's
+ * {@link ReferenceCodec}. The budgets of the message being decoded live in its {@link
+ * DecodeContext}, which the serializers reach through {@link PbKryo#contextOf}.
  *
- * <p>Thread-safety: the Kryo it builds is confined to one channel's event loop.
+ * <p>Thread-safety: a Kryo it builds is used by one thread at a time.
  */
 final class KryoSetup {
   private KryoSetup() {}
@@ -101,9 +105,9 @@ final class KryoSetup {
           Duration.class);
 
   /** Creates a Kryo for one connection. */
-  static Kryo create(PbRegistry registry, int maxDepth, ReferenceCodec references) {
+  static PbKryo create(PbRegistry registry, int maxDepth, ReferenceCodec references) {
     PbClassResolver resolver = new PbClassResolver(references);
-    Kryo kryo = new Kryo(resolver, null);
+    PbKryo kryo = new PbKryo(resolver);
     kryo.setRegistrationRequired(true);
     kryo.setReferences(false);
     kryo.setMaxDepth(maxDepth);
@@ -119,9 +123,52 @@ final class KryoSetup {
       kryo.register(type, builtinSerializer(kryo, type), id++);
     }
     for (Map.Entry<Integer, Class<?>> e : registry.valueTypes().entrySet()) {
-      kryo.register(e.getValue(), e.getKey());
+      Serializer<?> bounded = boundedForRegistered(kryo, e.getValue());
+      if (bounded != null) {
+        kryo.register(e.getValue(), bounded, e.getKey());
+      } else {
+        kryo.register(e.getValue(), e.getKey());
+      }
     }
     return kryo;
+  }
+
+  /**
+   * An application-registered collection or map that Kryo would serialize with its generic
+   * {@code CollectionSerializer} or {@code MapSerializer} gets the bounded subclass instead (the
+   * same bytes on the wire): its length is checked before it is created, and a set or an unsorted
+   * map is built within the probe budget. Types with a serializer of their own in Kryo (a
+   * {@code TreeSet} with its comparator, an {@code EnumSet}, ...) keep it. Null for other types.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static Serializer<?> boundedForRegistered(Kryo kryo, Class<?> type) {
+    if (!Collection.class.isAssignableFrom(type) && !Map.class.isAssignableFrom(type)) {
+      return null;
+    }
+    Serializer<?> standard = kryo.getDefaultSerializer(type);
+    String name = type.getSimpleName();
+    if (standard.getClass() == CollectionSerializer.class) {
+      boolean set = Set.class.isAssignableFrom(type);
+      return new BoundedCollectionSerializer(
+          n -> (Collection) kryo.newInstance(type),
+          n -> set ? HeapSizes.hashSet(n, true) : HeapSizes.linkedList(n),
+          set,
+          name);
+    }
+    if (standard.getClass() == MapSerializer.class) {
+      boolean sorted = SortedMap.class.isAssignableFrom(type);
+      return new BoundedMapSerializer(
+          n -> (Map) kryo.newInstance(type),
+          n -> sorted ? HeapSizes.treeMap(n) : HeapSizes.hashMap(n, true),
+          !sorted,
+          name);
+    }
+    return null;
+  }
+
+  /** The capacity that holds {@code n} entries in a JDK hash table without resizing. */
+  static int hashCapacity(int n) {
+    return (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(n / 0.75) + 1);
   }
 
   /** The class names of every registered id at or above {@link #REFERENCE_ID}. */
@@ -166,26 +213,40 @@ final class KryoSetup {
       return new DurationSerializer();
     }
     if (type == TreeMap.class) {
-      return new BoundedMapSerializer(n -> new TreeMap<>());
+      return new BoundedMapSerializer(n -> new TreeMap<>(), HeapSizes::treeMap, false, "TreeMap");
     }
     if (Map.class.isAssignableFrom(type)) {
-      if (type == HashMap.class || type == LinkedHashMap.class) {
+      if (type == HashMap.class) {
         return new BoundedMapSerializer(
-            type == HashMap.class ? HashMap::new : LinkedHashMap::new);
+            n -> new HashMap<>(hashCapacity(n)), n -> HeapSizes.hashMap(n, false), true, "HashMap");
+      }
+      if (type == LinkedHashMap.class) {
+        return new BoundedMapSerializer(
+            n -> new LinkedHashMap<>(hashCapacity(n)),
+            n -> HeapSizes.hashMap(n, true),
+            true,
+            "LinkedHashMap");
       }
       return new ImmutableMapSerializer();
     }
     if (type == ArrayList.class) {
-      return new BoundedCollectionSerializer(ArrayList::new);
+      return new BoundedCollectionSerializer(
+          ArrayList::new, HeapSizes::arrayList, false, "ArrayList");
     }
     if (type == LinkedList.class) {
-      return new BoundedCollectionSerializer(n -> new LinkedList<>());
+      return new BoundedCollectionSerializer(
+          n -> new LinkedList<>(), HeapSizes::linkedList, false, "LinkedList");
     }
     if (type == HashSet.class) {
-      return new BoundedCollectionSerializer(HashSet::new);
+      return new BoundedCollectionSerializer(
+          n -> new HashSet<>(hashCapacity(n)), n -> HeapSizes.hashSet(n, false), true, "HashSet");
     }
     if (type == LinkedHashSet.class) {
-      return new BoundedCollectionSerializer(LinkedHashSet::new);
+      return new BoundedCollectionSerializer(
+          n -> new LinkedHashSet<>(hashCapacity(n)),
+          n -> HeapSizes.hashSet(n, true),
+          true,
+          "LinkedHashSet");
     }
     if (Set.class.isAssignableFrom(type)) {
       return new ImmutableCollectionSerializer(true);
@@ -194,32 +255,11 @@ final class KryoSetup {
   }
 
   /**
-   * What the message being decoded on this thread may still claim, in bytes of elements: every
-   * element of every container takes at least one byte of its own, so all the lengths claimed
-   * in one message together cannot exceed its size. This bounds what nested containers allocate
-   * before their elements are read.
+   * Fails unless {@code length} items of at least {@code minBytes} each fit in what remains of
+   * the message and of its element budget ({@link DecodeContext#checkLength}).
    */
-  private static final ThreadLocal<long[]> BUDGET = ThreadLocal.withInitial(() -> new long[1]);
-
-  /** Starts the element budget of one message of {@code bytes} bytes. */
-  static void startBudget(int bytes) {
-    BUDGET.get()[0] = bytes;
-  }
-
-  /** Fails unless {@code length} items of at least {@code minBytes} each fit in what remains. */
-  static void checkLength(Input input, long length, int minBytes, String what) {
-    long remaining = input.limit() - input.position();
-    if (length < 0 || length * minBytes > remaining) {
-      throw new KryoException(
-          what + " claims " + length + " elements but only " + remaining + " bytes remain");
-    }
-    long[] budget = BUDGET.get();
-    budget[0] -= length * minBytes;
-    if (budget[0] < 0) {
-      throw new KryoException(
-          what + " claims " + length + " elements: the containers of this message claim more"
-              + " elements than it has bytes");
-    }
+  static void checkLength(Kryo kryo, Input input, long length, int minBytes, String what) {
+    PbKryo.contextOf(kryo).checkLength(input, length, minBytes, what);
   }
 
   /** No class names from the wire, and references for any Referenceable or proxy. */
@@ -266,7 +306,7 @@ final class KryoSetup {
 
     @Override
     public String read(Kryo kryo, Input input, Class<? extends String> type) {
-      return readString(input);
+      return readString(PbKryo.contextOf(kryo), input);
     }
   }
 
@@ -282,13 +322,17 @@ final class KryoSetup {
   }
 
   /** Reads what {@link #writeString} wrote, checking the length first. */
-  static String readString(Input input) {
+  static String readString(DecodeContext context, Input input) {
     int n = input.readVarInt(true);
     if (n == 0) {
       return null;
     }
     int length = n - 1;
-    checkLength(input, length, 1, "string");
+    context.checkLength(input, length, 1, "string");
+    context.allocate(HeapSizes.string(length));
+    if (length == 0) {
+      return "";
+    }
     byte[] buffer = input.getBuffer();
     int position = input.position();
     String s = new String(buffer, position, length, StandardCharsets.UTF_8);
@@ -296,9 +340,17 @@ final class KryoSetup {
     return s;
   }
 
-  private static int readArrayLength(Input input, int minBytes, String what) {
+  private static int readArrayLength(Kryo kryo, Input input, int minBytes, String what) {
     int length = input.readVarInt(true);
-    checkLength(input, length, minBytes, what);
+    checkLength(kryo, input, length, minBytes, what);
+    return length;
+  }
+
+  /** Reads an array's length, checks it and charges the array of that many elements. */
+  private static int readArray(
+      Kryo kryo, Input input, int minBytes, int elementBytes, String what) {
+    int length = readArrayLength(kryo, input, minBytes, what);
+    PbKryo.contextOf(kryo).allocate(HeapSizes.array(length, elementBytes));
     return length;
   }
 
@@ -315,7 +367,7 @@ final class KryoSetup {
 
     @Override
     public byte[] read(Kryo kryo, Input input, Class<? extends byte[]> type) {
-      return input.readBytes(readArrayLength(input, 1, "byte[]"));
+      return input.readBytes(readArray(kryo, input, 1, 1, "byte[]"));
     }
   }
 
@@ -332,7 +384,7 @@ final class KryoSetup {
 
     @Override
     public int[] read(Kryo kryo, Input input, Class<? extends int[]> type) {
-      int n = readArrayLength(input, 1, "int[]");
+      int n = readArray(kryo, input, 1, 4, "int[]");
       return input.readInts(n, false);
     }
   }
@@ -350,7 +402,7 @@ final class KryoSetup {
 
     @Override
     public long[] read(Kryo kryo, Input input, Class<? extends long[]> type) {
-      int n = readArrayLength(input, 1, "long[]");
+      int n = readArray(kryo, input, 1, 8, "long[]");
       return input.readLongs(n, false);
     }
   }
@@ -368,7 +420,7 @@ final class KryoSetup {
 
     @Override
     public double[] read(Kryo kryo, Input input, Class<? extends double[]> type) {
-      int n = readArrayLength(input, 8, "double[]");
+      int n = readArray(kryo, input, 8, 8, "double[]");
       return input.readDoubles(n);
     }
   }
@@ -386,7 +438,7 @@ final class KryoSetup {
 
     @Override
     public boolean[] read(Kryo kryo, Input input, Class<? extends boolean[]> type) {
-      int n = readArrayLength(input, 1, "boolean[]");
+      int n = readArray(kryo, input, 1, 1, "boolean[]");
       return input.readBooleans(n);
     }
   }
@@ -409,7 +461,8 @@ final class KryoSetup {
 
     @Override
     public Object[] read(Kryo kryo, Input input, Class<? extends Object[]> type) {
-      int n = readArrayLength(input, 1, componentType.getSimpleName() + "[]");
+      int n =
+          readArray(kryo, input, 1, HeapSizes.REFERENCE, componentType.getSimpleName() + "[]");
       Object[] a = (Object[]) java.lang.reflect.Array.newInstance(componentType, n);
       for (int i = 0; i < n; i++) {
         Object o = kryo.readClassAndObject(input);
@@ -475,35 +528,92 @@ final class KryoSetup {
     }
   }
 
-  /** Mutable collections: the length is checked against the remaining bytes before creation. */
+  /**
+   * Mutable collections: the length is checked against the remaining bytes before creation; a
+   * set is staged and built within the probe budget ({@link HashBuild}).
+   */
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedCollectionSerializer extends CollectionSerializer<Collection> {
     private final IntFunction<Collection> factory;
+    private final IntToLongFunction heap;
+    private final boolean hashed;
+    private final String name;
 
-    BoundedCollectionSerializer(IntFunction<Collection> factory) {
+    BoundedCollectionSerializer(
+        IntFunction<Collection> factory, IntToLongFunction heap, boolean hashed, String name) {
       this.factory = factory;
+      this.heap = heap;
+      this.hashed = hashed;
+      this.name = name;
     }
 
     @Override
     protected Collection create(Kryo kryo, Input input, Class type, int length) {
-      checkLength(input, length, 1, type.getSimpleName());
+      DecodeContext context = PbKryo.contextOf(kryo);
+      context.checkLength(input, length, 1, name);
+      if (hashed && length > 0) {
+        return new HashBuild.StagedElements(context, input, length);
+      }
+      context.allocate(heap.applyAsLong(length));
       return factory.apply(length);
+    }
+
+    @Override
+    public Collection read(Kryo kryo, Input input, Class<? extends Collection> type) {
+      Collection read = super.read(kryo, input, type);
+      if (!(read instanceof HashBuild.StagedElements staged)) {
+        return read;
+      }
+      staged.check(name);
+      PbKryo.contextOf(kryo).allocate(heap.applyAsLong(staged.size));
+      return staged.into(factory.apply(staged.size));
     }
   }
 
-  /** Mutable maps: the length is checked against the remaining bytes before creation. */
+  /**
+   * Mutable maps: the length is checked against the remaining bytes before creation; the entries
+   * are staged, then a hash map is built within the probe budget ({@link HashBuild}) and a sorted
+   * one refuses keys that cannot be ordered.
+   */
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedMapSerializer extends MapSerializer<Map> {
     private final IntFunction<Map> factory;
+    private final IntToLongFunction heap;
+    private final boolean hashed;
+    private final String name;
 
-    BoundedMapSerializer(IntFunction<Map> factory) {
+    BoundedMapSerializer(
+        IntFunction<Map> factory, IntToLongFunction heap, boolean hashed, String name) {
       this.factory = factory;
+      this.heap = heap;
+      this.hashed = hashed;
+      this.name = name;
     }
 
     @Override
     protected Map create(Kryo kryo, Input input, Class type, int length) {
-      checkLength(input, length, 2, type.getSimpleName());
-      return factory.apply(length);
+      DecodeContext context = PbKryo.contextOf(kryo);
+      context.checkLength(input, length, 2, name);
+      if (length == 0) {
+        context.allocate(heap.applyAsLong(0));
+        return factory.apply(0);
+      }
+      return new HashBuild.StagedEntries(context, input, length);
+    }
+
+    @Override
+    public Map read(Kryo kryo, Input input, Class<? extends Map> type) {
+      Map read = super.read(kryo, input, type);
+      if (!(read instanceof HashBuild.StagedEntries staged)) {
+        return read;
+      }
+      if (hashed) {
+        staged.check(name);
+      } else {
+        staged.sorted();
+      }
+      PbKryo.contextOf(kryo).allocate(heap.applyAsLong(staged.size));
+      return staged.into(factory.apply(staged.size), name);
     }
   }
 
@@ -526,14 +636,22 @@ final class KryoSetup {
 
     @Override
     public Collection<?> read(Kryo kryo, Input input, Class<? extends Collection<?>> type) {
-      int n = readArrayLength(input, 1, type.getSimpleName());
-      if (set) {
-        Set<Object> s = new LinkedHashSet<>();
-        for (int i = 0; i < n; i++) {
-          s.add(kryo.readClassAndObject(input));
-        }
-        return Collections.unmodifiableSet(s);
+      String name = set ? "immutable set" : "immutable list";
+      int n = readArrayLength(kryo, input, 1, name);
+      if (n == 0) {
+        return set ? Collections.emptySet() : Collections.emptyList(); // shared: no allocation
       }
+      DecodeContext context = PbKryo.contextOf(kryo);
+      if (set) {
+        HashBuild.StagedElements staged = new HashBuild.StagedElements(context, input, n);
+        for (int i = 0; i < n; i++) {
+          staged.add(kryo.readClassAndObject(input));
+        }
+        staged.check(name);
+        context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashSet(n, true));
+        return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n))));
+      }
+      context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.arrayList(n));
       List<Object> l = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         l.add(kryo.readClassAndObject(input));
@@ -559,12 +677,20 @@ final class KryoSetup {
 
     @Override
     public Map<?, ?> read(Kryo kryo, Input input, Class<? extends Map<?, ?>> type) {
-      int n = readArrayLength(input, 2, type.getSimpleName());
-      Map<Object, Object> m = new LinkedHashMap<>();
-      for (int i = 0; i < n; i++) {
-        m.put(kryo.readClassAndObject(input), kryo.readClassAndObject(input));
+      String name = "immutable map";
+      int n = readArrayLength(kryo, input, 2, name);
+      if (n == 0) {
+        return Collections.emptyMap(); // shared: no allocation
       }
-      return Collections.unmodifiableMap(m);
+      DecodeContext context = PbKryo.contextOf(kryo);
+      HashBuild.StagedEntries staged = new HashBuild.StagedEntries(context, input, n);
+      for (int i = 0; i < n; i++) {
+        Object key = kryo.readClassAndObject(input);
+        staged.put(key, kryo.readClassAndObject(input));
+      }
+      staged.check(name);
+      context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashMap(n, true));
+      return Collections.unmodifiableMap(staged.into(new LinkedHashMap<>(hashCapacity(n)), name));
     }
   }
 

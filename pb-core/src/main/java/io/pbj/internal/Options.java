@@ -25,6 +25,7 @@ public final class Options {
   public int maxMessage = Wire.DEFAULT_MAX_MESSAGE;
   public int maxDepth = Wire.DEFAULT_MAX_DEPTH;
   public int maxReferences = Wire.DEFAULT_MAX_REFERENCES;
+  public int maxDecodeExpansion = Wire.DEFAULT_MAX_DECODE_EXPANSION;
   public boolean sendStackTraces;
   private String tlsOption;
   private Tls tls;
@@ -152,7 +153,14 @@ public final class Options {
 
   public BrokerConfig config(Executor resolvedExecutor) {
     return new BrokerConfig(
-        registry, resolvedExecutor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces);
+        registry,
+        resolvedExecutor,
+        maxFrame,
+        maxMessage,
+        maxDepth,
+        maxReferences,
+        sendStackTraces,
+        maxDecodeExpansion);
   }
 
   /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */

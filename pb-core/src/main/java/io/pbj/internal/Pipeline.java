@@ -1,6 +1,5 @@
 package io.pbj.internal;
 
-import com.esotericsoftware.kryo.kryo5.Kryo;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -30,8 +29,9 @@ import java.util.function.Function;
  *   <li>{@code chunker}: splits outgoing messages into frames; reads incoming frames (length,
  *       flags, chunk) and joins them into messages, bounded by the frame and message limits
  *       and, on a server, by its {@link Admission} (see {@link ChunkCodec});
- *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; messages are
- *       encoded on the sending thread, see {@link Connection#encode});
+ *   <li>{@code codec}: bytes to message records (the channel's decoding Kryo; small messages on
+ *       the event loop, large ones on the decode pool, delivered in arrival order, see {@link
+ *       MessageCodec}; messages are encoded on the sending thread, see {@link Connection#encode});
  *   <li>{@code handshake}: registry agreement, then removes itself;
  *   <li>{@code idle} (when keep-alive is on): pings when idle, closes a connection from which
  *       no message has come for the timeout;
@@ -125,7 +125,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
       connection.createRoot(rootFactory);
     }
     ReferenceReader reader = connection.reader();
-    Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), reader);
+    PbKryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), reader);
     Map<Integer, String> registry = KryoSetup.describe(config.registry());
     ChannelPipeline p = channel.pipeline();
     Tls tls = channels.tls();

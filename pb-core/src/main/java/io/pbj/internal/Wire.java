@@ -32,6 +32,12 @@ public final class Wire {
   /** Default deepest nesting of values in one message. */
   public static final int DEFAULT_MAX_DEPTH = 64;
 
+  /**
+   * Default heap bytes one incoming message may decode to, per byte of the message (plus 1 MiB):
+   * see docs/PROTOCOL.md, "Decoding limits".
+   */
+  public static final int DEFAULT_MAX_DECODE_EXPANSION = 16;
+
   /** Default most objects one side may export on one connection. */
   public static final int DEFAULT_MAX_REFERENCES = 1 << 20;
 

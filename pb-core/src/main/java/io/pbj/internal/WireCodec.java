@@ -85,22 +85,40 @@ final class WireCodec {
     }
   }
 
-  /** Decodes one message; a broken envelope throws a PROTOCOL_ERROR PbException. */
-  static Message decode(byte[] bytes, Kryo kryo, int maxDepth, int maxMessage) {
+  /**
+   * Decodes one message under fresh budgets of the default expansion; see {@link #decode(byte[],
+   * PbKryo, DecodeContext, int, int)}.
+   */
+  static Message decode(byte[] bytes, PbKryo kryo, int maxDepth, int maxMessage) {
+    return decode(
+        bytes,
+        kryo,
+        new DecodeContext(bytes.length, Wire.DEFAULT_MAX_DECODE_EXPANSION),
+        maxDepth,
+        maxMessage);
+  }
+
+  /**
+   * Decodes one message with {@code kryo} under the budgets of {@code context}; a broken envelope
+   * throws a PROTOCOL_ERROR PbException, a value that cannot be decoded (or is refused by a
+   * budget) becomes a {@link Message.Undecodable}.
+   */
+  static Message decode(
+      byte[] bytes, PbKryo kryo, DecodeContext context, int maxDepth, int maxMessage) {
     Input in = new Input(bytes);
-    KryoSetup.startBudget(bytes.length);
+    kryo.beginDecode(context);
     try {
       byte type = in.readByte();
       switch (type) {
         case Wire.HELLO:
           {
             int n = in.readVarInt(true);
-            KryoSetup.checkLength(in, n, 2, "registry");
+            context.checkLength(in, n, 2, "registry");
             List<Integer> ids = new ArrayList<>(n);
             List<String> names = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
               ids.add(in.readVarInt(true));
-              names.add(KryoSetup.readString(in));
+              names.add(KryoSetup.readString(context, in));
             }
             return new Message.Hello(ids, names);
           }
@@ -109,9 +127,9 @@ final class WireCodec {
             int requestId = in.readVarInt(true);
             int target = in.readVarInt(true);
             boolean oneWay = in.readBoolean();
-            String method = readName(in);
+            String method = readName(context, in);
             try {
-              Object[] args = readArgs(kryo, in);
+              Object[] args = readArgs(kryo, context, in);
               return new Message.Call(requestId, target, method, args, oneWay);
             } catch (RuntimeException e) {
               return new Message.Undecodable(
@@ -136,17 +154,17 @@ final class WireCodec {
             return new Message.Error(
                 requestId,
                 new Message.ErrorInfo(
-                    KryoSetup.readString(in),
-                    KryoSetup.readString(in),
-                    KryoSetup.readString(in),
-                    KryoSetup.readString(in)));
+                    KryoSetup.readString(context, in),
+                    KryoSetup.readString(context, in),
+                    KryoSetup.readString(context, in),
+                    KryoSetup.readString(context, in)));
           }
         case Wire.CACHE_UPDATE:
           {
             int cacheId = in.readVarInt(true);
-            String method = readName(in);
+            String method = readName(context, in);
             try {
-              return new Message.CacheUpdate(cacheId, method, readArgs(kryo, in));
+              return new Message.CacheUpdate(cacheId, method, readArgs(kryo, context, in));
             } catch (RuntimeException e) {
               return new Message.Undecodable(
                   type, 0, failure(e, "update '" + method + "'", false, maxDepth, maxMessage));
@@ -165,7 +183,7 @@ final class WireCodec {
         case Wire.RELEASE:
           {
             int n = in.readVarInt(true);
-            KryoSetup.checkLength(in, n, 2, "release list");
+            context.checkLength(in, n, 2, "release list");
             int[] ids = new int[n];
             int[] receipts = new int[n];
             for (int i = 0; i < n; i++) {
@@ -177,7 +195,7 @@ final class WireCodec {
         case Wire.CANCEL:
           return new Message.Cancel(in.readVarInt(true));
         case Wire.GOODBYE:
-          return new Message.Goodbye(KryoSetup.readString(in));
+          return new Message.Goodbye(KryoSetup.readString(context, in));
         case Wire.PING:
           return new Message.Ping(in.readLong());
         case Wire.PONG:
@@ -187,20 +205,23 @@ final class WireCodec {
       }
     } catch (KryoException e) {
       throw new PbException(Code.PROTOCOL_ERROR, "malformed message: " + e.getMessage(), e);
+    } finally {
+      kryo.endDecode();
     }
   }
 
-  private static String readName(Input in) {
-    String method = KryoSetup.readString(in);
+  private static String readName(DecodeContext context, Input in) {
+    String method = KryoSetup.readString(context, in);
     if (method == null || method.length() > Wire.MAX_NAME) {
       throw new KryoException("bad method name");
     }
     return method;
   }
 
-  private static Object[] readArgs(Kryo kryo, Input in) {
+  private static Object[] readArgs(Kryo kryo, DecodeContext context, Input in) {
     int argc = in.readVarInt(true);
-    KryoSetup.checkLength(in, argc, 1, "argument list");
+    context.checkLength(in, argc, 1, "argument list");
+    context.allocate(HeapSizes.array(argc, HeapSizes.REFERENCE));
     Object[] args = new Object[argc];
     for (int i = 0; i < argc; i++) {
       args[i] = kryo.readClassAndObject(in);
@@ -230,6 +251,10 @@ final class WireCodec {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof PbException pb) {
         return pb;
+      }
+      if (t instanceof DecodeContext.Refused refused) {
+        return new PbException(
+            Code.LIMIT_EXCEEDED, "the " + what + " was refused: " + refused.reason(), e);
       }
     }
     String message = e.getMessage() == null ? e.toString() : firstLine(e.getMessage());

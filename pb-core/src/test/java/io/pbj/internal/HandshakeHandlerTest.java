@@ -2,7 +2,7 @@ package io.pbj.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.util.DefaultClassResolver;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -134,7 +134,7 @@ class HandshakeHandlerTest {
     byte[] body = new byte[length - 1];
     in.readBytes(body);
     assertThat(in.isReadable()).as("nothing after the Hello").isFalse();
-    Message hello = WireCodec.decode(body, new Kryo(), Wire.DEFAULT_MAX_DEPTH, Wire.DEFAULT_MAX_MESSAGE);
+    Message hello = WireCodec.decode(body, new PbKryo(new DefaultClassResolver()), Wire.DEFAULT_MAX_DEPTH, Wire.DEFAULT_MAX_MESSAGE);
     assertThat(hello)
         .isEqualTo(
             new Message.Hello(

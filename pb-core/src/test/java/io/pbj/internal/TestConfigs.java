@@ -21,6 +21,7 @@ final class TestConfigs {
         maxMessage,
         Wire.DEFAULT_MAX_DEPTH,
         Wire.DEFAULT_MAX_REFERENCES,
-        false);
+        false,
+        Wire.DEFAULT_MAX_DECODE_EXPANSION);
   }
 }

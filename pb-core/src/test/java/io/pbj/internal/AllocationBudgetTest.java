@@ -1,0 +1,166 @@
+package io.pbj.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import io.pbj.PbException;
+import io.pbj.PbRegistry;
+import io.pbj.PbServer;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The allocation budget: what a message may decode to, measured by what the JVM allocates. */
+class AllocationBudgetTest {
+  record Person(String name, String email, int age) {}
+
+  record Point(int x, int y) {}
+
+  record State(String identity, long version, byte[] state) {}
+
+  private static final PbRegistry REGISTRY =
+      PbRegistry.builder().register(Person.class, Point.class, State.class).build();
+
+  private static final KryoSetup.ReferenceCodec NO_REFERENCES =
+      new KryoSetup.ReferenceCodec() {
+        @Override
+        public void write(Kryo k, Output o, Object v) {
+          throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Object read(Kryo k, Input i) {
+          throw new UnsupportedOperationException();
+        }
+      };
+
+  private static byte[] call(Object value) {
+    return TestAccess.body(REGISTRY, new Message.Call(1, 0, "put", new Object[] {value}, false));
+  }
+
+  private static Message decode(byte[] body, int expansion) {
+    PbKryo kryo = KryoSetup.create(REGISTRY, Wire.DEFAULT_MAX_DEPTH, NO_REFERENCES);
+    return WireCodec.decode(
+        body, kryo, new DecodeContext(body.length, expansion), Wire.DEFAULT_MAX_DEPTH, 1 << 30);
+  }
+
+  private static long allocatedBy(Runnable r) {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    long before = threads.getThreadAllocatedBytes(id);
+    r.run();
+    return threads.getThreadAllocatedBytes(id) - before;
+  }
+
+  @Test
+  void aListOfEmptyMapsIsRefusedBeforeItAllocatesMoreThanItsBudget() {
+    // one byte per map on the wire (the list names their class once), 52 bytes each on the heap
+    byte[] body = call(TestAccess.repeatedList(new HashMap<>(), 1 << 20));
+    decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION); // warm up: classes loaded, code compiled
+    Message[] refused = new Message[1];
+    long allocated =
+        allocatedBy(() -> refused[0] = decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION));
+    assertThat(refused[0]).isInstanceOf(Message.Undecodable.class);
+    PbException e = ((Message.Undecodable) refused[0]).cause();
+    assertThat(e.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+    assertThat(e)
+        .hasMessageContaining("argument of call to 'put' was refused")
+        .hasMessageContaining(
+            "decodes to more than the allocation budget of "
+                + TestAccess.allocationBudget(body.length) + " bytes (16 x its " + body.length
+                + " bytes");
+    long slack = 1 << 20; // the input, the message records, Kryo's own
+    assertThat(allocated).isLessThan(TestAccess.allocationBudget(body.length) + slack);
+
+    // without the budget the same bytes take more than three times as much
+    long unbounded =
+        allocatedBy(() -> assertThat(decode(body, 1000)).isInstanceOf(Message.Call.class));
+    assertThat(unbounded).isGreaterThan(3 * TestAccess.allocationBudget(body.length));
+  }
+
+  @Test
+  void honestValuesDecodeWithinTheDefaultBudget() {
+    Random random = new Random(1);
+    List<Person> people = new ArrayList<>();
+    List<State> states = new ArrayList<>();
+    List<Integer> smallIntegers = new ArrayList<>();
+    Map<String, Person> byName = new HashMap<>();
+    for (int i = 0; i < 20_000; i++) {
+      Person p = new Person("user" + i, "user" + i + "@example.com", 20 + i % 50);
+      people.add(p);
+      byName.put("key-" + i, p);
+    }
+    for (int i = 0; i < 150_000; i++) {
+      smallIntegers.add(i % 128);
+    }
+    for (int i = 0; i < 2000; i++) {
+      byte[] state = new byte[1024];
+      random.nextBytes(state);
+      states.add(new State("object-" + i, 1000L + i, state));
+    }
+    Map<String, Point> points = new HashMap<>();
+    for (int i = 0; i < 50_000; i++) {
+      points.put("p" + i, new Point(i, -i));
+    }
+    for (Object value : List.of(people, states, smallIntegers, byName, points)) {
+      byte[] body = call(value);
+      assertThat(body.length).isGreaterThan(1 << 17); // beyond the floor's help
+      Message m = decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION);
+      assertThat(m).isInstanceOf(Message.Call.class);
+      Object decoded = ((Message.Call) m).args()[0];
+      if (value == states) {
+        List<?> got = (List<?>) decoded;
+        assertThat(got).hasSize(states.size());
+        for (int i = 0; i < states.size(); i++) {
+          State want = states.get(i);
+          State have = (State) got.get(i);
+          assertThat(have.identity()).isEqualTo(want.identity());
+          assertThat(have.state()).isEqualTo(want.state());
+        }
+      } else {
+        assertThat(decoded).isEqualTo(value);
+      }
+    }
+  }
+
+  @Test
+  void emptyStringsAndEmptyImmutableCollectionsCostNothing() {
+    byte[] body =
+        call(List.of("", List.of(), Set.of(), Map.of(), Collections.emptyList(), ""));
+    PbKryo kryo = KryoSetup.create(REGISTRY, Wire.DEFAULT_MAX_DEPTH, NO_REFERENCES);
+    DecodeContext context = new DecodeContext(body.length, Wire.DEFAULT_MAX_DECODE_EXPANSION);
+    Message m = WireCodec.decode(body, kryo, context, Wire.DEFAULT_MAX_DEPTH, 1 << 20);
+    List<?> decoded = (List<?>) ((Message.Call) m).args()[0];
+    assertThat(decoded.get(0)).isSameAs(decoded.get(5));
+    assertThat(decoded.get(1)).isSameAs(Collections.emptyList());
+    assertThat(decoded.get(2)).isSameAs(Collections.emptySet());
+    assertThat(decoded.get(3)).isSameAs(Collections.emptyMap());
+    // the method name, the argument array, the outer list and its view: nothing for the elements
+    assertThat(context.allocated())
+        .isEqualTo(
+            HeapSizes.string("put".length())
+                + HeapSizes.array(1, HeapSizes.REFERENCE)
+                + HeapSizes.UNMODIFIABLE_VIEW
+                + HeapSizes.arrayList(6));
+  }
+
+  @Test
+  void theExpansionIsSetOnceAndMustBePositive() {
+    assertThatThrownBy(() -> PbServer.builder().maxDecodeExpansion(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxDecodeExpansion must be positive, got 0");
+    assertThatThrownBy(() -> PbServer.builder().maxDecodeExpansion(8).maxDecodeExpansion(8))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("maxDecodeExpansion was already set");
+  }
+}

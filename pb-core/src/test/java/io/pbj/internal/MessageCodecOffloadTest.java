@@ -1,0 +1,110 @@
+package io.pbj.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.pbj.PbRegistry;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The codec's queue, on an embedded channel with a decode executor the test runs by hand. */
+class MessageCodecOffloadTest {
+  /** Runs nothing until told: the offloaded decodes wait here. */
+  private final ArrayDeque<Runnable> offloaded = new ArrayDeque<>();
+  private final Executor manual = offloaded::add;
+  private EmbeddedChannel channel;
+
+  @BeforeEach
+  void setUp() {
+    channel = new EmbeddedChannel();
+    BrokerConfig config = new Options("test").config(Runnable::run);
+    Connection connection = new Connection(channel, config);
+    PbKryo kryo =
+        KryoSetup.create(PbRegistry.defaults(), Wire.DEFAULT_MAX_DEPTH, connection.reader());
+    channel.pipeline().addLast(new MessageCodec(kryo, connection, connection.reader(), manual));
+  }
+
+  private static ByteBuf call(int seq, int payload) {
+    return Unpooled.wrappedBuffer(
+        TestAccess.body(
+            PbRegistry.defaults(),
+            new Message.Call(seq, 0, "note", new Object[] {seq, new byte[payload]}, false)));
+  }
+
+  private List<Integer> delivered() {
+    List<Integer> seqs = new ArrayList<>();
+    for (Object m; (m = channel.readInbound()) != null; ) {
+      seqs.add(((Message.Call) ((MessageCodec.Inbound) m).message()).requestId());
+    }
+    return seqs;
+  }
+
+  /** Runs the offloaded decodes and the event loop's tasks until nothing is left. */
+  private void runAll() {
+    while (!offloaded.isEmpty()) {
+      offloaded.poll().run();
+      channel.runPendingTasks();
+    }
+    channel.runPendingTasks();
+  }
+
+  @Test
+  void smallMessagesDecodeAtOnceAndLargeOnesOffTheEventLoopInArrivalOrder() {
+    int large = MessageCodec.INLINE_MAX + 1;
+    channel.writeInbound(call(1, 10));
+    assertThat(delivered()).containsExactly(1);
+    channel.writeInbound(call(2, large), call(3, 10), call(4, large), call(5, 10));
+    assertThat(delivered()).as("all wait behind the large one").isEmpty();
+    assertThat(offloaded).hasSize(1);
+    runAll();
+    assertThat(delivered()).containsExactly(2, 3, 4, 5);
+  }
+
+  @Test
+  void readingStopsWhileMoreThanTheQueueLimitWaitsAndResumesWhenHalfIsDecoded() {
+    int large = 200 << 10;
+    channel.writeInbound(call(0, large));
+    int seq = 1;
+    for (; seq < 100 && channel.config().isAutoRead(); seq++) {
+      channel.writeInbound(call(seq, large));
+    }
+    assertThat(channel.config().isAutoRead()).as("reading stopped").isFalse();
+    assertThat((long) (seq - 1) * large).isGreaterThan(MessageCodec.QUEUED_MAX);
+    while (!channel.config().isAutoRead()) {
+      offloaded.poll().run();
+      channel.runPendingTasks();
+    }
+    runAll();
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 0; i < seq; i++) {
+      expected.add(i);
+    }
+    assertThat(delivered()).isEqualTo(expected);
+    assertThat(channel.config().isAutoRead()).isTrue();
+  }
+
+  @Test
+  void closingReleasesTheWaitingBuffersAndDropsTheDecodeInProgress() {
+    int large = MessageCodec.INLINE_MAX * 2;
+    List<ByteBuf> sent = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      ByteBuf buf = call(i, large);
+      sent.add(buf);
+      channel.writeInbound(buf);
+    }
+    assertThat(offloaded).hasSize(1);
+    channel.close();
+    for (ByteBuf buf : sent.subList(1, 4)) {
+      assertThat(buf.refCnt()).as("a waiting message's buffer").isZero();
+    }
+    runAll(); // the decode that had started finds the channel closed
+    assertThat(sent.get(0).refCnt()).isZero();
+    assertThat(delivered()).isEmpty();
+  }
+}
