@@ -4,8 +4,6 @@ import io.pbj.PbConnection;
 import io.pbj.Referenceable;
 import io.pbj.publish.internal.AttachReply;
 import io.pbj.publish.internal.WireState;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -15,7 +13,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -49,7 +46,7 @@ public final class PublishingService {
   private final String service;
   private final Function<Object, String> perspectiveKey;
   private final String fixedPerspectiveKey;
-  private final AtomicLong versions;
+  private final VersionCounter versions;
   private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
   private final Map<PbConnection, Inventory> inventories = new ConcurrentHashMap<>();
 
@@ -90,10 +87,7 @@ public final class PublishingService {
     this.service = b.service;
     this.perspectiveKey = b.perspectiveKey;
     this.fixedPerspectiveKey = b.fixedPerspectiveKey;
-    // Seeded once from the clock so a restarted server never reissues an earlier version; never
-    // read from the clock again.
-    this.versions = new AtomicLong(b.firstVersion != null ? b.firstVersion - 1
-        : ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
+    this.versions = b.versions;
   }
 
   public static Builder builder() {
@@ -161,8 +155,9 @@ public final class PublishingService {
     return new Endpoint(connection);
   }
 
+  /** A version no run of this service assigned before (see {@link VersionCounter}). */
   long nextVersion() {
-    return versions.incrementAndGet();
+    return versions.next();
   }
 
   String perspectiveKeyOf(Object perspective) {
@@ -292,6 +287,8 @@ public final class PublishingService {
     private Function<Object, String> perspectiveKey;
     private String fixedPerspectiveKey;
     private Long firstVersion;
+    private java.nio.file.Path versionEpochFile;
+    private VersionCounter versions;
 
     private Builder() {}
 
@@ -333,12 +330,30 @@ public final class PublishingService {
     }
 
     /**
-     * The first version the service's counter assigns (tests, or a server that persists its
-     * counter). Default: seeded from the clock at start, in microseconds.
+     * The first version the service's counter assigns, then one more each time: for tests, or a
+     * server that persists its counter itself and starts each run past every version it ever
+     * assigned. Conflicts with {@link #versionEpochFile}. Default: a counter that starts at a
+     * random 64-bit value, so that no two runs assign the same version however quickly one
+     * follows the other (see {@link Publishable}).
      */
     public Builder firstVersion(long version) {
       once("firstVersion", firstVersion);
       firstVersion = version;
+      return this;
+    }
+
+    /**
+     * Keeps an epoch in {@code file} so that assigned versions are unique across restarts by
+     * construction rather than by chance: {@link #build()} reads the last epoch, takes the next
+     * and writes it back (forced to disk) before any version is assigned; versions are {@code
+     * epoch << 32 | counter}, and a run that assigns 2^32 - 1 versions takes another epoch. The
+     * file is created when missing; one service uses it at a time; a file that is not an epoch
+     * file is refused at {@code build()}, naming the problem. Conflicts with {@link
+     * #firstVersion}.
+     */
+    public Builder versionEpochFile(java.nio.file.Path file) {
+      once("versionEpochFile", versionEpochFile);
+      versionEpochFile = Objects.requireNonNull(file, "file");
       return this;
     }
 
@@ -353,6 +368,10 @@ public final class PublishingService {
         throw new IllegalStateException(
             "PublishingService.Builder: perspectiveKey and fixedPerspectiveKey conflict; set one");
       }
+      if (firstVersion != null && versionEpochFile != null) {
+        throw new IllegalStateException(
+            "PublishingService.Builder: firstVersion and versionEpochFile conflict; set one");
+      }
       if (perspectiveKey == null) {
         perspectiveKey = p -> {
           throw new IllegalStateException(
@@ -360,6 +379,10 @@ public final class PublishingService {
                   + ") needs PublishingService.Builder.perspectiveKey to name it in store keys");
         };
       }
+      versions = firstVersion != null ? VersionCounter.startingAt(firstVersion)
+          : versionEpochFile != null
+              ? VersionCounter.persisted(versionEpochFile, VersionCounter.COUNTER_BITS)
+              : VersionCounter.random();
       return new PublishingService(this);
     }
 
