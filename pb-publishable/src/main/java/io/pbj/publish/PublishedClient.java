@@ -478,10 +478,11 @@ public final class PublishedClient {
     }
 
     /**
-     * The perspective key the server will name for this connection (its {@code perspectiveKey}
-     * of the logged-in avatar), used to list the inventory. Default {@value
-     * PublishingService#ANONYMOUS}. If the server names another, it ignores the inventory and
-     * sends every state in full.
+     * The perspective key the server will name for this connection, used to list the inventory:
+     * {@link PublishingService#loggedInKey loggedInKey(name)} where the server's {@code
+     * perspectiveKey} function names the logged-in avatar {@code name}. Default {@value
+     * PublishingService#ANONYMOUS} (no login). If the server names another, it ignores the
+     * inventory and sends every state in full, stored under the key it named.
      */
     public Builder perspectiveKey(String key) {
       once("perspectiveKey", this.perspectiveKey);

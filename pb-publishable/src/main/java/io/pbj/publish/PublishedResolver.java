@@ -42,11 +42,13 @@ import java.util.function.Supplier;
  * endpoint ({@code rootFactory(service::endpoint)}); with credentials, the client logs in through
  * the server's {@code Portal} and the avatar answers the endpoint from a {@code @Remote} method
  * named {@value #ENDPOINT_METHOD} taking the service name ({@code return
- * service.endpoint(connection);}). The store key's perspective part is the user name of the
- * credentials ({@value PublishingService#ANONYMOUS} without), which is what a server whose
- * {@code perspectiveKey} is the user name names; another scheme can be set with {@link
- * Builder#perspectiveKey}. A server naming another key still answers correctly, only without
- * using the stored copy.
+ * service.endpoint(connection);}). The store key's perspective part is {@link
+ * PublishingService#loggedInKey loggedInKey(user name)} of the credentials, which is what a
+ * server whose {@code perspectiveKey} is the user name names, and {@value
+ * PublishingService#ANONYMOUS} without credentials or with anonymous ones; so a user, whatever
+ * the name ({@code "anonymous"} too), never reads an anonymous session's entries or the other
+ * way round. Another scheme can be set with {@link Builder#perspectiveKey}. A server naming
+ * another key still answers correctly, only without using the stored copy.
  *
  * <p>Connections are kept, one per host, port and {@link Credentials} (equal credentials share
  * one: same user and password, or both anonymous; a wrong password logs in on a connection of
@@ -73,7 +75,8 @@ public final class PublishedResolver implements AutoCloseable {
     this.store = b.store;
     this.mode = b.mode == null ? PublishedClient.Mode.INVENTORY : b.mode;
     this.perspectiveKey = b.perspectiveKey != null ? b.perspectiveKey
-        : c -> c == null || c.isAnonymous() ? PublishingService.ANONYMOUS : c.username().orElseThrow();
+        : c -> c == null || c.isAnonymous() ? PublishingService.ANONYMOUS
+            : PublishingService.loggedInKey(c.username().orElseThrow());
     this.clientOptions = b.clientOptions;
   }
 
@@ -317,8 +320,10 @@ public final class PublishedResolver implements AutoCloseable {
     }
 
     /**
-     * The store key's perspective part for given credentials (null: no login). Default: the user
-     * name, or {@value PublishingService#ANONYMOUS}.
+     * The store key's perspective part for given credentials (null: no login). It must give
+     * different keys to different perspectives, and never {@value PublishingService#ANONYMOUS} to
+     * a logged-in user. Default: {@link PublishingService#loggedInKey loggedInKey(user name)}, or
+     * {@value PublishingService#ANONYMOUS} for no or anonymous credentials.
      */
     public Builder perspectiveKey(Function<Credentials, String> function) {
       once("perspectiveKey", this.perspectiveKey);

@@ -42,6 +42,27 @@ public final class PublishingService {
   /** The perspective key of a connection that did not log in. */
   public static final String ANONYMOUS = "anonymous";
 
+  /**
+   * What every logged-in perspective's key starts with ({@link #loggedInKey}), so that no name a
+   * {@code perspectiveKey} function gives, {@code "anonymous"} included, is ever the key of a
+   * connection that did not log in.
+   */
+  public static final String LOGGED_IN_PREFIX = "user:";
+
+  /**
+   * The perspective key under which a server names a logged-in perspective that its {@code
+   * perspectiveKey} function calls {@code name}: {@value #LOGGED_IN_PREFIX} followed by the name.
+   * Different names give different keys, and none is {@value #ANONYMOUS}. A client that logs in
+   * passes it to {@link PublishedClient.Builder#perspectiveKey}.
+   */
+  public static String loggedInKey(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("a logged-in perspective's name must not be empty");
+    }
+    return LOGGED_IN_PREFIX + name;
+  }
+
   private final String serverId;
   private final String service;
   private final Function<Object, String> perspectiveKey;
@@ -167,13 +188,13 @@ public final class PublishingService {
     if (perspective == null) {
       return ANONYMOUS;
     }
-    String key = perspectiveKey.apply(perspective);
-    if (key == null || key.isEmpty()) {
+    String name = perspectiveKey.apply(perspective);
+    if (name == null || name.isEmpty()) {
       throw new IllegalStateException(
           "PublishingService " + service + ": perspectiveKey gave no key for a "
               + perspective.getClass().getName());
     }
-    return key;
+    return loggedInKey(name);
   }
 
   /**
@@ -308,9 +329,12 @@ public final class PublishingService {
 
     /**
      * Names a logged-in perspective in clients' store keys (state may differ per perspective, so
-     * each perspective has its own entries). Must be stable across sessions, e.g. the user name.
-     * Default: connections that did not log in are {@value #ANONYMOUS}; a logged-in perspective
-     * without this function fails the attach, naming its class.
+     * each perspective has its own entries). Must be stable across sessions and different for
+     * different perspectives, e.g. the user name ({@code AvatarId.anonymous()} tells an anonymous
+     * login from a user named "anonymous"). The key is {@link #loggedInKey loggedInKey(name)}, so
+     * a logged-in perspective never shares entries with a connection that did not log in, which
+     * is {@value #ANONYMOUS}. A logged-in perspective without this function fails the attach,
+     * naming its class.
      */
     public Builder perspectiveKey(Function<Object, String> function) {
       once("perspectiveKey", perspectiveKey);

@@ -178,7 +178,7 @@ class PublishedResolverTest {
         resolver.resolve(url, Credentials.password("bob", "b-pw"), TileCache.class).join();
     assertThat(alice.terrain()).isEqualTo("grass@alice");
     assertThat(bob.terrain()).isEqualTo("grass@bob");
-    assertThat(alice.storeKey().perspective()).isEqualTo("alice");
+    assertThat(alice.storeKey().perspective()).isEqualTo("user:alice");
 
     TileCache aliceAgain = resolver(store)
         .resolve(url, Credentials.password("alice", "a-pw"), TileCache.class).join();
@@ -194,6 +194,48 @@ class PublishedResolverTest {
         .as("other credentials for a logged-in user log in again, and fail")
         .hasCauseInstanceOf(PbException.class)
         .hasMessageContaining("unauthorized login");
+  }
+
+  /**
+   * A user named "anonymous" logs in and caches what that user sees; a session without login on
+   * the same server (another port, the same service) sees other state. Neither may ever be taken
+   * for the other: not online (the server's keys), not offline (the resolver's keys).
+   */
+  @Test
+  void aUserNamedAnonymousNeverSharesEntriesWithAnAnonymousSession() {
+    PublishingService service = PublishingService.builder().serverId("origin-1").service("world")
+        .perspectiveKey(p -> ((Player) p).name).build();
+    service.publish(new Tile("tile-0", "grass", 1, p -> p == null ? "" : "@" + ((Player) p).name));
+    Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(
+            Avatar.of(new Player(id.name(), service, connection))))
+        .checker(PasswordChecker.builder().user("anonymous", "pw").build())
+        .build();
+    PbServer withLogin = cleanup.register(PbServer.builder().address("127.0.0.1", 0)
+        .registry(PublishingTest.REGISTRY).rootFactory(portal::root).build().start());
+    PbServer withoutLogin = serve(service);
+    SnapshotStore store = store();
+    PublishedResolver resolver = resolver(store);
+    Credentials user = Credentials.password("anonymous", "pw");
+    PbUrl asUser = url("origin-1", withLogin, "tile-0");
+    PbUrl asNobody = url("origin-1", withoutLogin, "tile-0");
+
+    assertThat(resolver.resolve(asUser, user, TileCache.class).join().terrain())
+        .isEqualTo("grass@anonymous");
+    assertThat(resolver.readOffline(asNobody, null))
+        .as("an anonymous offline read finds nothing: only the user was ever attached").isEmpty();
+    assertThat(resolver.readOffline(asNobody, Credentials.anonymous())).isEmpty();
+    assertThat(resolver.readOffline(asUser, user).orElseThrow().state())
+        .isEqualTo("t:grass@anonymous".getBytes(StandardCharsets.UTF_8));
+
+    TileCache nobody = resolver(store).resolve(asNobody, null, TileCache.class).join();
+    assertThat(nobody.terrain()).as("the anonymous session gets its own state").isEqualTo("grass");
+    assertThat(nobody.fromStore()).isFalse();
+    assertThat(nobody.storeKey().perspective()).isNotEqualTo(
+        resolver.resolve(asUser, user, TileCache.class).join().storeKey().perspective());
+    assertThat(resolver.readOffline(asNobody, null).orElseThrow().state())
+        .isEqualTo("t:grass".getBytes(StandardCharsets.UTF_8));
+    assertThat(resolver.readOffline(asUser, user).orElseThrow().state())
+        .as("the user's entry is untouched").isEqualTo("t:grass@anonymous".getBytes(StandardCharsets.UTF_8));
   }
 
   @Test

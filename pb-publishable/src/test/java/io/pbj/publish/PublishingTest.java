@@ -336,21 +336,24 @@ class PublishingTest {
     cleanup.register(PbServer.builder().inProcess(name).registry(REGISTRY)
         .rootFactory(portal::root).build().start());
     SnapshotStore store = store();
-
+    List<Integer> hits = new ArrayList<>();
     for (String[] user : new String[][] {{"alice", "a-pw"}, {"bob", "b-pw"}, {"alice", "a-pw"}}) {
       PbClient client = cleanup.register(PbClient.builder().inProcess(name).registry(REGISTRY).build());
       RemoteReference avatar = Login.login(client.rootObject().join(),
           Credentials.password(user[0], user[1]), null).join();
       RemoteReference endpoint = avatar.callRemote(RemoteReference.class, "world").join();
       Attachment a = PublishedClient.builder().store(store).expectedServerId("origin-1")
-          .perspectiveKey(user[0]).build().attach(endpoint, "world").join();
-      assertThat(a.perspectiveKey()).isEqualTo(user[0]);
+          .perspectiveKey(PublishingService.loggedInKey(user[0])).build()
+          .attach(endpoint, "world").join();
+      assertThat(a.perspectiveKey()).isEqualTo("user:" + user[0]);
       assertThat(a.get("tile-0", TileCache.class).terrain()).isEqualTo("grass@" + user[0]);
+      hits.add(a.hits());
       client.close();
     }
-    assertThat(store.get(new SnapshotKey("origin-1", "world", "alice", "tile-0")).orElseThrow().state())
+    assertThat(hits).as("alice's second session uses her entry").containsExactly(0, 0, 1);
+    assertThat(store.get(new SnapshotKey("origin-1", "world", "user:alice", "tile-0")).orElseThrow().state())
         .isEqualTo("t:grass@alice".getBytes(StandardCharsets.UTF_8));
-    assertThat(store.get(new SnapshotKey("origin-1", "world", "bob", "tile-0")).orElseThrow().state())
+    assertThat(store.get(new SnapshotKey("origin-1", "world", "user:bob", "tile-0")).orElseThrow().state())
         .isEqualTo("t:grass@bob".getBytes(StandardCharsets.UTF_8));
   }
 
