@@ -177,6 +177,11 @@ public final class Connection implements PbConnection {
   }
 
   @Override
+  public String tlsServerCertificateSha256() {
+    return Tls.serverCertificateSha256(channel);
+  }
+
+  @Override
   public String toString() {
     return "PbConnection[" + channel.localAddress() + " <-> " + channel.remoteAddress() + "]";
   }

@@ -25,14 +25,16 @@ import java.util.function.Supplier;
 /**
  * Resolves {@link PbUrl pb:// references} to activated published objects: connects to the
  * reference's host and port (or reuses the connection it already has there), logs in with the
- * credentials given, checks that the server's id is the reference's, attaches to the one object
- * (from the local store when its version is the server's) and answers it.
+ * credentials given, checks that the server's id is the reference's and that the server proves
+ * it (see {@link PublishedClient}), attaches to the one object (from the local store when its
+ * version is the server's) and answers it.
  *
  * <pre>{@code
  * try (PublishedResolver resolver = PublishedResolver.builder()
  *     .registry(registry).store(store).build()) {
  *   TileCache tile = resolver.resolve(
- *       PbUrl.parse("pb://world-eu-1@game.example.com:7000/world/c:12:7"), null, TileCache.class)
+ *       PbUrl.parse("pb://" + serverId + "@game.example.com:7000/world/c:12:7"), null,
+ *       TileCache.class)
  *       .join();
  *   Optional<Snapshot> offline = resolver.readOffline(url, null);   // never connects
  * }
@@ -66,6 +68,7 @@ public final class PublishedResolver implements AutoCloseable {
   private final PublishedClient.Mode mode;
   private final Function<Credentials, String> perspectiveKey;
   private final Consumer<PbClient.Builder> clientOptions;
+  private final boolean allowUnproven;
   // Guarded by this.
   private final Map<SessionKey, Session> sessions = new HashMap<>();
   private boolean closed;
@@ -78,6 +81,7 @@ public final class PublishedResolver implements AutoCloseable {
         : c -> c == null || c.isAnonymous() ? PublishingService.ANONYMOUS
             : PublishingService.loggedInKey(c.username().orElseThrow());
     this.clientOptions = b.clientOptions;
+    this.allowUnproven = b.allowUnproven;
   }
 
   public static Builder builder() {
@@ -88,7 +92,8 @@ public final class PublishedResolver implements AutoCloseable {
    * Resolves {@code url} to its activated object. Completes on the connection's executor; fails
    * with a {@link PublishException}: {@link PublishException.Code#UNREACHABLE} when the server
    * cannot be reached, {@link PublishException.Code#SERVER_ID_MISMATCH} when the server there is
-   * another one, {@link PublishException.Code#NO_SUCH_OBJECT} or {@link
+   * another one, {@link PublishException.Code#SERVER_ID_NOT_PROVEN} when it does not prove the
+   * reference's id, {@link PublishException.Code#NO_SUCH_OBJECT} or {@link
    * PublishException.Code#NO_SUCH_SERVICE} when it publishes no such thing; or with the login's
    * {@link PbException} ({@code UNAUTHORIZED}).
    *
@@ -97,12 +102,15 @@ public final class PublishedResolver implements AutoCloseable {
   public CompletableFuture<RemotePublished> resolve(PbUrl url, Credentials credentials) {
     Objects.requireNonNull(url, "url");
     Session session = session(url, credentials);
-    PublishedClient client = PublishedClient.builder()
+    PublishedClient.Builder cb = PublishedClient.builder()
         .store(store)
         .mode(mode)
         .expectedServerId(url.serverId())
-        .perspectiveKey(perspectiveKeyOf(credentials))
-        .build();
+        .perspectiveKey(perspectiveKeyOf(credentials));
+    if (allowUnproven) {
+      cb.allowUnprovenServerIds();
+    }
+    PublishedClient client = cb.build();
     RemotePublished known = session.resolved(url);
     if (known != null) {
       // Already live on this connection, kept current by pushes: sending it again would only
@@ -295,8 +303,22 @@ public final class PublishedResolver implements AutoCloseable {
     private PublishedClient.Mode mode;
     private Function<Credentials, String> perspectiveKey;
     private Consumer<PbClient.Builder> clientOptions;
+    private boolean allowUnproven;
 
     private Builder() {}
+
+    /**
+     * Accepts server ids that the server does not prove, as {@link
+     * PublishedClient.Builder#allowUnprovenServerIds} does: for trusted networks only.
+     */
+    public Builder allowUnprovenServerIds() {
+      if (allowUnproven) {
+        throw new IllegalStateException(
+            "PublishedResolver.Builder.allowUnprovenServerIds was already set");
+      }
+      allowUnproven = true;
+      return this;
+    }
 
     /** The registry of the servers resolved against (required; {@link Publishing#register}). */
     public Builder registry(PbRegistry registry) {

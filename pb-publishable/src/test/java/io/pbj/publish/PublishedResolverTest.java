@@ -27,8 +27,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PublishedResolverTest {
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
-  PublishingService world(String serverId) {
-    PublishingService s = PublishingService.builder().serverId(serverId).service("world").build();
+  /** A service of five tiles whose server key is {@code TestKeys.key(name)}. */
+  PublishingService world(String name) {
+    PublishingService s =
+        PublishingService.builder().serverKey(TestKeys.key(name)).service("world").build();
     s.publishAll(PublishingTest.tiles(5));
     return s;
   }
@@ -47,8 +49,10 @@ class PublishedResolverTest {
         PublishedResolver.builder().registry(PublishingTest.REGISTRY).store(store).build());
   }
 
-  static PbUrl url(String serverId, PbServer server, String identity) {
-    return PbUrl.parse("pb://" + serverId + "@127.0.0.1:" + server.port() + "/world/" + identity);
+  /** A reference to {@code identity} of the server whose key is {@code TestKeys.key(name)}. */
+  static PbUrl url(String name, PbServer server, String identity) {
+    return PbUrl.parse(
+        "pb://" + TestKeys.id(name) + "@127.0.0.1:" + server.port() + "/world/" + identity);
   }
 
   static PublishException publishFailure(CompletableFuture<?> f) {
@@ -96,8 +100,28 @@ class PublishedResolverTest {
     PublishException e =
         publishFailure(resolver(store).resolve(url("origin-1", server, "tile-0"), null));
     assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_MISMATCH);
-    assertThat(e).hasMessageContaining("expected server id origin-1 but the server is origin-2");
+    assertThat(e).hasMessageContaining("expected server id " + TestKeys.id("origin-1")
+        + " but the server is " + TestKeys.id("origin-2"));
     assertThat(store.size()).as("nothing stored from the wrong server").isZero();
+  }
+
+  @Test
+  void aServerThatDoesNotProveTheReferencesIdIsRefused() {
+    PublishingService impostor = PublishingService.builder()
+        .relayOf(TestKeys.id("origin-1"), null).service("world").build();   // claims the id
+    impostor.publishAll(PublishingTest.tiles(5));
+    PbServer server = serve(impostor);
+    SnapshotStore store = store();
+    PbUrl url = url("origin-1", server, "tile-0");
+    PublishException e = publishFailure(resolver(store).resolve(url, null));
+    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e).hasMessageContaining("(expected " + TestKeys.id("origin-1") + ")");
+    store.flush();
+    assertThat(store.size()).as("nothing stored from the impostor").isZero();
+
+    PublishedResolver trusting = cleanup.register(PublishedResolver.builder()
+        .registry(PublishingTest.REGISTRY).store(store).allowUnprovenServerIds().build());
+    assertThat(trusting.resolve(url, null, TileCache.class).join().terrain()).isEqualTo("grass-0");
   }
 
   @Test
@@ -106,7 +130,7 @@ class PublishedResolverTest {
     PublishedResolver resolver = resolver(store());
     PublishException e = publishFailure(resolver.resolve(url("origin-1", server, "nope"), null));
     assertThat(e.code()).isEqualTo(PublishException.Code.NO_SUCH_OBJECT);
-    assertThat(e).hasMessageContaining("origin-1/world publishes no object nope");
+    assertThat(e).hasMessageContaining(TestKeys.id("origin-1") + "/world publishes no object nope");
     assertThat(resolver.resolve(url("origin-1", server, "tile-1"), null, TileCache.class).join()
         .terrain()).isEqualTo("grass-1");
   }
@@ -159,7 +183,8 @@ class PublishedResolverTest {
 
   @Test
   void credentialsLogInAndTheStateIsStoredUnderTheUsersPerspective() {
-    PublishingService service = PublishingService.builder().serverId("origin-1").service("world")
+    PublishingService service = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world")
         .perspectiveKey(p -> ((Player) p).name).build();
     service.publish(new Tile("tile-0", "grass", 1, p -> "@" + ((Player) p).name));
     Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(
@@ -203,7 +228,8 @@ class PublishedResolverTest {
    */
   @Test
   void aUserNamedAnonymousNeverSharesEntriesWithAnAnonymousSession() {
-    PublishingService service = PublishingService.builder().serverId("origin-1").service("world")
+    PublishingService service = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world")
         .perspectiveKey(p -> ((Player) p).name).build();
     service.publish(new Tile("tile-0", "grass", 1, p -> p == null ? "" : "@" + ((Player) p).name));
     Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(

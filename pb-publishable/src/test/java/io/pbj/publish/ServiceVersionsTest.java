@@ -35,10 +35,12 @@ class ServiceVersionsTest {
   /** A longer burst: the run ahead must outlast a server start and an attach (five seconds). */
   static final int LONG_BURST = 5_000_000;
 
+  static final String ORIGIN = PublishingTest.ORIGIN;
+
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
   static PublishingService service() {
-    return PublishingService.builder().serverId("origin-1").service("world").build();
+    return PublishingService.builder().serverKey(TestKeys.key("origin-1")).service("world").build();
   }
 
   @Test
@@ -78,7 +80,7 @@ class ServiceVersionsTest {
   void aClientNeverTakesTheFirstRunsStateAsAHitAfterAQuickRestart() {
     SnapshotStore store =
         cleanup.register(SnapshotStore.builder().backend(StoreBackend.MEMORY).build());
-    PublishedClient publishing = PublishingTest.inventoryClient(store, "origin-1");
+    PublishedClient publishing = PublishingTest.inventoryClient(store, ORIGIN);
 
     PublishingService firstRun = service();
     Tile old = new Tile("tile-0", "grass");
@@ -113,13 +115,15 @@ class ServiceVersionsTest {
   void anEpochFileGivesEveryRunItsOwnEpoch(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("versions.epoch");
     long[] first = new long[1000];
-    PublishingService a = PublishingService.builder().serverId("origin-1").service("world")
+    PublishingService a = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world")
         .versionEpochFile(file).build();
     for (int i = 0; i < first.length; i++) {
       first[i] = a.nextVersion();
     }
     assertThat(Files.readString(file)).contains("epoch 1\n");
-    PublishingService b = PublishingService.builder().serverId("origin-1").service("world")
+    PublishingService b = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world")
         .versionEpochFile(file).build();
     assertThat(Files.readString(file)).contains("epoch 2\n");
     assertThat(first[0]).isEqualTo(1L << 32 | 1);
@@ -156,7 +160,7 @@ class ServiceVersionsTest {
     };
     for (String[] c : cases) {
       Files.writeString(file, c[0]);
-      assertThatThrownBy(() -> PublishingService.builder().serverId("o").service("w")
+      assertThatThrownBy(() -> PublishingService.builder().serverKey(TestKeys.key("o")).service("w")
               .versionEpochFile(file).build())
           .as(c[0].length() > 50 ? "a big file" : c[0])
           .isInstanceOf(IllegalArgumentException.class)
@@ -166,7 +170,7 @@ class ServiceVersionsTest {
     }
     Files.write(file, new byte[] {'e', (byte) 0xff, '\n'});
     assertThatThrownBy(() -> VersionCounter.persisted(file, 32)).hasMessageContaining("not UTF-8");
-    assertThatThrownBy(() -> PublishingService.builder().serverId("o").service("w")
+    assertThatThrownBy(() -> PublishingService.builder().serverKey(TestKeys.key("o")).service("w")
             .firstVersion(1).versionEpochFile(file).build())
         .hasMessageContaining("firstVersion and versionEpochFile conflict");
   }
