@@ -39,6 +39,20 @@ public interface PbConnection {
   int importedCount();
 
   /**
+   * The SHA-256 of the TLS certificate the server end of this connection presents (the leaf of
+   * its chain), as 64 lower-case hex digits: the same value at both ends (a client sees its
+   * peer's certificate, a server its own), and {@link PbServer#tlsFingerprint()} on the server.
+   * Null when the connection does not use TLS. A protocol above the broker can bind a signature
+   * to it, so that a man in the middle, who must present another certificate, cannot reuse it.
+   *
+   * @throws IllegalStateException if the connection uses TLS but its handshake has not completed
+   *     (never the case once the connection is ready for calls)
+   */
+  default String tlsServerCertificateSha256() {
+    return null;
+  }
+
+  /**
    * A snapshot of a connection's counters. Bytes are the protocol's bytes, framing included:
    * on a plaintext connection what crosses the wire, under TLS the plaintext inside it (TLS
    * records add their own overhead, not counted here). Messages are whole protocol messages (a

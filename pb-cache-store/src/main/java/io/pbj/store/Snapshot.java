@@ -5,9 +5,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A stored snapshot: the publisher's {@code version} (a long that only grows), the time it was
- * stored (millisecond precision), the {@code formatVersion} of the state encoding (chosen by the
- * caller, not interpreted by the store) and the state bytes.
+ * A stored snapshot: the publisher's {@code version} (a long compared for equality only, never
+ * ordered), the time it was stored (millisecond precision), the {@code formatVersion} of the state
+ * encoding (chosen by the caller, not interpreted by the store) and the state bytes.
  *
  * <p>Immutable and thread-safe: the state is copied in and copied out.
  *

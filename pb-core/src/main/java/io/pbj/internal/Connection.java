@@ -180,6 +180,11 @@ public final class Connection implements PbConnection, LoginHooks {
   }
 
   @Override
+  public String tlsServerCertificateSha256() {
+    return Tls.serverCertificateSha256(channel);
+  }
+
+  @Override
   public String toString() {
     return "PbConnection[" + channel.localAddress() + " <-> " + channel.remoteAddress() + "]";
   }

@@ -36,7 +36,7 @@ final class DecodePool {
             5,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
-            new DefaultThreadFactory("pbj-decode", true));
+            new DefaultThreadFactory("pbj-shared-decode", true));
     pool.allowCoreThreadTimeOut(true);
     return pool;
   }

@@ -208,6 +208,33 @@ public final class Tls {
     return new PbException(Code.PROTOCOL_ERROR, "TLS handshake with " + peer + " failed: " + why, cause);
   }
 
+  /**
+   * Lower-case hex SHA-256 of the server's leaf certificate on {@code channel}'s TLS session: the
+   * peer's on a client, its own on a server; null when the channel has no TLS handler.
+   *
+   * @throws IllegalStateException if the TLS handshake has not completed
+   */
+  public static String serverCertificateSha256(Channel channel) {
+    SslHandler ssl = channel.pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      return null;
+    }
+    SSLEngine engine = ssl.engine();
+    Certificate[] chain;
+    try {
+      chain = engine.getUseClientMode()
+          ? engine.getSession().getPeerCertificates()
+          : engine.getSession().getLocalCertificates();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      throw new IllegalStateException("the TLS handshake on " + channel + " has not completed", e);
+    }
+    if (chain == null || chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+      throw new IllegalStateException(
+          "the TLS session on " + channel + " has no server certificate");
+    }
+    return sha256(leaf);
+  }
+
   /** Lower-case hex SHA-256 of the certificate's DER encoding. */
   public static String sha256(X509Certificate certificate) {
     try {

@@ -1,5 +1,7 @@
 package io.pbj.publish;
 
+import io.pbj.publish.internal.Delegation;
+import io.pbj.publish.internal.ServerProof;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +28,8 @@ public final class Attachment {
   private final int inlined;
   private final int fetched;
   private final int extraCalls;
+  private final ServerProof proof;
+  private final Delegation granted;
 
   Attachment(
       String serverId,
@@ -35,7 +39,9 @@ public final class Attachment {
       int hits,
       int inlined,
       int fetched,
-      int extraCalls) {
+      int extraCalls,
+      ServerProof proof,
+      Delegation granted) {
     this.serverId = serverId;
     this.service = service;
     this.perspectiveKey = perspectiveKey;
@@ -48,11 +54,31 @@ public final class Attachment {
     this.inlined = inlined;
     this.fetched = fetched;
     this.extraCalls = extraCalls;
+    this.proof = proof;
+    this.granted = granted;
   }
 
   /** The origin server's id, as the server gave it. */
   public String serverId() {
     return serverId;
+  }
+
+  /**
+   * Whether the server proved {@link #serverId()} in this attach (false only for an id accepted
+   * without proof by {@link PublishedClient.Builder#allowUnprovenServerIds}).
+   */
+  public boolean proven() {
+    return proof != null;
+  }
+
+  /** The verified proof of the server id, or null if it was not proven (for relays). */
+  ServerProof proof() {
+    return proof;
+  }
+
+  /** The delegation the server granted to this client's relay key, or null (for relays). */
+  Delegation granted() {
+    return granted;
   }
 
   /** The service name. */
@@ -97,7 +123,8 @@ public final class Attachment {
 
   @Override
   public String toString() {
-    return "Attachment[" + serverId + "/" + service + "/" + perspectiveKey + ": "
+    return "Attachment[" + serverId + (proven() ? "" : " (unproven)") + "/" + service + "/"
+        + perspectiveKey + ": "
         + objects.size() + " objects, " + hits + " hits, " + inlined + " inlined, " + fetched
         + " fetched, " + extraCalls + " extra calls]";
   }

@@ -11,15 +11,16 @@ import java.util.Objects;
 
 /**
  * A printable, stateless reference to one published object: {@code
- * pb://<server-id>@<host>:<port>/<service>/<identity>}. The server id is the origin's stable id
- * (checked when the reference is resolved), not an address; host and port say where to connect.
+ * pb://<server-id>@<host>:<port>/<service>/<identity>}. The server id is the origin's id, derived
+ * from its {@link ServerKey} (a resolver checks that the server there proves it), not an address;
+ * host and port say where to connect.
  *
  * <pre>{@code
- * PbUrl url = PbUrl.parse("pb://world-eu-1@game.example.com:7000/world/c%3A12%3A7");
+ * PbUrl url = PbUrl.parse("pb://" + serverId + "@game.example.com:7000/world/c%3A12%3A7");
  * url.identity();                  // "c:12:7"
  * url.toString();                  // the same text, re-encoded canonically
- * new PbUrl("world-eu-1", "::1", 7000, "world", "house/3").toString();
- *                                  // "pb://world-eu-1@[::1]:7000/world/house%2F3"
+ * new PbUrl(world.serverId(), "::1", 7000, "world", "house/3").toString();
+ *                                  // "pb://pbj1-...@[::1]:7000/world/house%2F3"
  * }</pre>
  *
  * <p>The parser is strict (RFC 3986 syntax, restricted): the scheme is {@code pb}; the server id

@@ -25,6 +25,12 @@ public final class PublishException extends RuntimeException {
   public enum Code {
     /** The server's id is not the one the client expected. */
     SERVER_ID_MISMATCH,
+    /**
+     * The server did not prove the id it named: no proof (and unproven ids are not allowed), a
+     * signature that does not verify over this attach's nonce, a public key that is not the
+     * id's, a broken or expired relay delegation, or a TLS binding of another connection.
+     */
+    SERVER_ID_NOT_PROVEN,
     /** The server does not offer the service the client asked for. */
     NO_SUCH_SERVICE,
     /** The service publishes no object with an identity the client asked for. */

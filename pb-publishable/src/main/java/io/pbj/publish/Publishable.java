@@ -18,10 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * changes, and should not change otherwise, including across a server restart with unchanged
  * objects. Supply it when the application has one (a database row version, a content hash):
  * {@link #Publishable(String, long)}, {@link #republish(long)}. Otherwise the {@link
- * PublishingService} assigns one when the object is published and on each {@link #republish()}:
- * strictly increasing, from a counter seeded once per service so that a restarted server never
- * hands out an earlier value again (but every object's version changes across the restart, so
- * clients refetch: supply versions when restarts should keep caches valid).
+ * PublishingService} assigns one when the object is published and on each {@link #republish()},
+ * from a counter that starts at a random value when the service is built (or at an epoch kept in
+ * a file: {@link PublishingService.Builder#versionEpochFile}), so that a restarted server never
+ * assigns a version an earlier run assigned, however quickly it restarts and however many
+ * versions the earlier run assigned; no clock is read. Every object's version changes across
+ * such a restart, so clients refetch: supply versions when restarts should keep caches valid.
  *
  * <pre>{@code
  * final class Tile extends Publishable {

@@ -8,6 +8,7 @@ import io.pbj.store.SnapshotEntry;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotPrefix;
 import io.pbj.store.SnapshotStore;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -19,6 +20,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The client side of publishing: attaches to a {@link PublishingService} endpoint and activates
@@ -39,12 +42,21 @@ import java.util.function.Consumer;
  * <pre>{@code
  * PublishedClient publishing = PublishedClient.builder()
  *     .store(store)
- *     .expectedServerId("world-eu-1")
+ *     .expectedServerId(serverId)         // as the server prints it: "pbj1-..."
  *     .progress(p -> System.out.printf("%d/%d%n", p.objectsDone(), p.objectsTotal()))
  *     .build();
  * RemoteReference endpoint = pbClient.rootObject().join();
  * Attachment world = publishing.attach(endpoint, "world").join();
  * }</pre>
+ *
+ * <p>Server ids are proven, not claimed: each attach sends a fresh random nonce, and the server
+ * answers a signature over it (and over the service, the perspective key and, with TLS, the
+ * certificate of this connection) by the key its id is derived from, or by a relay that holds a
+ * delegation chain from that key. An attach whose server does not prove its id fails with {@link
+ * PublishException.Code#SERVER_ID_NOT_PROVEN} before anything is read from or written to the
+ * store under that id, unless {@link Builder#allowUnprovenServerIds} accepts ids sent without
+ * proof (trusted networks only). See docs/PUBLISHING.md for what the proof does and does not
+ * protect against without TLS.
  *
  * <p>Thread-safety: thread-safe; one client may attach to several endpoints at once. The store is
  * the caller's: the client never closes it.
@@ -58,6 +70,8 @@ public final class PublishedClient {
     VERSIONS
   }
 
+  private static final Logger log = LoggerFactory.getLogger(PublishedClient.class);
+
   /** Batches written to the store with one {@code putAll} each. */
   private static final int STORE_BATCH = 1000;
 
@@ -67,6 +81,9 @@ public final class PublishedClient {
   private final String perspectiveKey;
   private final Consumer<ActivationProgress> progress;
   private final boolean retainStates;
+  private final boolean allowUnproven;
+  private final ServerKey relayKey;
+  private final Clock clock;
 
   private PublishedClient(Builder b) {
     this.store = b.store;
@@ -75,6 +92,9 @@ public final class PublishedClient {
     this.perspectiveKey = b.perspectiveKey == null ? PublishingService.ANONYMOUS : b.perspectiveKey;
     this.progress = b.progress;
     this.retainStates = b.retainStates;
+    this.allowUnproven = b.allowUnproven;
+    this.relayKey = b.relayKey;
+    this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
   }
 
   public static Builder builder() {
@@ -110,17 +130,20 @@ public final class PublishedClient {
     Set<String> wanted = identities == null ? null : new LinkedHashSet<>(identities);
     Inventory inventory = mode == Mode.INVENTORY ? inventory(service, wanted) : Inventory.NONE;
     String[] only = wanted == null ? null : wanted.toArray(new String[0]);
+    byte[] nonce = IdProof.newNonce();
+    byte[] binding = IdProof.bindingOf(endpoint.connection());
     return endpoint
         .callRemote(
             AttachReply.class, "attach", expectedServerId, service, perspectiveKey,
-            inventory.identities(), inventory.versions(), only)
+            inventory.identities(), inventory.versions(), only, nonce,
+            relayKey == null ? null : relayKey.encodedPublicKey())
         .thenCompose(reply -> {
           if (reply == null || reply.objects() == null || reply.serverId() == null
               || reply.service() == null || reply.perspectiveKey() == null) {
             throw new PublishException(PublishException.Code.PROTOCOL,
                 "the attach answer is incomplete: " + reply);
           }
-          return new Activation(endpoint, service, wanted, inventory, reply).run();
+          return new Activation(endpoint, service, wanted, inventory, reply, nonce, binding).run();
         });
   }
 
@@ -151,6 +174,9 @@ public final class PublishedClient {
     final String requestedService;
     final Set<String> wanted;
     final Inventory inventory;
+    final byte[] nonce;
+    final byte[] binding;
+    boolean proven;
     final List<RemotePublished> objects = new ArrayList<>();
     final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
     /** Objects whose fresh state is in {@link #toStore}: marked activated once it is written. */
@@ -170,8 +196,12 @@ public final class PublishedClient {
         String requestedService,
         Set<String> wanted,
         Inventory inventory,
-        AttachReply reply) {
+        AttachReply reply,
+        byte[] nonce,
+        byte[] binding) {
       this.inventory = inventory;
+      this.nonce = nonce;
+      this.binding = binding;
       this.endpoint = endpoint;
       this.requestedService = requestedService;
       this.wanted = wanted;
@@ -180,6 +210,15 @@ public final class PublishedClient {
 
     CompletableFuture<Attachment> run() {
       try {
+        // Who answered comes first: nothing of an answer whose server id is wrong or not proven
+        // is used, and nothing is read from or written to the store under its id.
+        if (expectedServerId != null && !expectedServerId.equals(reply.serverId())) {
+          throw new PublishException(
+              PublishException.Code.SERVER_ID_MISMATCH,
+              "expected server id " + expectedServerId + " but the server is "
+                  + reply.serverId());
+        }
+        checkProof();
         Set<String> seen = new java.util.HashSet<>(reply.objects().size() * 2);
         for (Object o : reply.objects()) {
           if (!(o instanceof RemotePublished r)) {
@@ -211,12 +250,6 @@ public final class PublishedClient {
                         : "identity " + r.identity() + " twice"));
           }
           objects.add(r);
-        }
-        if (expectedServerId != null && !expectedServerId.equals(reply.serverId())) {
-          throw new PublishException(
-              PublishException.Code.SERVER_ID_MISMATCH,
-              "expected server id " + expectedServerId + " but the server is "
-                  + reply.serverId());
         }
         if (!requestedService.equals(reply.service())) {
           throw new PublishException(
@@ -323,6 +356,34 @@ public final class PublishedClient {
       }
     }
 
+    /** Fails unless the server proved its id, or it sent no proof and unproven ids are allowed. */
+    private void checkProof() {
+      String problem;
+      if (reply.proof() == null) {
+        if (allowUnproven) {
+          log.warn("server {} (service {}) at {} did not prove its id; accepted because"
+                  + " allowUnprovenServerIds is set", reply.serverId(), reply.service(),
+              endpoint.connection().remoteAddress());
+          return;
+        }
+        problem = "it sent no proof (a server that only claims its id, a relay without"
+            + " delegation, or an impostor); on a trusted network, allowUnprovenServerIds()"
+            + " accepts ids sent without proof";
+      } else {
+        problem = IdProof.problem(reply, nonce, binding, clock.millis());
+        if (problem == null) {
+          proven = true;
+          return;
+        }
+      }
+      throw new PublishException(
+          PublishException.Code.SERVER_ID_NOT_PROVEN,
+          "server " + reply.serverId() + " at " + endpoint.connection().remoteAddress()
+              + (expectedServerId == null ? "" : " (expected " + expectedServerId + ")")
+              + " did not prove its id for service " + reply.service() + ": " + problem
+              + "; nothing was read from or written to the store under that id");
+    }
+
     /** Every object answered was asked for, and every one asked for was answered. */
     private void checkAnswered() {
       Set<String> missing = new LinkedHashSet<>(wanted);
@@ -415,7 +476,7 @@ public final class PublishedClient {
       }
       return new Attachment(
           reply.serverId(), reply.service(), reply.perspectiveKey(), objects, hits, inlined,
-          fetched, extraCalls);
+          fetched, extraCalls, proven ? reply.proof() : null, proven ? reply.granted() : null);
     }
 
     private RuntimeException fail(RuntimeException e) {
@@ -443,8 +504,41 @@ public final class PublishedClient {
     private String perspectiveKey;
     private Consumer<ActivationProgress> progress;
     private boolean retainStates;
+    private boolean allowUnproven;
+    private ServerKey relayKey;
+    private Clock clock;
 
     private Builder() {}
+
+    /**
+     * Accepts a server id that the server does not prove (it sends no proof: a server with an
+     * {@link PublishingService.Builder#unprovenServerId}, a relay without delegation), as
+     * before ids were proven: for trusted networks only, because any server there can claim any
+     * id, and a client's cache is then only as good as the network. Each such attach logs a
+     * warning naming the server. A proof that is sent and fails is refused all the same.
+     */
+    public Builder allowUnprovenServerIds() {
+      if (allowUnproven) {
+        throw new IllegalStateException(
+            "PublishedClient.Builder.allowUnprovenServerIds was already set");
+      }
+      allowUnproven = true;
+      return this;
+    }
+
+    /** Sends this key as a relay's with every attach (for {@link Relay}). */
+    Builder relayKey(ServerKey key) {
+      once("relayKey", relayKey);
+      relayKey = Objects.requireNonNull(key, "key");
+      return this;
+    }
+
+    /** The clock delegations are checked against (tests). */
+    Builder clock(Clock clock) {
+      once("clock", this.clock);
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
 
     /** Objects keep the bytes of their state (for a {@link Relay} to pass on). */
     Builder retainStates() {
@@ -468,8 +562,10 @@ public final class PublishedClient {
 
     /**
      * The origin server id this client expects (required in {@link Mode#INVENTORY}, which lists
-     * the store under it). An attach to a server with another id fails with {@link
-     * PublishException.Code#SERVER_ID_MISMATCH} before any state is used.
+     * the store under it): the id a {@link ServerKey} derives, as the server prints it. An
+     * attach to a server with another id fails with {@link
+     * PublishException.Code#SERVER_ID_MISMATCH}, and one that does not prove this id with {@link
+     * PublishException.Code#SERVER_ID_NOT_PROVEN}, before any state is used.
      */
     public Builder expectedServerId(String serverId) {
       once("expectedServerId", this.expectedServerId);
@@ -478,10 +574,11 @@ public final class PublishedClient {
     }
 
     /**
-     * The perspective key the server will name for this connection (its {@code perspectiveKey}
-     * of the logged-in avatar), used to list the inventory. Default {@value
-     * PublishingService#ANONYMOUS}. If the server names another, it ignores the inventory and
-     * sends every state in full.
+     * The perspective key the server will name for this connection, used to list the inventory:
+     * {@link PublishingService#loggedInKey loggedInKey(name)} where the server's {@code
+     * perspectiveKey} function names the logged-in avatar {@code name}. Default {@value
+     * PublishingService#ANONYMOUS} (no login). If the server names another, it ignores the
+     * inventory and sends every state in full, stored under the key it named.
      */
     public Builder perspectiveKey(String key) {
       once("perspectiveKey", this.perspectiveKey);

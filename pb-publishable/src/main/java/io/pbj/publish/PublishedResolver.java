@@ -25,14 +25,16 @@ import java.util.function.Supplier;
 /**
  * Resolves {@link PbUrl pb:// references} to activated published objects: connects to the
  * reference's host and port (or reuses the connection it already has there), logs in with the
- * credentials given, checks that the server's id is the reference's, attaches to the one object
- * (from the local store when its version is the server's) and answers it.
+ * credentials given, checks that the server's id is the reference's and that the server proves
+ * it (see {@link PublishedClient}), attaches to the one object (from the local store when its
+ * version is the server's) and answers it.
  *
  * <pre>{@code
  * try (PublishedResolver resolver = PublishedResolver.builder()
  *     .registry(registry).store(store).build()) {
  *   TileCache tile = resolver.resolve(
- *       PbUrl.parse("pb://world-eu-1@game.example.com:7000/world/c:12:7"), null, TileCache.class)
+ *       PbUrl.parse("pb://" + serverId + "@game.example.com:7000/world/c:12:7"), null,
+ *       TileCache.class)
  *       .join();
  *   Optional<Snapshot> offline = resolver.readOffline(url, null);   // never connects
  * }
@@ -42,11 +44,13 @@ import java.util.function.Supplier;
  * endpoint ({@code rootFactory(service::endpoint)}); with credentials, the client logs in through
  * the server's {@code Portal} and the avatar answers the endpoint from a {@code @Remote} method
  * named {@value #ENDPOINT_METHOD} taking the service name ({@code return
- * service.endpoint(connection);}). The store key's perspective part is the user name of the
- * credentials ({@value PublishingService#ANONYMOUS} without), which is what a server whose
- * {@code perspectiveKey} is the user name names; another scheme can be set with {@link
- * Builder#perspectiveKey}. A server naming another key still answers correctly, only without
- * using the stored copy.
+ * service.endpoint(connection);}). The store key's perspective part is {@link
+ * PublishingService#loggedInKey loggedInKey(user name)} of the credentials, which is what a
+ * server whose {@code perspectiveKey} is the user name names, and {@value
+ * PublishingService#ANONYMOUS} without credentials or with anonymous ones; so a user, whatever
+ * the name ({@code "anonymous"} too), never reads an anonymous session's entries or the other
+ * way round. Another scheme can be set with {@link Builder#perspectiveKey}. A server naming
+ * another key still answers correctly, only without using the stored copy.
  *
  * <p>Connections are kept, one per host, port and {@link Credentials} (equal credentials share
  * one: same user and password, or both anonymous; a wrong password logs in on a connection of
@@ -64,6 +68,7 @@ public final class PublishedResolver implements AutoCloseable {
   private final PublishedClient.Mode mode;
   private final Function<Credentials, String> perspectiveKey;
   private final Consumer<PbClient.Builder> clientOptions;
+  private final boolean allowUnproven;
   // Guarded by this.
   private final Map<SessionKey, Session> sessions = new HashMap<>();
   private boolean closed;
@@ -73,8 +78,10 @@ public final class PublishedResolver implements AutoCloseable {
     this.store = b.store;
     this.mode = b.mode == null ? PublishedClient.Mode.INVENTORY : b.mode;
     this.perspectiveKey = b.perspectiveKey != null ? b.perspectiveKey
-        : c -> c == null || c.isAnonymous() ? PublishingService.ANONYMOUS : c.username().orElseThrow();
+        : c -> c == null || c.isAnonymous() ? PublishingService.ANONYMOUS
+            : PublishingService.loggedInKey(c.username().orElseThrow());
     this.clientOptions = b.clientOptions;
+    this.allowUnproven = b.allowUnproven;
   }
 
   public static Builder builder() {
@@ -85,7 +92,8 @@ public final class PublishedResolver implements AutoCloseable {
    * Resolves {@code url} to its activated object. Completes on the connection's executor; fails
    * with a {@link PublishException}: {@link PublishException.Code#UNREACHABLE} when the server
    * cannot be reached, {@link PublishException.Code#SERVER_ID_MISMATCH} when the server there is
-   * another one, {@link PublishException.Code#NO_SUCH_OBJECT} or {@link
+   * another one, {@link PublishException.Code#SERVER_ID_NOT_PROVEN} when it does not prove the
+   * reference's id, {@link PublishException.Code#NO_SUCH_OBJECT} or {@link
    * PublishException.Code#NO_SUCH_SERVICE} when it publishes no such thing; or with the login's
    * {@link PbException} ({@code UNAUTHORIZED}).
    *
@@ -94,12 +102,15 @@ public final class PublishedResolver implements AutoCloseable {
   public CompletableFuture<RemotePublished> resolve(PbUrl url, Credentials credentials) {
     Objects.requireNonNull(url, "url");
     Session session = session(url, credentials);
-    PublishedClient client = PublishedClient.builder()
+    PublishedClient.Builder cb = PublishedClient.builder()
         .store(store)
         .mode(mode)
         .expectedServerId(url.serverId())
-        .perspectiveKey(perspectiveKeyOf(credentials))
-        .build();
+        .perspectiveKey(perspectiveKeyOf(credentials));
+    if (allowUnproven) {
+      cb.allowUnprovenServerIds();
+    }
+    PublishedClient client = cb.build();
     RemotePublished known = session.resolved(url);
     if (known != null) {
       // Already live on this connection, kept current by pushes: sending it again would only
@@ -292,8 +303,22 @@ public final class PublishedResolver implements AutoCloseable {
     private PublishedClient.Mode mode;
     private Function<Credentials, String> perspectiveKey;
     private Consumer<PbClient.Builder> clientOptions;
+    private boolean allowUnproven;
 
     private Builder() {}
+
+    /**
+     * Accepts server ids that the server does not prove, as {@link
+     * PublishedClient.Builder#allowUnprovenServerIds} does: for trusted networks only.
+     */
+    public Builder allowUnprovenServerIds() {
+      if (allowUnproven) {
+        throw new IllegalStateException(
+            "PublishedResolver.Builder.allowUnprovenServerIds was already set");
+      }
+      allowUnproven = true;
+      return this;
+    }
 
     /** The registry of the servers resolved against (required; {@link Publishing#register}). */
     public Builder registry(PbRegistry registry) {
@@ -317,8 +342,10 @@ public final class PublishedResolver implements AutoCloseable {
     }
 
     /**
-     * The store key's perspective part for given credentials (null: no login). Default: the user
-     * name, or {@value PublishingService#ANONYMOUS}.
+     * The store key's perspective part for given credentials (null: no login). It must give
+     * different keys to different perspectives, and never {@value PublishingService#ANONYMOUS} to
+     * a logged-in user. Default: {@link PublishingService#loggedInKey loggedInKey(user name)}, or
+     * {@value PublishingService#ANONYMOUS} for no or anonymous credentials.
      */
     public Builder perspectiveKey(Function<Credentials, String> function) {
       once("perspectiveKey", this.perspectiveKey);

@@ -3,9 +3,10 @@ package io.pbj.publish;
 import io.pbj.PbConnection;
 import io.pbj.Referenceable;
 import io.pbj.publish.internal.AttachReply;
-import io.pbj.publish.internal.WireState;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
+import io.pbj.publish.internal.Delegation;
+import io.pbj.publish.internal.ServerProof;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -14,22 +15,27 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The server side of publishing: a named service of {@link Publishable} objects offered by a
  * server with a stable id, and the endpoint through which clients attach to it.
  *
- * <p>The server id goes into every client's store key: it must name the <em>origin</em> server
- * stably (configured, or its TLS certificate fingerprint, {@code PbServer.tlsFingerprint()}),
- * never a socket address, so that a restarted server keeps its clients' caches and two servers
- * never share entries.
+ * <p>The server id goes into every client's store key. It is derived from the server's {@link
+ * ServerKey} ({@link Builder#serverKey}), and every attach answer proves that this server holds
+ * that key (a signature over the client's fresh nonce, bound to the connection's TLS certificate
+ * when TLS is on), so no other server can claim the id: clients neither trust nor store anything
+ * under an id that was not proven. Keep the key (e.g. {@link ServerKey#readOrCreate}) so that a
+ * restarted server keeps its id and its clients' caches. On a trusted network a server may claim
+ * an id without proof ({@link Builder#unprovenServerId}); clients accept it only when they allow
+ * unproven ids.
  *
  * <pre>{@code
  * PublishingService world = PublishingService.builder()
- *     .serverId("world-eu-1")
+ *     .serverKey(ServerKey.readOrCreate(dataDir.resolve("server-key.pem")))
  *     .service("world")
  *     .perspectiveKey(p -> ((Player) p).name())     // only needed with logged-in perspectives
  *     .build();
@@ -37,7 +43,12 @@ import java.util.function.Function;
  * PbServer server = PbServer.builder().port(7000).registry(registry)
  *     .rootFactory(world::endpoint)      // or return world.endpoint(connection) from your realm
  *     .build().start();
+ * System.out.println("server id " + world.serverId());    // what clients expect
  * }</pre>
+ *
+ * <p>Relays re-publish a service under the origin's id: {@link Builder#delegateToRelays} says
+ * which perspectives may relay, and those get a delegation certificate in their attach answer
+ * (see {@link Relay}).
  *
  * <p>Thread-safety: thread-safe; objects may be published and unpublished while clients attach.
  */
@@ -45,11 +56,43 @@ public final class PublishingService {
   /** The perspective key of a connection that did not log in. */
   public static final String ANONYMOUS = "anonymous";
 
+  /**
+   * What every logged-in perspective's key starts with ({@link #loggedInKey}), so that no name a
+   * {@code perspectiveKey} function gives, {@code "anonymous"} included, is ever the key of a
+   * connection that did not log in.
+   */
+  public static final String LOGGED_IN_PREFIX = "user:";
+
+  /**
+   * The perspective key under which a server names a logged-in perspective that its {@code
+   * perspectiveKey} function calls {@code name}: {@value #LOGGED_IN_PREFIX} followed by the name.
+   * Different names give different keys, and none is {@value #ANONYMOUS}. A client that logs in
+   * passes it to {@link PublishedClient.Builder#perspectiveKey}.
+   */
+  public static String loggedInKey(String name) {
+    Objects.requireNonNull(name, "name");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("a logged-in perspective's name must not be empty");
+    }
+    return LOGGED_IN_PREFIX + name;
+  }
+
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(PublishingService.class);
+
+  /** How long a delegation lasts by default ({@link Builder#delegationLifetime}). */
+  public static final Duration DEFAULT_DELEGATION_LIFETIME = Duration.ofHours(24);
+
   private final String serverId;
+  private final IdProof.Prover prover;
+  private final Predicate<Object> mayRelay;
+  private final Duration delegationLifetime;
+  private final Clock clock;
+  private final AtomicBoolean expiryLogged = new AtomicBoolean();
   private final String service;
   private final Function<Object, String> perspectiveKey;
   private final String fixedPerspectiveKey;
-  private final AtomicLong versions;
+  private final VersionCounter versions;
   private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
   private final Map<PbConnection, Inventory> inventories = new ConcurrentHashMap<>();
 
@@ -87,22 +130,35 @@ public final class PublishingService {
 
   private PublishingService(Builder b) {
     this.serverId = b.serverId;
+    this.prover = b.prover;
+    this.mayRelay = b.mayRelay;
+    this.delegationLifetime =
+        b.delegationLifetime == null ? DEFAULT_DELEGATION_LIFETIME : b.delegationLifetime;
+    this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
     this.service = b.service;
     this.perspectiveKey = b.perspectiveKey;
     this.fixedPerspectiveKey = b.fixedPerspectiveKey;
-    // Seeded once from the clock so a restarted server never reissues an earlier version; never
-    // read from the clock again.
-    this.versions = new AtomicLong(b.firstVersion != null ? b.firstVersion - 1
-        : ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now()));
+    this.versions = b.versions;
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The stable id of the origin server, as it appears in clients' store keys. */
+  /**
+   * The origin server's id, as it appears in clients' store keys and pb:// references: derived from
+   * the server key (a relay's service has its origin's), or the claimed id of an unproven service.
+   */
   public String serverId() {
     return serverId;
+  }
+
+  /**
+   * Whether attach answers prove the server id (a server key, or a relay holding a delegation);
+   * false for an id claimed with {@link Builder#unprovenServerId}.
+   */
+  public boolean isProven() {
+    return prover != null;
   }
 
   /** The service name. */
@@ -161,8 +217,9 @@ public final class PublishingService {
     return new Endpoint(connection);
   }
 
+  /** A version no run of this service assigned before (see {@link VersionCounter}). */
   long nextVersion() {
-    return versions.incrementAndGet();
+    return versions.next();
   }
 
   String perspectiveKeyOf(Object perspective) {
@@ -172,13 +229,13 @@ public final class PublishingService {
     if (perspective == null) {
       return ANONYMOUS;
     }
-    String key = perspectiveKey.apply(perspective);
-    if (key == null || key.isEmpty()) {
+    String name = perspectiveKey.apply(perspective);
+    if (name == null || name.isEmpty()) {
       throw new IllegalStateException(
           "PublishingService " + service + ": perspectiveKey gave no key for a "
               + perspective.getClass().getName());
     }
-    return key;
+    return loggedInKey(name);
   }
 
   /**
@@ -230,12 +287,16 @@ public final class PublishingService {
         String claimedPerspectiveKey,
         String[] identities,
         long[] versions,
-        String[] only) {
+        String[] only,
+        byte[] nonce,
+        byte[] relayKey) {
       String key = perspectiveKeyOf(perspective);
+      ServerProof proof = prove(key, nonce);
       if ((expectedServerId != null && !expectedServerId.equals(serverId))
           || !service.equals(expectedService)) {
-        return new AttachReply(serverId, service, key, false, List.of());
+        return new AttachReply(serverId, service, key, false, List.of(), proof, null);
       }
+      Delegation granted = relayKey == null ? null : delegate(perspective, key, relayKey);
       boolean inventoryMode = identities != null && versions != null;
       boolean inventoryUsed = inventoryMode && key.equals(claimedPerspectiveKey)
           && expectedServerId != null && identities.length == versions.length;
@@ -270,7 +331,49 @@ public final class PublishingService {
           inventories.remove(connection);   // closed meanwhile: its onClose may have run already
         }
       }
-      return new AttachReply(serverId, service, key, inventoryUsed, answered);
+      return new AttachReply(serverId, service, key, inventoryUsed, answered, proof, granted);
+    }
+
+    /** The proof of this server's id for the caller's {@code nonce}; null if there is none. */
+    private ServerProof prove(String key, byte[] nonce) {
+      if (nonce == null || prover == null) {
+        return null;
+      }
+      if (nonce.length != IdProof.NONCE_BYTES) {
+        throw new IllegalArgumentException("attach: the nonce must be " + IdProof.NONCE_BYTES
+            + " bytes, got " + nonce.length);
+      }
+      if (prover.expiresAt() <= clock.millis()) {
+        if (expiryLogged.compareAndSet(false, true)) {
+          log.warn("this relay's delegation for server {} service {} expired at {}: its attach"
+                  + " answers prove nothing, and clients refuse them unless they allow unproven"
+                  + " ids; attach a new Relay upstream to renew it",
+              serverId, service, java.time.Instant.ofEpochMilli(prover.expiresAt()));
+        }
+        return null;
+      }
+      return prover.prove(serverId, service, key, nonce, IdProof.bindingOf(connection));
+    }
+
+    /** A delegation for the caller's relay key, if its perspective may relay; else null. */
+    private Delegation delegate(Object perspective, String key, byte[] relayKey) {
+      try {
+        IdProof.decodePublicKey(relayKey);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("attach: the relay key " + e.getMessage());
+      }
+      if (prover == null || mayRelay == null || !mayRelay.test(perspective)) {
+        log.debug("{} asked to relay {}/{} as {}; not delegated", connection, serverId, service,
+            key);
+        return null;
+      }
+      long expiresAt = clock.millis() + delegationLifetime.toMillis();
+      Delegation d = prover.delegate(serverId, service, key, relayKey, expiresAt);
+      if (d == null) {
+        log.warn("{} asked to relay {}/{} behind {} relays already, the most a chain may hold;"
+            + " not delegated", connection, serverId, service, IdProof.MAX_CHAIN);
+      }
+      return d;
     }
 
     /** The full states of {@code identities}, in order; null for an identity not published. */
@@ -288,17 +391,91 @@ public final class PublishingService {
   /** Builds a {@link PublishingService}. Thread-safety: not thread-safe; use from one thread. */
   public static final class Builder {
     private String serverId;
+    private ServerKey serverKey;
+    private String unprovenServerId;
+    private IdProof.Prover prover;
+    private Predicate<Object> mayRelay;
+    private Duration delegationLifetime;
+    private Clock clock;
     private String service;
     private Function<Object, String> perspectiveKey;
     private String fixedPerspectiveKey;
     private Long firstVersion;
+    private java.nio.file.Path versionEpochFile;
+    private VersionCounter versions;
 
     private Builder() {}
 
-    /** The origin server's stable id (required; not a socket address). */
-    public Builder serverId(String id) {
+    /**
+     * The server's key (this or {@link #unprovenServerId} is required): the server id is derived
+     * from it ({@link ServerKey#serverId()}) and every attach answer proves it. Keep the key
+     * across restarts ({@link ServerKey#readOrCreate}) to keep the id.
+     */
+    public Builder serverKey(ServerKey key) {
+      once("serverKey", serverKey);
+      serverKey = Objects.requireNonNull(key, "key");
+      return this;
+    }
+
+    /**
+     * A server id claimed without proof, for trusted networks only: clients refuse it unless
+     * they allow unproven ids ({@link PublishedClient.Builder#allowUnprovenServerIds}), because
+     * any other server could claim it too. It must not have the form of a self-certifying id
+     * ({@link ServerKey#isSelfCertifying}). Conflicts with {@link #serverKey}.
+     */
+    public Builder unprovenServerId(String id) {
+      once("unprovenServerId", unprovenServerId);
+      String checked = requirePart("unprovenServerId", id);
+      if (ServerKey.isSelfCertifying(checked)) {
+        throw new IllegalArgumentException("PublishingService.Builder.unprovenServerId " + checked
+            + " has the form of a self-certifying id, which only its key may prove; use"
+            + " serverKey(...) with that key, or claim another id");
+      }
+      unprovenServerId = checked;
+      return this;
+    }
+
+    /**
+     * Lets callers whose perspective {@code mayRelay} accepts (null: no login) relay this
+     * service: when such a caller attaches with a relay key (a {@link Relay} does), its answer
+     * carries a delegation certificate with which the relay proves this server's id to its own
+     * clients, for this service and the caller's perspective key, until the certificate expires
+     * ({@link #delegationLifetime}). Default: nobody may relay (relays serve unproven).
+     */
+    public Builder delegateToRelays(Predicate<Object> mayRelay) {
+      once("delegateToRelays", this.mayRelay);
+      this.mayRelay = Objects.requireNonNull(mayRelay, "mayRelay");
+      return this;
+    }
+
+    /**
+     * How long a delegation to a relay lasts (default {@link #DEFAULT_DELEGATION_LIFETIME}); a
+     * relay renews it by attaching upstream again. A relay's own delegations never outlast its
+     * own.
+     */
+    public Builder delegationLifetime(Duration lifetime) {
+      once("delegationLifetime", delegationLifetime);
+      Objects.requireNonNull(lifetime, "lifetime");
+      if (lifetime.isNegative() || lifetime.isZero()) {
+        throw new IllegalArgumentException(
+            "PublishingService.Builder.delegationLifetime must be positive, got " + lifetime);
+      }
+      delegationLifetime = lifetime;
+      return this;
+    }
+
+    /** The clock delegations are dated by (tests). */
+    Builder clock(Clock clock) {
+      once("clock", this.clock);
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** A relay's service: the origin's id, proven with the relay's delegation chain. */
+    Builder relayOf(String originId, IdProof.Prover relayProver) {
       once("serverId", serverId);
-      serverId = requirePart("serverId", id);
+      serverId = originId;
+      prover = relayProver;
       return this;
     }
 
@@ -311,9 +488,12 @@ public final class PublishingService {
 
     /**
      * Names a logged-in perspective in clients' store keys (state may differ per perspective, so
-     * each perspective has its own entries). Must be stable across sessions, e.g. the user name.
-     * Default: connections that did not log in are {@value #ANONYMOUS}; a logged-in perspective
-     * without this function fails the attach, naming its class.
+     * each perspective has its own entries). Must be stable across sessions and different for
+     * different perspectives, e.g. the user name ({@code AvatarId.anonymous()} tells an anonymous
+     * login from a user named "anonymous"). The key is {@link #loggedInKey loggedInKey(name)}, so
+     * a logged-in perspective never shares entries with a connection that did not log in, which
+     * is {@value #ANONYMOUS}. A logged-in perspective without this function fails the attach,
+     * naming its class.
      */
     public Builder perspectiveKey(Function<Object, String> function) {
       once("perspectiveKey", perspectiveKey);
@@ -333,8 +513,11 @@ public final class PublishingService {
     }
 
     /**
-     * The first version the service's counter assigns (tests, or a server that persists its
-     * counter). Default: seeded from the clock at start, in microseconds.
+     * The first version the service's counter assigns, then one more each time: for tests, or a
+     * server that persists its counter itself and starts each run past every version it ever
+     * assigned. Conflicts with {@link #versionEpochFile}. Default: a counter that starts at a
+     * random 64-bit value, so that no two runs assign the same version however quickly one
+     * follows the other (see {@link Publishable}).
      */
     public Builder firstVersion(long version) {
       once("firstVersion", firstVersion);
@@ -342,9 +525,35 @@ public final class PublishingService {
       return this;
     }
 
+    /**
+     * Keeps an epoch in {@code file} so that assigned versions are unique across restarts by
+     * construction rather than by chance: {@link #build()} reads the last epoch, takes the next
+     * and writes it back (forced to disk) before any version is assigned; versions are {@code
+     * epoch << 32 | counter}, and a run that assigns 2^32 - 1 versions takes another epoch. The
+     * file is created when missing; one service uses it at a time; a file that is not an epoch
+     * file is refused at {@code build()}, naming the problem. Conflicts with {@link
+     * #firstVersion}.
+     */
+    public Builder versionEpochFile(java.nio.file.Path file) {
+      once("versionEpochFile", versionEpochFile);
+      versionEpochFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
     public PublishingService build() {
+      if (serverKey != null && unprovenServerId != null) {
+        throw new IllegalStateException(
+            "PublishingService.Builder: serverKey and unprovenServerId conflict; set one");
+      }
+      if (serverKey != null) {
+        serverId = serverKey.serverId();
+        prover = IdProof.Prover.origin(serverKey);
+      } else if (unprovenServerId != null) {
+        serverId = unprovenServerId;
+      }
       if (serverId == null) {
-        throw new IllegalStateException("PublishingService.Builder needs a serverId");
+        throw new IllegalStateException("PublishingService.Builder needs a serverKey (or, on a"
+            + " trusted network, an unprovenServerId)");
       }
       if (service == null) {
         throw new IllegalStateException("PublishingService.Builder needs a service");
@@ -353,6 +562,10 @@ public final class PublishingService {
         throw new IllegalStateException(
             "PublishingService.Builder: perspectiveKey and fixedPerspectiveKey conflict; set one");
       }
+      if (firstVersion != null && versionEpochFile != null) {
+        throw new IllegalStateException(
+            "PublishingService.Builder: firstVersion and versionEpochFile conflict; set one");
+      }
       if (perspectiveKey == null) {
         perspectiveKey = p -> {
           throw new IllegalStateException(
@@ -360,6 +573,10 @@ public final class PublishingService {
                   + ") needs PublishingService.Builder.perspectiveKey to name it in store keys");
         };
       }
+      versions = firstVersion != null ? VersionCounter.startingAt(firstVersion)
+          : versionEpochFile != null
+              ? VersionCounter.persisted(versionEpochFile, VersionCounter.COUNTER_BITS)
+              : VersionCounter.random();
       return new PublishingService(this);
     }
 

@@ -3,7 +3,10 @@ package io.pbj.publish;
 import io.pbj.Cacheable;
 import io.pbj.PbRegistry;
 import io.pbj.RemoteReference;
+import io.pbj.publish.internal.Delegation;
+import io.pbj.publish.internal.ServerProof;
 import io.pbj.publish.internal.WireState;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +15,9 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client of an upstream publishing server that re-publishes one of its services to its own
@@ -26,12 +32,27 @@ import java.util.concurrent.atomic.AtomicReference;
  *     .registry(registry)                 // the registry the origin and the clients use
  *     .upstream(PublishedClient.builder()
  *         .store(relayStore)              // the relay's own store
- *         .expectedServerId("world-eu-1"))  // the origin's id
+ *         .expectedServerId(originId))    // the origin's id, as its server prints it
  *     .build();
+ * // at the origin: PublishingService.builder()...delegateToRelays(p -> p instanceof RelayAccount)
  * relay.attach(upstream.rootObject().join(), "world").join();
  * PbServer downstream = PbServer.builder().port(7001).registry(registry)
  *     .rootFactory(relay.service()::endpoint).build().start();
  * }</pre>
+ *
+ * <p>A relay cannot sign as the origin: it proves the origin's id to its own clients with a
+ * <em>delegation</em>. Each relay has a key pair of its own (made when it is built) and sends its
+ * public key with its upstream attach; an upstream service that lets the relay's perspective
+ * relay ({@link PublishingService.Builder#delegateToRelays}) answers with a certificate, signed by
+ * the upstream's key, for the relay's key, the origin's id, the service and the relay's
+ * perspective key, valid until an expiry. The relay's attach answers downstream carry the chain
+ * of certificates from the origin to its key and its own signature over the client's nonce;
+ * clients check the chain back to the origin's id. Relays stack up to {@value
+ * #MAX_DEPTH} deep; a relay delegates further only to the perspectives its own {@link
+ * Builder#delegateToRelays} accepts. A relay without a delegation (or whose upstream proved
+ * nothing) serves unproven: its clients refuse it unless they allow unproven ids. When the
+ * certificate expires, the relay's answers stop carrying a proof (and its clients refuse them)
+ * until a new relay attaches upstream and gets a fresh one.
  *
  * <p>Downstream, every connection sees what the relay's upstream perspective sees, and is named
  * by that perspective's key in store keys ({@link PublishingService.Builder#fixedPerspectiveKey}).
@@ -42,8 +63,19 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Thread-safety: thread-safe.
  */
 public final class Relay implements AutoCloseable {
+  /**
+   * Most relays one behind another that can prove an origin's id: a chain of delegations holds at
+   * most this many, and a relay this deep delegates to nobody.
+   */
+  public static final int MAX_DEPTH = 3;
+
+  private static final Logger log = LoggerFactory.getLogger(Relay.class);
+
   private final PublishedClient upstreamClient;
   private final PbRegistry registry;
+  private final ServerKey key = ServerKey.generate();
+  private final Predicate<Object> mayRelay;
+  private final Clock clock;
   private final AtomicBoolean attaching = new AtomicBoolean();
   private final AtomicReference<State> state = new AtomicReference<>();
 
@@ -51,7 +83,9 @@ public final class Relay implements AutoCloseable {
 
   private Relay(Builder b) {
     this.registry = b.registry;
-    this.upstreamClient = b.upstream.retainStates().build();
+    this.mayRelay = b.mayRelay;
+    this.clock = b.clock;
+    this.upstreamClient = b.upstream.retainStates().relayKey(key).build();
   }
 
   public static Builder builder() {
@@ -95,11 +129,17 @@ public final class Relay implements AutoCloseable {
   }
 
   private Relay publish(Attachment upstream) {
-    PublishingService downstream = PublishingService.builder()
-        .serverId(upstream.serverId())
+    PublishingService.Builder b = PublishingService.builder()
+        .relayOf(upstream.serverId(), prover(upstream))
         .service(upstream.service())
-        .fixedPerspectiveKey(upstream.perspectiveKey())
-        .build();
+        .fixedPerspectiveKey(upstream.perspectiveKey());
+    if (mayRelay != null) {
+      b.delegateToRelays(mayRelay);
+    }
+    if (clock != null) {
+      b.clock(clock);
+    }
+    PublishingService downstream = b.build();
     Map<Class<?>, Class<? extends Cacheable>> sentAs = new HashMap<>();
     List<RelayedPublishable> relayed = new ArrayList<>(upstream.objects().size());
     for (RemotePublished r : upstream.objects().values()) {
@@ -108,6 +148,47 @@ public final class Relay implements AutoCloseable {
     downstream.publishAll(relayed);
     state.set(new State(upstream, downstream));
     return this;
+  }
+
+  /**
+   * What proves the origin's id downstream: this relay's key with the upstream's chain and the
+   * delegation it granted, checked here; null (serve unproven) when there is none.
+   */
+  private IdProof.Prover prover(Attachment upstream) {
+    ServerProof proof = upstream.proof();
+    Delegation granted = upstream.granted();
+    String why = null;
+    if (proof == null) {
+      why = "the upstream did not prove the origin's id";
+    } else if (granted == null) {
+      why = "the upstream did not delegate to this relay (the upstream service lets a perspective"
+          + " relay with delegateToRelays)";
+    } else {
+      List<Delegation> chain = new ArrayList<>(proof.chain());
+      byte[] issuer =
+          chain.isEmpty() ? proof.originKey() : chain.get(chain.size() - 1).subjectKey();
+      chain.add(granted);
+      long expiresAt = Long.MAX_VALUE;
+      for (Delegation d : chain) {
+        expiresAt = Math.min(expiresAt, d.expiresAt());
+      }
+      byte[] mine = key.encodedPublicKey();
+      if (chain.size() > IdProof.MAX_CHAIN) {
+        why = "the chain of delegations would be " + chain.size() + " long, more than "
+            + IdProof.MAX_CHAIN;
+      } else if (!java.util.Arrays.equals(granted.subjectKey(), mine)
+          || !IdProof.verifies(IdProof.decodePublicKey(issuer), IdProof.delegationStatement(
+              upstream.serverId(), upstream.service(), upstream.perspectiveKey(), mine,
+              granted.expiresAt()), granted.signature())) {
+        why = "the delegation the upstream granted is not valid for this relay's key";
+      } else {
+        return new IdProof.Prover(proof.originKey(), key.privateKey(), List.copyOf(chain),
+            expiresAt);
+      }
+    }
+    log.warn("relay {} serves {}/{} unproven: {}; its clients refuse it unless they allow"
+        + " unproven ids", key.serverId(), upstream.serverId(), upstream.service(), why);
+    return null;
   }
 
   private static RelayedPublishable relay(RemotePublished r, Class<? extends Cacheable> sentAs) {
@@ -189,8 +270,32 @@ public final class Relay implements AutoCloseable {
   public static final class Builder {
     private PbRegistry registry;
     private PublishedClient.Builder upstream;
+    private Predicate<Object> mayRelay;
+    private Clock clock;
 
     private Builder() {}
+
+    /**
+     * Lets the relay's own clients whose perspective {@code mayRelay} accepts relay further, with
+     * a delegation from this relay (at most {@value Relay#MAX_DEPTH} relays deep, and never
+     * longer than this relay's own delegation). Default: none may.
+     */
+    public Builder delegateToRelays(Predicate<Object> mayRelay) {
+      if (this.mayRelay != null) {
+        throw new IllegalStateException("Relay.Builder.delegateToRelays was already set");
+      }
+      this.mayRelay = Objects.requireNonNull(mayRelay, "mayRelay");
+      return this;
+    }
+
+    /** The clock its delegations are dated and checked by (tests). */
+    Builder clock(Clock clock) {
+      if (this.clock != null) {
+        throw new IllegalStateException("Relay.Builder.clock was already set");
+      }
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
 
     /** The registry the origin and the clients use (required): it says what to re-publish as. */
     public Builder registry(PbRegistry registry) {

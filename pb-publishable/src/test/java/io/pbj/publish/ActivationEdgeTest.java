@@ -58,7 +58,8 @@ class ActivationEdgeTest {
   void attachAfterAFailedActivationOnTheSameConnectionActivatesFreshObjects()
       throws Exception {
     List<Tile> tiles = PublishingTest.tiles(3);
-    PublishingService s = PublishingService.builder().serverId("o").service("world").build();
+    PublishingService s = PublishingService.builder().serverKey(TestKeys.key("o")).service("world")
+        .build();
     s.publishAll(tiles);
     String name = "pbj-edge-" + UUID.randomUUID();
     cleanup.register(PbServer.builder().inProcess(name).registry(PublishingTest.REGISTRY)
@@ -95,13 +96,15 @@ class ActivationEdgeTest {
 
   @Test
   void secondResolveOfALiveObjectCostsNoCall() {
-    PublishingService s = PublishingService.builder().serverId("o").service("world").build();
+    PublishingService s = PublishingService.builder().serverKey(TestKeys.key("o")).service("world")
+        .build();
     s.publishAll(PublishingTest.tiles(2));
     PbServer server = cleanup.register(PbServer.builder().address("127.0.0.1", 0)
         .registry(PublishingTest.REGISTRY).rootFactory(s::endpoint).build().start());
     PublishedResolver resolver = cleanup.register(PublishedResolver.builder()
         .registry(PublishingTest.REGISTRY).store(store()).build());
-    PbUrl url = PbUrl.parse("pb://o@127.0.0.1:" + server.port() + "/world/tile-1");
+    PbUrl url =
+        PbUrl.parse("pb://" + s.serverId() + "@127.0.0.1:" + server.port() + "/world/tile-1");
     RemotePublished first = resolver.resolve(url, null).join();
     long calls = first.connection().stats().callsSent();
     RemotePublished again = resolver.resolve(url, null).join();

@@ -27,8 +27,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PublishedResolverTest {
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
-  PublishingService world(String serverId) {
-    PublishingService s = PublishingService.builder().serverId(serverId).service("world").build();
+  /** A service of five tiles whose server key is {@code TestKeys.key(name)}. */
+  PublishingService world(String name) {
+    PublishingService s =
+        PublishingService.builder().serverKey(TestKeys.key(name)).service("world").build();
     s.publishAll(PublishingTest.tiles(5));
     return s;
   }
@@ -47,8 +49,10 @@ class PublishedResolverTest {
         PublishedResolver.builder().registry(PublishingTest.REGISTRY).store(store).build());
   }
 
-  static PbUrl url(String serverId, PbServer server, String identity) {
-    return PbUrl.parse("pb://" + serverId + "@127.0.0.1:" + server.port() + "/world/" + identity);
+  /** A reference to {@code identity} of the server whose key is {@code TestKeys.key(name)}. */
+  static PbUrl url(String name, PbServer server, String identity) {
+    return PbUrl.parse(
+        "pb://" + TestKeys.id(name) + "@127.0.0.1:" + server.port() + "/world/" + identity);
   }
 
   static PublishException publishFailure(CompletableFuture<?> f) {
@@ -96,8 +100,28 @@ class PublishedResolverTest {
     PublishException e =
         publishFailure(resolver(store).resolve(url("origin-1", server, "tile-0"), null));
     assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_MISMATCH);
-    assertThat(e).hasMessageContaining("expected server id origin-1 but the server is origin-2");
+    assertThat(e).hasMessageContaining("expected server id " + TestKeys.id("origin-1")
+        + " but the server is " + TestKeys.id("origin-2"));
     assertThat(store.size()).as("nothing stored from the wrong server").isZero();
+  }
+
+  @Test
+  void aServerThatDoesNotProveTheReferencesIdIsRefused() {
+    PublishingService impostor = PublishingService.builder()
+        .relayOf(TestKeys.id("origin-1"), null).service("world").build();   // claims the id
+    impostor.publishAll(PublishingTest.tiles(5));
+    PbServer server = serve(impostor);
+    SnapshotStore store = store();
+    PbUrl url = url("origin-1", server, "tile-0");
+    PublishException e = publishFailure(resolver(store).resolve(url, null));
+    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e).hasMessageContaining("(expected " + TestKeys.id("origin-1") + ")");
+    store.flush();
+    assertThat(store.size()).as("nothing stored from the impostor").isZero();
+
+    PublishedResolver trusting = cleanup.register(PublishedResolver.builder()
+        .registry(PublishingTest.REGISTRY).store(store).allowUnprovenServerIds().build());
+    assertThat(trusting.resolve(url, null, TileCache.class).join().terrain()).isEqualTo("grass-0");
   }
 
   @Test
@@ -106,7 +130,7 @@ class PublishedResolverTest {
     PublishedResolver resolver = resolver(store());
     PublishException e = publishFailure(resolver.resolve(url("origin-1", server, "nope"), null));
     assertThat(e.code()).isEqualTo(PublishException.Code.NO_SUCH_OBJECT);
-    assertThat(e).hasMessageContaining("origin-1/world publishes no object nope");
+    assertThat(e).hasMessageContaining(TestKeys.id("origin-1") + "/world publishes no object nope");
     assertThat(resolver.resolve(url("origin-1", server, "tile-1"), null, TileCache.class).join()
         .terrain()).isEqualTo("grass-1");
   }
@@ -159,7 +183,8 @@ class PublishedResolverTest {
 
   @Test
   void credentialsLogInAndTheStateIsStoredUnderTheUsersPerspective() {
-    PublishingService service = PublishingService.builder().serverId("origin-1").service("world")
+    PublishingService service = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world")
         .perspectiveKey(p -> ((Player) p).name).build();
     service.publish(new Tile("tile-0", "grass", 1, p -> "@" + ((Player) p).name));
     Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(
@@ -178,7 +203,7 @@ class PublishedResolverTest {
         resolver.resolve(url, Credentials.password("bob", "b-pw"), TileCache.class).join();
     assertThat(alice.terrain()).isEqualTo("grass@alice");
     assertThat(bob.terrain()).isEqualTo("grass@bob");
-    assertThat(alice.storeKey().perspective()).isEqualTo("alice");
+    assertThat(alice.storeKey().perspective()).isEqualTo("user:alice");
 
     TileCache aliceAgain = resolver(store)
         .resolve(url, Credentials.password("alice", "a-pw"), TileCache.class).join();
@@ -194,6 +219,49 @@ class PublishedResolverTest {
         .as("other credentials for a logged-in user log in again, and fail")
         .hasCauseInstanceOf(PbException.class)
         .hasMessageContaining("unauthorized login");
+  }
+
+  /**
+   * A user named "anonymous" logs in and caches what that user sees; a session without login on
+   * the same server (another port, the same service) sees other state. Neither may ever be taken
+   * for the other: not online (the server's keys), not offline (the resolver's keys).
+   */
+  @Test
+  void aUserNamedAnonymousNeverSharesEntriesWithAnAnonymousSession() {
+    PublishingService service = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world")
+        .perspectiveKey(p -> ((Player) p).name).build();
+    service.publish(new Tile("tile-0", "grass", 1, p -> p == null ? "" : "@" + ((Player) p).name));
+    Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(
+            Avatar.of(new Player(id.name(), service, connection))))
+        .checker(PasswordChecker.builder().user("anonymous", "pw").build())
+        .build();
+    PbServer withLogin = cleanup.register(PbServer.builder().address("127.0.0.1", 0)
+        .registry(PublishingTest.REGISTRY).rootFactory(portal::root).build().start());
+    PbServer withoutLogin = serve(service);
+    SnapshotStore store = store();
+    PublishedResolver resolver = resolver(store);
+    Credentials user = Credentials.password("anonymous", "pw");
+    PbUrl asUser = url("origin-1", withLogin, "tile-0");
+    PbUrl asNobody = url("origin-1", withoutLogin, "tile-0");
+
+    assertThat(resolver.resolve(asUser, user, TileCache.class).join().terrain())
+        .isEqualTo("grass@anonymous");
+    assertThat(resolver.readOffline(asNobody, null))
+        .as("an anonymous offline read finds nothing: only the user was ever attached").isEmpty();
+    assertThat(resolver.readOffline(asNobody, Credentials.anonymous())).isEmpty();
+    assertThat(resolver.readOffline(asUser, user).orElseThrow().state())
+        .isEqualTo("t:grass@anonymous".getBytes(StandardCharsets.UTF_8));
+
+    TileCache nobody = resolver(store).resolve(asNobody, null, TileCache.class).join();
+    assertThat(nobody.terrain()).as("the anonymous session gets its own state").isEqualTo("grass");
+    assertThat(nobody.fromStore()).isFalse();
+    assertThat(nobody.storeKey().perspective()).isNotEqualTo(
+        resolver.resolve(asUser, user, TileCache.class).join().storeKey().perspective());
+    assertThat(resolver.readOffline(asNobody, null).orElseThrow().state())
+        .isEqualTo("t:grass".getBytes(StandardCharsets.UTF_8));
+    assertThat(resolver.readOffline(asUser, user).orElseThrow().state())
+        .as("the user's entry is untouched").isEqualTo("t:grass@anonymous".getBytes(StandardCharsets.UTF_8));
   }
 
   @Test

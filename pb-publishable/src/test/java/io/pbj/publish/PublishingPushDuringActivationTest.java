@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the activation ends.
  */
 class PublishingPushDuringActivationTest {
-  static final String SERVER_ID = "origin-1";
+  static final String SERVER_ID = TestKeys.id("origin-1");
   static final SnapshotKey CHANGED = new SnapshotKey(SERVER_ID, "world", "anonymous", "obj-0");
 
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
@@ -47,7 +47,7 @@ class PublishingPushDuringActivationTest {
     Tile changed = new Tile("obj-0", "v0", 1);
     Tile unchanged = new Tile("obj-1", "v0", 1);
     PublishingService service =
-        PublishingService.builder().serverId(SERVER_ID).service("world").build();
+        PublishingService.builder().serverKey(TestKeys.key("origin-1")).service("world").build();
     service.publish(changed, unchanged);
     String name = "pbj-publish-" + UUID.randomUUID();
     cleanup.register(PbServer.builder().inProcess(name).registry(PublishingTest.REGISTRY)

@@ -44,7 +44,7 @@ import org.awaitility.core.ConditionFactory;
  * <p>Thread-safety: not thread-safe; one test thread drives it.
  */
 final class PublishingRun implements AutoCloseable {
-  static final String SERVER_ID = "origin-1";
+  static final String SERVER_ID = TestKeys.id("origin-1");
   static final String SERVICE = "world";
   /**
    * Where the service's counter starts: above every content version ({@link #contentVersion}), so
@@ -452,7 +452,7 @@ final class PublishingRun implements AutoCloseable {
 
   private PublishingService newService(long firstVersion) {
     return PublishingService.builder()
-        .serverId(SERVER_ID).service(SERVICE).firstVersion(firstVersion).build();
+        .serverKey(TestKeys.key("origin-1")).service(SERVICE).firstVersion(firstVersion).build();
   }
 
   /**

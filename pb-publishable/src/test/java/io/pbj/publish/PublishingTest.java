@@ -42,6 +42,9 @@ class PublishingTest {
   static final PbRegistry REGISTRY =
       Publishing.register(PbRegistry.builder()).registerCache(Tile.class, TileCache.class).build();
 
+  /** The id of the server most tests run: {@code TestKeys.key("origin-1")}'s. */
+  static final String ORIGIN = TestKeys.id("origin-1");
+
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
   /** One published world served in-process. */
@@ -50,8 +53,10 @@ class PublishingTest {
     final PbServer server;
     final String name = "pbj-publish-" + UUID.randomUUID();
 
-    World(String serverId, List<Tile> tiles) {
-      service = PublishingService.builder().serverId(serverId).service("world").build();
+    /** A world served by the server whose key is {@code TestKeys.key(keyName)}. */
+    World(String keyName, List<Tile> tiles) {
+      service =
+          PublishingService.builder().serverKey(TestKeys.key(keyName)).service("world").build();
       service.publishAll(tiles);
       server = start(service, name);
     }
@@ -137,7 +142,7 @@ class PublishingTest {
     for (Mode mode : Mode.values()) {
       SnapshotStore s = mode == Mode.INVENTORY ? store : store();
       PublishedClient publishing = PublishedClient.builder().store(s).mode(mode)
-          .expectedServerId("origin-1").build();
+          .expectedServerId(ORIGIN).build();
 
       Session first = world.attach(publishing);
       TileCache t = first.tile("tile-1");
@@ -162,7 +167,7 @@ class PublishingTest {
   @Test
   void restartedServerWithSameIdAndVersionsGivesOnlyHits() {
     SnapshotStore store = store();
-    PublishedClient publishing = inventoryClient(store, "origin-1");
+    PublishedClient publishing = inventoryClient(store, ORIGIN);
     World world = new World("origin-1", tiles(20));
     world.attach(publishing).close();
     world.stop();
@@ -179,19 +184,21 @@ class PublishingTest {
     SnapshotStore store = store();
     World a = new World("origin-a", tiles(5));
     World b = new World("origin-b", tiles(5));
-    a.attach(inventoryClient(store, "origin-a")).close();
+    a.attach(inventoryClient(store, TestKeys.id("origin-a"))).close();
 
     Session s = b.attach(versionsClient(store));
-    assertThat(s.attachment().serverId()).isEqualTo("origin-b");
+    assertThat(s.attachment().serverId()).isEqualTo(TestKeys.id("origin-b"));
     assertThat(s.attachment().hits()).isZero();
-    assertThat(store.list(SnapshotPrefix.of("origin-a"))).hasSize(5);
-    assertThat(store.list(SnapshotPrefix.of("origin-b"))).hasSize(5);
+    assertThat(store.list(SnapshotPrefix.of(TestKeys.id("origin-a")))).hasSize(5);
+    assertThat(store.list(SnapshotPrefix.of(TestKeys.id("origin-b")))).hasSize(5);
 
     CompletableFuture<Attachment> wrong =
-        inventoryClient(store, "origin-a").attach(b.client().rootObject().join(), "world");
+        inventoryClient(store, TestKeys.id("origin-a"))
+            .attach(b.client().rootObject().join(), "world");
     assertThatThrownBy(wrong::join)
         .hasCauseInstanceOf(PublishException.class)
-        .hasMessageContaining("expected server id origin-a but the server is origin-b");
+        .hasMessageContaining("expected server id " + TestKeys.id("origin-a")
+            + " but the server is " + TestKeys.id("origin-b"));
   }
 
   @Test
@@ -199,21 +206,21 @@ class PublishingTest {
     List<Tile> tiles = tiles(3);
     World world = new World("origin-1", tiles);
     SnapshotStore store = store();
-    Session s = world.attach(inventoryClient(store, "origin-1"));
+    Session s = world.attach(inventoryClient(store, ORIGIN));
     TileCache t = s.tile("tile-2");
 
     tiles.get(2).change("lava", 7);
     await().atMost(Duration.ofSeconds(10)).until(() -> "lava".equals(t.terrain()));
     assertThat(t.version()).isEqualTo(7);
     assertThat(t.fromStore()).isFalse();
-    SnapshotKey key = new SnapshotKey("origin-1", "world", "anonymous", "tile-2");
+    SnapshotKey key = new SnapshotKey(ORIGIN, "world", "anonymous", "tile-2");
     await().atMost(Duration.ofSeconds(10))
         .until(() -> store.get(key).map(Snapshot::version).orElse(-1L) == 7);
     assertThat(new String(store.get(key).orElseThrow().state(), StandardCharsets.UTF_8))
         .isEqualTo("t:lava");
     s.close();
 
-    Session next = world.attach(inventoryClient(store, "origin-1"));
+    Session next = world.attach(inventoryClient(store, ORIGIN));
     assertThat(next.tile("tile-2").fromStore()).isTrue();
     assertThat(next.tile("tile-2").terrain()).isEqualTo("lava");
   }
@@ -222,7 +229,8 @@ class PublishingTest {
   void serverAssignedVersionsIncreaseAndReachTheClient() {
     Tile tile = new Tile("tile-0", "grass");
     PublishingService service =
-        PublishingService.builder().serverId("origin-1").service("world").firstVersion(100).build();
+        PublishingService.builder().serverKey(TestKeys.key("origin-1")).service("world")
+            .firstVersion(100).build();
     service.publish(tile);
     assertThat(tile.version()).isEqualTo(100);
     World world = new World(service);
@@ -238,16 +246,16 @@ class PublishingTest {
   void corruptOrMissingStoreEntriesAreRefetchedNotUsed() {
     World world = new World("origin-1", tiles(4));
     SnapshotStore store = store();
-    PublishedClient publishing = inventoryClient(store, "origin-1");
+    PublishedClient publishing = inventoryClient(store, ORIGIN);
     world.attach(publishing).close();
 
     // Bytes that pass the store's checksum but that the object refuses, at the server's version.
-    SnapshotKey bad = new SnapshotKey("origin-1", "world", "anonymous", "tile-1");
+    SnapshotKey bad = new SnapshotKey(ORIGIN, "world", "anonymous", "tile-1");
     store.put(bad, Snapshot.of(1, 1, "garbage".getBytes(StandardCharsets.UTF_8)));
     // An entry listed in the inventory that has vanished by the time it is read.
     SnapshotStore vanishing = new HookedStore(store, "tile-3", () -> {});
 
-    Session s = world.attach(inventoryClient(vanishing, "origin-1"));
+    Session s = world.attach(inventoryClient(vanishing, ORIGIN));
     assertThat(s.tile("tile-1").terrain()).isEqualTo("grass-1");
     assertThat(s.tile("tile-1").fromStore()).isFalse();
     assertThat(s.tile("tile-3").terrain()).isEqualTo("grass-3");
@@ -264,7 +272,7 @@ class PublishingTest {
     List<Tile> tiles = tiles(3);
     World world = new World("origin-1", tiles);
     SnapshotStore store = store();
-    world.attach(inventoryClient(store, "origin-1")).close();
+    world.attach(inventoryClient(store, ORIGIN)).close();
     tiles.get(0).change("lava", 2);
     // The server stops offering tile-0 between the attach answer and the fetch.
     PbClient client = world.client();
@@ -326,7 +334,8 @@ class PublishingTest {
   void perspectiveStateIsStoredPerPerspective() {
     Function<Object, String> view = p -> "@" + ((Player) p).name;
     PublishingService service = PublishingService.builder()
-        .serverId("origin-1").service("world").perspectiveKey(p -> ((Player) p).name).build();
+        .serverKey(TestKeys.key("origin-1")).service("world")
+        .perspectiveKey(p -> ((Player) p).name).build();
     service.publish(new Tile("tile-0", "grass", 1, view));
     Portal portal = Portal.builder((id, mind, connection) -> CompletableFuture.completedFuture(
             Avatar.of(new Player(id.name(), service.endpoint(connection)))))
@@ -336,21 +345,26 @@ class PublishingTest {
     cleanup.register(PbServer.builder().inProcess(name).registry(REGISTRY)
         .rootFactory(portal::root).build().start());
     SnapshotStore store = store();
-
+    List<Integer> hits = new ArrayList<>();
     for (String[] user : new String[][] {{"alice", "a-pw"}, {"bob", "b-pw"}, {"alice", "a-pw"}}) {
       PbClient client = cleanup.register(PbClient.builder().inProcess(name).registry(REGISTRY).build());
       RemoteReference avatar = Login.login(client.rootObject().join(),
           Credentials.password(user[0], user[1]), null).join();
       RemoteReference endpoint = avatar.callRemote(RemoteReference.class, "world").join();
-      Attachment a = PublishedClient.builder().store(store).expectedServerId("origin-1")
-          .perspectiveKey(user[0]).build().attach(endpoint, "world").join();
-      assertThat(a.perspectiveKey()).isEqualTo(user[0]);
+      Attachment a = PublishedClient.builder().store(store).expectedServerId(ORIGIN)
+          .perspectiveKey(PublishingService.loggedInKey(user[0])).build()
+          .attach(endpoint, "world").join();
+      assertThat(a.perspectiveKey()).isEqualTo("user:" + user[0]);
       assertThat(a.get("tile-0", TileCache.class).terrain()).isEqualTo("grass@" + user[0]);
+      hits.add(a.hits());
       client.close();
     }
-    assertThat(store.get(new SnapshotKey("origin-1", "world", "alice", "tile-0")).orElseThrow().state())
+    assertThat(hits).as("alice's second session uses her entry").containsExactly(0, 0, 1);
+    String id = ORIGIN;
+    assertThat(
+            store.get(new SnapshotKey(id, "world", "user:alice", "tile-0")).orElseThrow().state())
         .isEqualTo("t:grass@alice".getBytes(StandardCharsets.UTF_8));
-    assertThat(store.get(new SnapshotKey("origin-1", "world", "bob", "tile-0")).orElseThrow().state())
+    assertThat(store.get(new SnapshotKey(id, "world", "user:bob", "tile-0")).orElseThrow().state())
         .isEqualTo("t:grass@bob".getBytes(StandardCharsets.UTF_8));
   }
 
@@ -366,7 +380,7 @@ class PublishingTest {
     }
     World world = new World("origin-1", tiles);
     SnapshotStore store = store();
-    PublishedClient publishing = inventoryClient(store, "origin-1");
+    PublishedClient publishing = inventoryClient(store, ORIGIN);
 
     Session cold = world.attach(publishing);
     cold.close();
@@ -428,7 +442,7 @@ class PublishingTest {
         SnapshotStore.builder().backend(StoreBackend.MEMORY).writeQueueBound(100_000).build());
     List<ActivationProgress> progress = new CopyOnWriteArrayList<>();
     PublishedClient publishing = PublishedClient.builder().store(store)
-        .expectedServerId("origin-1").progress(progress::add).build();
+        .expectedServerId(ORIGIN).progress(progress::add).build();
 
     Session cold = world.attach(publishing);
     assertThat(cold.attachment().objects()).hasSize(n);
@@ -449,11 +463,11 @@ class PublishingTest {
     Path file = dir.resolve("cache.mv");
     try (SnapshotStore store =
         SnapshotStore.builder().backend(StoreBackend.MVSTORE).path(file).build()) {
-      world.attach(inventoryClient(store, "origin-1")).close();
+      world.attach(inventoryClient(store, ORIGIN)).close();
     }
     try (SnapshotStore store =
         SnapshotStore.builder().backend(StoreBackend.MVSTORE).path(file).build()) {
-      Session s = world.attach(inventoryClient(store, "origin-1"));
+      Session s = world.attach(inventoryClient(store, ORIGIN));
       assertThat(s.attachment().hits()).isEqualTo(50);
       s.close();
     }
@@ -464,8 +478,10 @@ class PublishingTest {
     assertThatThrownBy(() -> PublishedClient.builder().store(store()).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("expectedServerId");
-    assertThatThrownBy(() -> PublishingService.builder().serverId("a").serverId("b"))
-        .hasMessageContaining("serverId was already set");
+    assertThatThrownBy(
+            () -> PublishingService.builder().serverKey(TestKeys.key("a"))
+                .serverKey(TestKeys.key("b")))
+        .hasMessageContaining("serverKey was already set");
     Tile tile = new Tile("t", "grass", 3);
     assertThatThrownBy(() -> tile.republish(3)).hasMessageContaining("must change the version");
     assertThatThrownBy(tile::republish).hasMessageContaining("not published");

@@ -47,7 +47,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <ul>
  *   <li>closing one of them threw (the others are closed all the same);
  *   <li>a thread whose name starts with {@code pbj-} (PBJ names every thread its servers, clients
- *       and stores start that way) and that was started during the test is still alive once the
+ *       and stores start that way; not {@code pbj-shared-}, the process-wide pools that end on
+ *       their own when idle) and that was started during the test is still alive once the
  *       timeout (10 s unless {@link #timeout} says otherwise) has passed after the last close: a
  *       server, client or store left open, registered or not;
  *   <li>Netty reported a leaked buffer. Loading this class sets Netty's leak detection to {@code
@@ -73,6 +74,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class PbCleanup implements BeforeEachCallback, AfterEachCallback, AutoCloseable {
   /** How the name of every thread that PBJ starts begins. */
   static final String THREAD_PREFIX = "pbj-";
+
+  /**
+   * How the names of the threads of PBJ's process-wide pools begin (the decode pool): shared by
+   * every server and client, they end on their own when idle, not when one of them closes.
+   */
+  static final String SHARED_PREFIX = "pbj-shared-";
 
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
   /** What the leak detector reported and no cleanup has reported yet. Guarded by itself. */
@@ -245,7 +252,8 @@ public final class PbCleanup implements BeforeEachCallback, AfterEachCallback, A
   private static Set<Thread> pbjThreads() {
     Set<Thread> pbj = new HashSet<>();
     for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith(THREAD_PREFIX) && t.isAlive()) {
+      String name = t.getName();
+      if (name.startsWith(THREAD_PREFIX) && !name.startsWith(SHARED_PREFIX) && t.isAlive()) {
         pbj.add(t);
       }
     }

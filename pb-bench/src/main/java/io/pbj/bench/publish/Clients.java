@@ -152,7 +152,7 @@ final class Clients {
   private Outcome perObject(RemoteReference root, SnapshotStore store) throws Exception {
     return root
         .callRemote(AttachReply.class, "attach", World.SERVER_ID, World.SERVICE,
-            PublishingService.ANONYMOUS, null, null, null)
+            PublishingService.ANONYMOUS, null, null, null, null, null)
         .thenCompose(reply -> fetchEachStale(root, store, reply))
         .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }

@@ -6,6 +6,7 @@ import io.pbj.Referenceable;
 import io.pbj.Remote;
 import io.pbj.publish.Publishing;
 import io.pbj.publish.PublishingService;
+import io.pbj.publish.ServerKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +24,10 @@ import java.util.SplittableRandom;
  * called from the benchmark thread only.
  */
 final class World implements AutoCloseable {
-  static final String SERVER_ID = "bench-origin";
+  /** The publishing server's key, one per run: clients check its proof as real ones do. */
+  static final ServerKey KEY = ServerKey.generate();
+
+  static final String SERVER_ID = KEY.serverId();
   static final String SERVICE = "objects";
   private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
 
@@ -52,7 +56,7 @@ final class World implements AutoCloseable {
   World(int objects, int stateBytes) {
     this.stateBytes = stateBytes;
     PublishingService service =
-        PublishingService.builder().serverId(SERVER_ID).service(SERVICE).build();
+        PublishingService.builder().serverKey(KEY).service(SERVICE).build();
     for (int i = 0; i < objects; i++) {
       published.add(new BenchObject(identity(i), newState()));
       plain.add(new PlainObject(newState()));

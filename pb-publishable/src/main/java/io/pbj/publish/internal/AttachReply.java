@@ -15,10 +15,15 @@ import java.util.List;
  * @param inventoryUsed whether the server compared the client's inventory (else every state that
  *     was not sent in full must be checked against the store by the client)
  * @param objects the published objects, as caches
+ * @param proof the proof that the server holds the key {@code serverId} is derived from; null
+ *     when the client sent no nonce or the server's id is not proven
+ * @param granted a delegation for the relay key the caller sent, or null
  */
 public record AttachReply(
     String serverId,
     String service,
     String perspectiveKey,
     boolean inventoryUsed,
-    List<Object> objects) {}
+    List<Object> objects,
+    ServerProof proof,
+    Delegation granted) {}

@@ -11,5 +11,6 @@ public final class WireTypes {
   private WireTypes() {}
 
   /** Registered in this order after the application's own types. */
-  public static final List<Class<?>> TYPES = List.of(WireState.class, AttachReply.class, HeldState.class);
+  public static final List<Class<?>> TYPES = List.of(
+      WireState.class, AttachReply.class, HeldState.class, ServerProof.class, Delegation.class);
 }

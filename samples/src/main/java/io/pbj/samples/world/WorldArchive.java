@@ -27,7 +27,7 @@ import java.util.Optional;
  * try (WorldArchive archive = WorldArchive.open(dir)) {
  *   Optional<WorldArchive.Saved> saved = archive.load();
  *   ...
- *   archive.saveWorld("world-3f2a9c01", world.objects().values());
+ *   archive.saveWorld(key.serverId(), world.objects().values());
  * }
  * }</pre>
  *

@@ -28,7 +28,10 @@ import picocli.CommandLine.Spec;
  * <p>{@code ms} and {@code bytes} run from just before the attach call until every object is
  * activated (bytes sent + received on the wire); {@code hits} came from the store, {@code stale}
  * from the server (inlined + fetched), {@code round_trips} are calls beyond the attach. Exit
- * codes: 0 attached, 1 failed (unreachable server, other server id, store in use), 2 bad options.
+ * codes: 0 attached, 1 failed (unreachable server, other server id, a server that does not prove
+ * its id, store in use), 2 bad options. The server's id is always proven ({@code PublishedClient}
+ * refuses one that is not), so an impostor that claims a world server's id gets nothing from this
+ * client's cache and puts nothing into it.
  *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */
@@ -51,8 +54,10 @@ public final class WorldClient implements Callable<Integer> {
   Path store;
 
   @Option(names = "--server-id",
-      description = "The server id expected (world-server prints it). Without it the client"
-          + " cannot list its inventory and uses the versions handshake.")
+      description = "The server id expected (world-server prints it); the server must prove it"
+          + " holds the id's key. Without it the client cannot list its inventory and uses the"
+          + " versions handshake (the server still proves the id it names, and the cache is"
+          + " kept under it).")
   String serverId;
 
   @Option(names = "--mode", paramLabel = "inventory|versions",

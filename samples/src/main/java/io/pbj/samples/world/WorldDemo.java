@@ -3,6 +3,7 @@ package io.pbj.samples.world;
 import io.pbj.PbServer;
 import io.pbj.publish.PublishedClient;
 import io.pbj.publish.PublishingService;
+import io.pbj.publish.ServerKey;
 import io.pbj.publish.RemotePublished;
 import io.pbj.samples.world.WorldModel.Kind;
 import io.pbj.store.SnapshotStore;
@@ -56,7 +57,6 @@ public final class WorldDemo implements Callable<Integer> {
   /** Most warm bytes allowed, as a fraction of cold bytes. */
   static final double WARM_BUDGET = 0.05;
 
-  private static final String SERVER_ID = "world-demo";
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
   /** The handshakes, as {@code --mode} spells them. */
@@ -99,8 +99,10 @@ public final class WorldDemo implements Callable<Integer> {
     PublishedClient.Mode handshake = PublishedClient.Mode.valueOf(mode.name().toUpperCase(Locale.ROOT));
 
     World world = World.generate(objects, seed);
+    // A key for this run only: the demo's client store is deleted at the end too.
+    ServerKey key = ServerKey.generate();
     PublishingService service =
-        PublishingService.builder().serverId(SERVER_ID).service(WorldModel.SERVICE).build();
+        PublishingService.builder().serverKey(key).service(WorldModel.SERVICE).build();
     world.publishTo(service);
     Semaphore disconnects = new Semaphore(0);
     Path dir = Files.createTempDirectory("pbj-world-demo-");
@@ -118,12 +120,14 @@ public final class WorldDemo implements Callable<Integer> {
           + " loopback TCP (127.0.0.1:" + server.port() + ")");
       describeWorld(out, world);
       out.println("client:  store is a MapDB file in " + dir + " (deleted at the end);"
-          + " handshake " + mode + "; server id " + SERVER_ID);
+          + " handshake " + mode + "; server id " + key.serverId() + " (proven by the server's"
+          + " key in every attach)");
       out.flush();
 
       WorldSession.Result cold;
       try (SnapshotStore store = openStore(storeFile)) {
-        cold = session(server, store, handshake, new ProgressBar("cold", err, inPlace));
+        cold = session(server, key.serverId(), store, handshake,
+            new ProgressBar("cold", err, inPlace));
       }
       // The server forgets the first connection before the world changes, as it would between
       // two real sessions; nothing is pushed to a connection that is going away.
@@ -140,7 +144,8 @@ public final class WorldDemo implements Callable<Integer> {
 
       WorldSession.Result warm;
       try (SnapshotStore store = openStore(storeFile)) {
-        warm = session(server, store, handshake, new ProgressBar("warm", err, inPlace));
+        warm = session(server, key.serverId(), store, handshake,
+            new ProgressBar("warm", err, inPlace));
       }
       out.println();
       out.println(Reports.header());
@@ -175,10 +180,11 @@ public final class WorldDemo implements Callable<Integer> {
     return SnapshotStore.builder().path(file).build();
   }
 
-  private static WorldSession.Result session(
-      PbServer server, SnapshotStore store, PublishedClient.Mode handshake, ProgressBar bar)
+  private static WorldSession.Result session(PbServer server, String serverId, SnapshotStore store,
+      PublishedClient.Mode handshake, ProgressBar bar)
       throws ExecutionException, TimeoutException, InterruptedException {
-    return WorldSession.attach("127.0.0.1", server.port(), store, SERVER_ID, handshake, bar, TIMEOUT);
+    return WorldSession.attach(
+        "127.0.0.1", server.port(), store, serverId, handshake, bar, TIMEOUT);
   }
 
   private static void describeWorld(PrintWriter out, World world) {

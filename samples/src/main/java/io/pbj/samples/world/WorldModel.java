@@ -16,14 +16,6 @@ final class WorldModel {
   static final String SERVICE = "world";
 
   /**
-   * A server id for a new world: random, so that a world made again in a wiped folder (other
-   * content at the same versions) is never taken for the old one by a client's cache.
-   */
-  static String newServerId() {
-    return "world-" + java.util.UUID.randomUUID().toString().substring(0, 8);
-  }
-
-  /**
    * Largest message both sides accept. The attach answer carries every object of the service in
    * one message (about 1 KiB each when cold), so the default 64 MiB would cap a world at about
    * 60,000 objects; {@link #MAX_OBJECTS} stays well inside this.

@@ -2,9 +2,13 @@ package io.pbj.samples.world;
 
 import io.pbj.PbServer;
 import io.pbj.publish.PublishingService;
+import io.pbj.publish.ServerKey;
 import io.pbj.store.StoreException;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -22,9 +26,13 @@ import picocli.CommandLine.Spec;
  * --objects}, {@code --seed}) and saves every object's state and version; later starts serve
  * the saved world, at the same versions, so clients that cached it get only hits. {@code
  * --change-percent X} changes X% of the objects at start-up (each version goes up by one, saved
- * before the server listens), so their clients' copies are stale. The server id is saved with
- * the world: a folder holds the world of one server id, and a start with another {@code
- * --server-id} is refused.
+ * before the server listens), so their clients' copies are stale.
+ *
+ * <p>The server id is proven: a new world gets a new server key ({@value #KEY_FILE} in DIR, made
+ * before the world is saved, readable by its owner only), the id is derived from it and saved
+ * with the world, and every attach answer proves it, so a client that expects this id never
+ * takes another server's world for this one. Later starts read the key; a folder whose key is
+ * missing or is not the one its world was saved under is refused (exit 1).
  *
  * <p>Prints {@code world-server listening on port P (server id ID, N objects)} once it accepts
  * connections. Exit codes: 1 when the folder cannot be used (another server has it, damaged),
@@ -35,6 +43,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "world-server", mixinStandardHelpOptions = true,
     description = "Serve the tile world, kept in a folder across restarts, until killed.")
 public final class WorldServer implements Callable<Integer> {
+  /** The server key file inside the {@code --store} folder. */
+  static final String KEY_FILE = "server-key.pem";
+
   @Spec CommandSpec spec;
 
   @Option(names = "--port", required = true, description = "TCP port to listen on (0: any free port).")
@@ -46,12 +57,6 @@ public final class WorldServer implements Callable<Integer> {
   @Option(names = "--store", required = true, paramLabel = "DIR",
       description = "Folder holding the server's world (created if missing).")
   Path store;
-
-  @Option(names = "--server-id",
-      description = "The origin id clients key their caches by. Default: the id saved with the"
-          + " world in DIR, or a new random world-XXXXXXXX for a new world (an id names one"
-          + " world: never give a new world the id of another).")
-  String serverId;
 
   @Option(names = "--objects", defaultValue = "10000",
       description = "Objects in a new world (default ${DEFAULT-VALUE}); ignored when DIR holds one.")
@@ -88,15 +93,20 @@ public final class WorldServer implements Callable<Integer> {
     PbServer server;
     try {
       Optional<WorldArchive.Saved> saved = archive.load();
-      String id;
+      Path keyFile = store.resolve(KEY_FILE);
+      ServerKey key;
       World world;
       if (saved.isPresent()) {
-        id = saved.get().serverId();
-        if (serverId != null && !serverId.equals(id)) {
-          err.println("world-server: " + store + " holds the world of server id " + id
-              + "; a server id names one world: use --server-id " + id + " or another --store");
+        String savedId = saved.get().serverId();
+        key = Files.exists(keyFile) ? ServerKey.read(keyFile) : null;
+        if (key == null || !key.serverId().equals(savedId)) {
+          err.println("world-server: " + store + " holds the world of server id " + savedId
+              + ", but " + (key == null ? "there is no " + KEY_FILE + " to prove it"
+                  : keyFile + " is the key of server id " + key.serverId())
+              + "; a server id names one world: restore its key, or move the folder away to"
+              + " make a new world");
           archive.close();
-          return 2;
+          return 1;
         }
         world = saved.get().world();
         boolean objectsGiven = spec.commandLine().getParseResult().hasMatchedOption("--objects");
@@ -104,9 +114,15 @@ public final class WorldServer implements Callable<Integer> {
             + Reports.kinds(world.counts())
             + (objectsGiven && objects != world.size() ? " (--objects is for a new world)" : ""));
       } else {
-        id = serverId != null ? serverId : WorldModel.newServerId();
+        // A new world is a new server: a new key, so that no client takes it for an old world
+        // once made in this folder (a key left without its world is moved aside, not reused).
+        if (Files.exists(keyFile)) {
+          Files.move(keyFile, store.resolve(KEY_FILE + ".previous"),
+              StandardCopyOption.REPLACE_EXISTING);
+        }
+        key = ServerKey.readOrCreate(keyFile);
         world = World.generate(objects, seed);
-        archive.saveWorld(id, world.objects().values());
+        archive.saveWorld(key.serverId(), world.objects().values());
         out.println("world-server: made a new world in " + store + ": " + Reports.kinds(world.counts()));
       }
       if (changePercent > 0) {
@@ -117,8 +133,9 @@ public final class WorldServer implements Callable<Integer> {
             + Reports.percent(changed.size() / (double) world.size())
             + "), each saved at its version + 1");
       }
+      String id = key.serverId();
       PublishingService service =
-          PublishingService.builder().serverId(id).service(WorldModel.SERVICE).build();
+          PublishingService.builder().serverKey(key).service(WorldModel.SERVICE).build();
       world.publishTo(service);
       server = PbServer.builder()
           .address(host, port)
@@ -134,7 +151,7 @@ public final class WorldServer implements Callable<Integer> {
       out.println("world-server listening on port " + server.port() + " (server id " + id + ", "
           + world.size() + " objects)");
       out.flush();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | IOException e) {
       archive.close();
       err.println("world-server: " + e.getMessage());
       return 1;

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * connection. The connection is closed before it returns; the objects stay usable.
  *
  * <pre>{@code
- * WorldSession.Result r = WorldSession.attach("127.0.0.1", 7000, store, "world-3f2a9c01",
+ * WorldSession.Result r = WorldSession.attach("127.0.0.1", 7000, store, serverId,
  *     PublishedClient.Mode.INVENTORY, bar, Duration.ofSeconds(60));
  * System.out.println(r.hits() + " hits, " + r.stale() + " stale, " + r.bytes() + " bytes");
  * }</pre>

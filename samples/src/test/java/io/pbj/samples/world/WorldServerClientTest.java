@@ -2,6 +2,7 @@ package io.pbj.samples.world;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pbj.publish.ServerKey;
 import io.pbj.testing.PbCleanup;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -62,7 +63,8 @@ class WorldServerClientTest {
     String id;
     try (ServerProcess server = server()) {
       assertThat(server.objects()).isEqualTo(2000);
-      assertThat(server.serverId()).matches("world-[0-9a-f]{8}");
+      assertThat(server.serverId()).matches("pbj1-[a-z2-7]{52}");
+      assertThat(serverDir.resolve(WorldServer.KEY_FILE)).exists();
       assertThat(server.output()).contains("made a new world");
       id = server.serverId();
       first = client(server, "--server-id", id);
@@ -120,15 +122,21 @@ class WorldServerClientTest {
   }
 
   @Test
-  void aFolderHoldsTheWorldOfOneServerId() {
+  void aFolderHoldsTheWorldOfOneServerKey() {
+    ServerKey other = ServerKey.generate();
     try (WorldArchive archive = WorldArchive.open(serverDir)) {
-      archive.saveWorld("world-7", World.generate(20, 1).objects().values());
+      archive.saveWorld(other.serverId(), World.generate(20, 1).objects().values());
     }
     StringWriter err = new StringWriter();
     CommandLine cmd = new CommandLine(new WorldServer());
     cmd.setErr(new PrintWriter(err, true));
-    assertThat(cmd.execute("--port", "0", "--store", serverDir.toString(), "--server-id", "world-8"))
-        .isEqualTo(2);
-    assertThat(err.toString()).contains("holds the world of server id world-7");
+    assertThat(cmd.execute("--port", "0", "--store", serverDir.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("holds the world of server id " + other.serverId())
+        .contains("there is no " + WorldServer.KEY_FILE + " to prove it");
+
+    ServerKey.generate().write(serverDir.resolve(WorldServer.KEY_FILE));
+    err.getBuffer().setLength(0);
+    assertThat(cmd.execute("--port", "0", "--store", serverDir.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("is the key of server id pbj1-");
   }
 }
