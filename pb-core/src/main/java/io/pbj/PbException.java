@@ -15,7 +15,15 @@ import java.util.Objects;
 public class PbException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  /** What went wrong. */
+  /**
+   * What went wrong. One list for every module: the broker, login, publishing and (wrapped) the
+   * store.
+   *
+   * <p>The names travel on the wire: a failure answered to a call carries its code's name, and
+   * the caller's side turns it back into this code (an unknown name, from a newer peer, arrives
+   * as {@link #REMOTE_FAILURE}). So a name is never renamed or removed, only added; and a
+   * code's meaning never narrows.
+   */
   public enum Code {
     /** The remote method threw, or its future failed. */
     REMOTE_FAILURE(false),
@@ -37,8 +45,26 @@ public class PbException extends RuntimeException {
     CANCELLED(false),
     /** The reference was released, or its connection is gone. */
     DEAD_REFERENCE(false),
-    /** The object named by a call is not exported on this connection. */
+    /**
+     * The object named does not exist: no such object is exported on this connection, or no
+     * object is published under that identity.
+     */
     NO_SUCH_OBJECT(false),
+    /** The peer offers no service of that name (publishing: no such published service). */
+    NO_SUCH_SERVICE(false),
+    /** The peer's server id is not the one the caller expected. */
+    SERVER_ID_MISMATCH(false),
+    /**
+     * The peer did not prove the server id it named: no proof where one is required, a signature
+     * that does not verify over this exchange, a key that is not the id's, a broken or expired
+     * delegation, or a proof bound to another TLS connection.
+     */
+    SERVER_ID_NOT_PROVEN(false),
+    /**
+     * Replicated objects could not be activated: their state could not be fetched, or the
+     * object's own code failed to apply it. The cause says why; nothing was shown to user code.
+     */
+    ACTIVATION_FAILED(false),
     /** Login failed (wrong user or password, or anonymous access not allowed). */
     UNAUTHORIZED(false),
     /** The connection was lost or closed while the call was pending. */
@@ -84,6 +110,21 @@ public class PbException extends RuntimeException {
   /** What went wrong. */
   public Code code() {
     return code;
+  }
+
+  /**
+   * {@code failure} without the wrappers futures add ({@link
+   * java.util.concurrent.CompletionException}, {@link java.util.concurrent.ExecutionException}):
+   * the failure itself, often a {@code PbException}.
+   */
+  public static Throwable unwrap(Throwable failure) {
+    Throwable t = failure;
+    while ((t instanceof java.util.concurrent.CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /** The message without the code in front of it. */

@@ -7,8 +7,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Constructor;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Failures to and from their wire form. Exceptions never travel as serialized objects: only a
@@ -21,11 +19,7 @@ final class Errors {
 
   /** Removes the wrappers futures add. */
   static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return PbException.unwrap(t);
   }
 
   static Message.ErrorInfo toWire(Throwable t, boolean sendStack) {

@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import io.pbj.PbException;
 import io.pbj.RemoteReference;
 import io.pbj.publish.internal.AttachReply;
 import io.pbj.publish.internal.WireState;
@@ -18,7 +19,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * answers a signature over it (and over the service, the perspective key and, with TLS, the
  * certificate of this connection) by the key its id is derived from, or by a relay that holds a
  * delegation chain from that key. An attach whose server does not prove its id fails with {@link
- * PublishException.Code#SERVER_ID_NOT_PROVEN} before anything is read from or written to the
+ * PbException.Code#SERVER_ID_NOT_PROVEN} before anything is read from or written to the
  * store under that id, unless {@link Builder#allowUnprovenServerIds} accepts ids sent without
  * proof (trusted networks only). See docs/PUBLISHING.md for what the proof does and does not
  * protect against without TLS.
@@ -118,7 +118,7 @@ public final class PublishedClient {
   /**
    * Attaches to {@code service} through {@code endpoint} for the objects named by {@code
    * identities} only, and activates them, as {@link #attach(RemoteReference, String)} does. Fails
-   * with {@link PublishException.Code#NO_SUCH_OBJECT}, naming them, if the service publishes some
+   * with {@link PbException.Code#NO_SUCH_OBJECT}, naming them, if the service publishes some
    * of them not.
    *
    * @param identities the identities wanted; null means every object of the service
@@ -140,7 +140,7 @@ public final class PublishedClient {
         .thenCompose(reply -> {
           if (reply == null || reply.objects() == null || reply.serverId() == null
               || reply.service() == null || reply.perspectiveKey() == null) {
-            throw new PublishException(PublishException.Code.PROTOCOL,
+            throw new PublishException(PbException.Code.PROTOCOL_ERROR,
                 "the attach answer is incomplete: " + reply);
           }
           return new Activation(endpoint, service, wanted, inventory, reply, nonce, binding).run();
@@ -214,7 +214,7 @@ public final class PublishedClient {
         // is used, and nothing is read from or written to the store under its id.
         if (expectedServerId != null && !expectedServerId.equals(reply.serverId())) {
           throw new PublishException(
-              PublishException.Code.SERVER_ID_MISMATCH,
+              PbException.Code.SERVER_ID_MISMATCH,
               "expected server id " + expectedServerId + " but the server is "
                   + reply.serverId());
         }
@@ -223,7 +223,7 @@ public final class PublishedClient {
         for (Object o : reply.objects()) {
           if (!(o instanceof RemotePublished r)) {
             throw new PublishException(
-                PublishException.Code.PROTOCOL,
+                PbException.Code.PROTOCOL_ERROR,
                 "service " + reply.service() + " sent a "
                     + (o == null ? "null" : o.getClass().getName())
                     + " where a RemotePublished was expected; register a RemotePublished subclass"
@@ -231,20 +231,20 @@ public final class PublishedClient {
           }
           if (r.activationFailed()) {
             throw new PublishException(
-                PublishException.Code.PROTOCOL,
+                PbException.Code.PROTOCOL_ERROR,
                 r + " was part of a failed activation on this connection and cannot be activated"
                     + " on it again; attach on a new connection");
           }
           if (!r.resolveHeld(
               reply.inventoryUsed() ? inventory.identities() : null, inventory.versions())) {
             throw new PublishException(
-                PublishException.Code.PROTOCOL,
+                PbException.Code.PROTOCOL_ERROR,
                 "service " + reply.service() + " answered an object as held by the client, but not"
                     + " from the inventory the client sent");
           }
           if (r.identity() == null || !seen.add(r.identity())) {
             throw new PublishException(
-                PublishException.Code.PROTOCOL,
+                PbException.Code.PROTOCOL_ERROR,
                 "service " + reply.service() + " answered "
                     + (r.identity() == null ? "an object without identity"
                         : "identity " + r.identity() + " twice"));
@@ -253,7 +253,7 @@ public final class PublishedClient {
         }
         if (!requestedService.equals(reply.service())) {
           throw new PublishException(
-              PublishException.Code.NO_SUCH_SERVICE,
+              PbException.Code.NO_SUCH_SERVICE,
               "server " + reply.serverId() + " offers service " + reply.service() + ", not "
                   + requestedService);
         }
@@ -321,15 +321,15 @@ public final class PublishedClient {
                 (states, failure) -> {
                   if (failure != null) {
                     throw fail(new PublishException(
-                        PublishException.Code.FETCH_FAILED,
+                        PbException.Code.ACTIVATION_FAILED,
                         "fetching " + ids.length + " stale objects from " + reply.serverId() + "/"
-                            + reply.service() + " failed: " + unwrap(failure),
-                        unwrap(failure)));
+                            + reply.service() + " failed: " + PbException.unwrap(failure),
+                        PbException.unwrap(failure)));
                   }
                   try {
                     if (states == null || states.size() != ids.length) {
                       throw new PublishException(
-                          PublishException.Code.PROTOCOL,
+                          PbException.Code.PROTOCOL_ERROR,
                           "fetch answered " + (states == null ? "null" : states.size() + " states")
                               + " for " + ids.length
                               + " identities");
@@ -339,7 +339,7 @@ public final class PublishedClient {
                           || w.state() == null
                           || !ids[i].equals(w.identity())) {
                         throw new PublishException(
-                            PublishException.Code.PROTOCOL,
+                            PbException.Code.PROTOCOL_ERROR,
                             "fetch gave no state for " + ids[i] + " (unpublished meanwhile?)");
                       }
                       bytesTotal += w.state().length;
@@ -377,7 +377,7 @@ public final class PublishedClient {
         }
       }
       throw new PublishException(
-          PublishException.Code.SERVER_ID_NOT_PROVEN,
+          PbException.Code.SERVER_ID_NOT_PROVEN,
           "server " + reply.serverId() + " at " + endpoint.connection().remoteAddress()
               + (expectedServerId == null ? "" : " (expected " + expectedServerId + ")")
               + " did not prove its id for service " + reply.service() + ": " + problem
@@ -390,14 +390,14 @@ public final class PublishedClient {
       for (RemotePublished r : objects) {
         if (!missing.remove(r.identity())) {
           throw new PublishException(
-              PublishException.Code.PROTOCOL,
+              PbException.Code.PROTOCOL_ERROR,
               "service " + reply.service() + " answered " + r.identity() + ", which was not asked"
                   + " for");
         }
       }
       if (!missing.isEmpty()) {
         throw new PublishException(
-            PublishException.Code.NO_SUCH_OBJECT,
+            PbException.Code.NO_SUCH_OBJECT,
             "service " + reply.serverId() + "/" + reply.service() + " publishes no object "
                 + String.join(", ", missing));
       }
@@ -408,7 +408,7 @@ public final class PublishedClient {
         return new SnapshotKey(reply.serverId(), reply.service(), reply.perspectiveKey(), identity);
       } catch (IllegalArgumentException e) {
         throw new PublishException(
-            PublishException.Code.PROTOCOL, "the server named a key the store refuses: "
+            PbException.Code.PROTOCOL_ERROR, "the server named a key the store refuses: "
                 + e.getMessage(), e);
       }
     }
@@ -421,7 +421,7 @@ public final class PublishedClient {
     private void activateFresh(RemotePublished r, SnapshotKey key, WireState w) {
       if (!r.tryApply(w.state(), w.format(), w.version())) {
         throw new PublishException(
-            PublishException.Code.APPLY_FAILED,
+            PbException.Code.ACTIVATION_FAILED,
             r.getClass().getName() + " could not apply the state of " + w.identity() + " v"
                 + w.version() + " from the server");
       }
@@ -492,9 +492,6 @@ public final class PublishedClient {
     }
   }
 
-  private static Throwable unwrap(Throwable t) {
-    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-  }
 
   /** Builds a {@link PublishedClient}. Thread-safety: not thread-safe; use from one thread. */
   public static final class Builder {
@@ -564,8 +561,8 @@ public final class PublishedClient {
      * The origin server id this client expects (required in {@link Mode#INVENTORY}, which lists
      * the store under it): the id a {@link ServerKey} derives, as the server prints it. An
      * attach to a server with another id fails with {@link
-     * PublishException.Code#SERVER_ID_MISMATCH}, and one that does not prove this id with {@link
-     * PublishException.Code#SERVER_ID_NOT_PROVEN}, before any state is used.
+     * PbException.Code#SERVER_ID_MISMATCH}, and one that does not prove this id with {@link
+     * PbException.Code#SERVER_ID_NOT_PROVEN}, before any state is used.
      */
     public Builder expectedServerId(String serverId) {
       once("expectedServerId", this.expectedServerId);

@@ -90,12 +90,12 @@ public final class PublishedResolver implements AutoCloseable {
 
   /**
    * Resolves {@code url} to its activated object. Completes on the connection's executor; fails
-   * with a {@link PublishException}: {@link PublishException.Code#UNREACHABLE} when the server
-   * cannot be reached, {@link PublishException.Code#SERVER_ID_MISMATCH} when the server there is
-   * another one, {@link PublishException.Code#SERVER_ID_NOT_PROVEN} when it does not prove the
-   * reference's id, {@link PublishException.Code#NO_SUCH_OBJECT} or {@link
-   * PublishException.Code#NO_SUCH_SERVICE} when it publishes no such thing; or with the login's
-   * {@link PbException} ({@code UNAUTHORIZED}).
+   * with a {@link PublishException}: {@link PbException.Code#CONNECT_FAILED} or {@link
+   * PbException.Code#CONNECTION_LOST} when the server cannot be reached or closes the connection,
+   * {@link PbException.Code#SERVER_ID_MISMATCH} when the server there is another one, {@link
+   * PbException.Code#SERVER_ID_NOT_PROVEN} when it does not prove the reference's id, {@link
+   * PbException.Code#NO_SUCH_OBJECT} or {@link PbException.Code#NO_SUCH_SERVICE} when it
+   * publishes no such thing; or with the login's {@link PbException} ({@code UNAUTHORIZED}).
    *
    * @param credentials null to use the root object without logging in
    */
@@ -123,12 +123,12 @@ public final class PublishedResolver implements AutoCloseable {
             () -> client.attach(endpoint, url.service(), List.of(url.identity()))))
         .handle((attachment, failure) -> {
           if (failure != null) {
-            Throwable cause = unwrap(failure);
+            Throwable cause = PbException.unwrap(failure);
             session.dropIfDead();
             if (cause instanceof PbException p && (p.code() == PbException.Code.CONNECT_FAILED
                 || p.code() == PbException.Code.CONNECTION_LOST)) {
               throw new PublishException(
-                  PublishException.Code.UNREACHABLE,
+                  p.code(),
                   "could not resolve " + url + ": " + url.host() + ":" + url.port() + " "
                       + (p.code() == PbException.Code.CONNECT_FAILED ? "is unreachable"
                           : "closed the connection") + " (" + p.getMessage() + ")",
@@ -148,7 +148,7 @@ public final class PublishedResolver implements AutoCloseable {
     Objects.requireNonNull(type, "type");
     return resolve(url, credentials).thenApply(r -> {
       if (!type.isInstance(r)) {
-        throw new PublishException(PublishException.Code.PROTOCOL,
+        throw new PublishException(PbException.Code.PROTOCOL_ERROR,
             url + " is a " + r.getClass().getName() + ", not a " + type.getName());
       }
       return type.cast(r);
@@ -209,12 +209,6 @@ public final class PublishedResolver implements AutoCloseable {
     }
   }
 
-  private static Throwable unwrap(Throwable t) {
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
-  }
 
   /** A session is reused for equal credentials (same user and password, or both anonymous). */
   private record SessionKey(String host, int port, Credentials credentials) {}

@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import io.pbj.PbException;
 import io.pbj.Remote;
 import io.pbj.RemoteCache;
 import io.pbj.publish.internal.HeldState;
@@ -149,7 +150,7 @@ public abstract class RemotePublished extends RemoteCache {
     }
     if (!(state instanceof WireState w)) {
       throw new PublishException(
-          PublishException.Code.PROTOCOL,
+          PbException.Code.PROTOCOL_ERROR,
           getClass().getName() + " received a state of type "
               + (state == null ? "null" : state.getClass().getName()) + " instead of a WireState");
     }

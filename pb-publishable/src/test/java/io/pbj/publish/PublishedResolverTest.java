@@ -99,7 +99,7 @@ class PublishedResolverTest {
     SnapshotStore store = store();
     PublishException e =
         publishFailure(resolver(store).resolve(url("origin-1", server, "tile-0"), null));
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_MISMATCH);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_MISMATCH);
     assertThat(e).hasMessageContaining("expected server id " + TestKeys.id("origin-1")
         + " but the server is " + TestKeys.id("origin-2"));
     assertThat(store.size()).as("nothing stored from the wrong server").isZero();
@@ -114,7 +114,7 @@ class PublishedResolverTest {
     SnapshotStore store = store();
     PbUrl url = url("origin-1", server, "tile-0");
     PublishException e = publishFailure(resolver(store).resolve(url, null));
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
     assertThat(e).hasMessageContaining("(expected " + TestKeys.id("origin-1") + ")");
     store.flush();
     assertThat(store.size()).as("nothing stored from the impostor").isZero();
@@ -129,7 +129,7 @@ class PublishedResolverTest {
     PbServer server = serve(world("origin-1"));
     PublishedResolver resolver = resolver(store());
     PublishException e = publishFailure(resolver.resolve(url("origin-1", server, "nope"), null));
-    assertThat(e.code()).isEqualTo(PublishException.Code.NO_SUCH_OBJECT);
+    assertThat(e.code()).isEqualTo(PbException.Code.NO_SUCH_OBJECT);
     assertThat(e).hasMessageContaining(TestKeys.id("origin-1") + "/world publishes no object nope");
     assertThat(resolver.resolve(url("origin-1", server, "tile-1"), null, TileCache.class).join()
         .terrain()).isEqualTo("grass-1");
@@ -151,7 +151,7 @@ class PublishedResolverTest {
       assertThat(probe.getLocalPort()).isEqualTo(port);
     }
     PublishException e = publishFailure(resolver(store).resolve(url, null));
-    assertThat(e.code()).isEqualTo(PublishException.Code.UNREACHABLE);
+    assertThat(e.code()).isEqualTo(PbException.Code.CONNECT_FAILED);
     assertThat(e).hasMessageContaining("127.0.0.1:" + port);
     assertThat(e.getCause()).isInstanceOf(PbException.class);
 

@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import io.pbj.PbException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -169,7 +170,7 @@ class RelayTest {
     assertThat(t).isInstanceOf(CompletionException.class)
         .hasCauseInstanceOf(PublishException.class);
     PublishException e = (PublishException) t.getCause();
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
     return e;
   }
 

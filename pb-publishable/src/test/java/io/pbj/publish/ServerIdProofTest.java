@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import io.pbj.PbException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -151,7 +152,7 @@ class ServerIdProofTest {
       store.flush();
 
       PublishException e = refusal(client(store, mode).attach(connect(impostorServer), "world"));
-      assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+      assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
       assertThat(e).hasMessageContaining("server " + PublishingTest.ORIGIN + " at ")
           .hasMessageContaining("127.0.0.1:" + impostorServer.port())
           .hasMessageContaining("(expected " + PublishingTest.ORIGIN + ")")
@@ -168,7 +169,7 @@ class ServerIdProofTest {
     SnapshotStore store = store();
     PublishException e = refusal(PublishedClient.builder().store(store).mode(Mode.VERSIONS).build()
         .attach(connect(impostorServer), "world"));
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
     assertThat(e.getMessage()).doesNotContain("(expected");
     store.flush();
     assertThat(store.size()).isZero();
@@ -250,7 +251,7 @@ class ServerIdProofTest {
     PbServer replaying = forger(nonce -> CompletableFuture.completedFuture(recorded), null);
     SnapshotStore store = store();
     PublishException e = refusal(client(store, Mode.INVENTORY).attach(connect(replaying), "world"));
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
     assertThat(e).hasMessageContaining("does not verify over this attach's nonce");
     store.flush();
     assertThat(store.size()).isZero();
@@ -265,7 +266,7 @@ class ServerIdProofTest {
         IdProof.Prover.origin(other).prove(PublishingTest.ORIGIN, "world", "anonymous", nonce,
             new byte[0])), null);
     PublishException e = refusal(client(store(), Mode.INVENTORY).attach(connect(ownKey), "world"));
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
     assertThat(e).hasMessageContaining("the public key in its proof is that of server id "
         + other.serverId() + ", not " + PublishingTest.ORIGIN);
 
@@ -276,7 +277,7 @@ class ServerIdProofTest {
       return new ServerProof(key, p.chain(), p.tlsBinding(), p.signature());
     }), null);
     e = refusal(client(store(), Mode.VERSIONS).attach(connect(flipped), "world"));
-    assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+    assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
     assertThat(e.getMessage())
         .containsAnyOf("is that of server id", "is not an Ed25519 public key");
   }
@@ -339,7 +340,7 @@ class ServerIdProofTest {
 
     for (Mode mode : Mode.values()) {
       PublishException e = refusal(client(store, mode).attach(connect(forwarding), "world"));
-      assertThat(e.code()).isEqualTo(PublishException.Code.SERVER_ID_NOT_PROVEN);
+      assertThat(e.code()).isEqualTo(PbException.Code.SERVER_ID_NOT_PROVEN);
       assertThat(e).hasMessageContaining("TLS binding mismatch: the proof was signed for TLS"
               + " certificate " + realServer.tlsFingerprint())
           .hasMessageContaining("this connection presents TLS certificate "

@@ -1,5 +1,6 @@
 package io.pbj.samples.world;
 
+import io.pbj.PbException;
 import io.pbj.publish.PublishException;
 import io.pbj.publish.PublishedClient;
 import io.pbj.store.SnapshotStore;
@@ -88,7 +89,7 @@ public final class WorldClient implements Callable<Integer> {
       return 1;
     } catch (ExecutionException e) {
       String hint = e.getCause() instanceof PublishException p
-              && p.code() == PublishException.Code.SERVER_ID_MISMATCH
+              && p.code() == PbException.Code.SERVER_ID_MISMATCH
           ? " (pass the server's id with --server-id)" : "";
       err.println("world-client: " + e.getCause().getMessage() + hint);
       return 1;
