@@ -1,5 +1,6 @@
 package io.pbj.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
 import java.util.Set;
@@ -30,8 +31,9 @@ final class InboundBudget {
   private final Set<Holder> holders = ConcurrentHashMap.newKeySet();
   /**
    * Bytes of evicted holders not yet refunded and not yet lent out: the room their refunds will
-   * make. Guarded by this budget's monitor.
+   * make.
    */
+  @GuardedBy("this")
   private long credit;
 
   InboundBudget(long limit) {
@@ -154,7 +156,8 @@ final class InboundBudget {
     }
   }
 
-  /** Guarded by this budget's monitor. */
+  /** The holder, other than {@code asking}, holding the most; under this budget's monitor. */
+  @GuardedBy("this")
   private Holder largestOtherThan(Holder asking) {
     Holder largest = null;
     for (Holder h : holders) {

@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.Cacheable;
 import io.pbj.RemoteObserver;
 import io.pbj.publish.internal.HeldState;
@@ -56,10 +57,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public abstract class Publishable implements Cacheable {
   private final String identity;
   private final Set<RemoteObserver> observers = ConcurrentHashMap.newKeySet();
-  // Guarded by this.
+  @GuardedBy("this")
   private long version;
+  @GuardedBy("this")
   private boolean versionAssigned;
+  @GuardedBy("this")
   private long revision;
+  @GuardedBy("this")
   private PublishingService service;
 
   /** An object whose version the service assigns when it is published. */

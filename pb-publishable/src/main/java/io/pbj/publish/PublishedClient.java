@@ -3,6 +3,7 @@ package io.pbj.publish;
 import io.pbj.PbException;
 import io.pbj.RemoteReference;
 import io.pbj.publish.internal.AttachReply;
+import io.pbj.publish.internal.Builders;
 import io.pbj.publish.internal.WireState;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotEntry;
@@ -603,9 +604,7 @@ public final class PublishedClient {
     }
 
     private static void once(String option, Object current) {
-      if (current != null) {
-        throw new IllegalStateException("PublishedClient.Builder." + option + " was already set");
-      }
+      Builders.requireUnset("PublishedClient.Builder", option, current);
     }
   }
 }

@@ -1,5 +1,7 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.pbj.publish.internal.Builders;
 import io.pbj.PbClient;
 import io.pbj.PbException;
 import io.pbj.PbRegistry;
@@ -69,8 +71,9 @@ public final class PublishedResolver implements AutoCloseable {
   private final Function<Credentials, String> perspectiveKey;
   private final Consumer<PbClient.Builder> clientOptions;
   private final boolean allowUnproven;
-  // Guarded by this.
+  @GuardedBy("this")
   private final Map<SessionKey, Session> sessions = new HashMap<>();
+  @GuardedBy("this")
   private boolean closed;
 
   private PublishedResolver(Builder b) {
@@ -219,9 +222,11 @@ public final class PublishedResolver implements AutoCloseable {
     final PbClient client;
     final CompletableFuture<RemoteReference> loggedIn;
     final boolean login;
-    // Guarded by this.
+    @GuardedBy("this")
     private final Map<String, CompletableFuture<RemoteReference>> endpoints = new HashMap<>();
+    @GuardedBy("this")
     private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
+    @GuardedBy("this")
     private final Map<String, WeakReference<RemotePublished>> resolved = new HashMap<>();
 
     Session(SessionKey key, PbUrl url, Credentials credentials) {
@@ -369,9 +374,7 @@ public final class PublishedResolver implements AutoCloseable {
     }
 
     private static void once(String option, Object current) {
-      if (current != null) {
-        throw new IllegalStateException("PublishedResolver.Builder." + option + " was already set");
-      }
+      Builders.requireUnset("PublishedResolver.Builder", option, current);
     }
   }
 }

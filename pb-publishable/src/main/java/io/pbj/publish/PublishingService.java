@@ -3,6 +3,7 @@ package io.pbj.publish;
 import io.pbj.PbConnection;
 import io.pbj.Referenceable;
 import io.pbj.publish.internal.AttachReply;
+import io.pbj.publish.internal.Builders;
 import io.pbj.publish.internal.Delegation;
 import io.pbj.publish.internal.ServerProof;
 import java.time.Clock;
@@ -581,9 +582,7 @@ public final class PublishingService {
     }
 
     private static void once(String option, Object current) {
-      if (current != null) {
-        throw new IllegalStateException("PublishingService.Builder." + option + " was already set");
-      }
+      Builders.requireUnset("PublishingService.Builder", option, current);
     }
 
     private static String requirePart(String option, String value) {

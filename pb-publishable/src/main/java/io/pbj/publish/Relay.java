@@ -3,6 +3,7 @@ package io.pbj.publish;
 import io.pbj.Cacheable;
 import io.pbj.PbRegistry;
 import io.pbj.RemoteReference;
+import io.pbj.publish.internal.Builders;
 import io.pbj.publish.internal.Delegation;
 import io.pbj.publish.internal.ServerProof;
 import io.pbj.publish.internal.WireState;
@@ -281,27 +282,21 @@ public final class Relay implements AutoCloseable {
      * longer than this relay's own delegation). Default: none may.
      */
     public Builder delegateToRelays(Predicate<Object> mayRelay) {
-      if (this.mayRelay != null) {
-        throw new IllegalStateException("Relay.Builder.delegateToRelays was already set");
-      }
+      Builders.requireUnset("Relay.Builder", "delegateToRelays", mayRelay);
       this.mayRelay = Objects.requireNonNull(mayRelay, "mayRelay");
       return this;
     }
 
     /** The clock its delegations are dated and checked by (tests). */
     Builder clock(Clock clock) {
-      if (this.clock != null) {
-        throw new IllegalStateException("Relay.Builder.clock was already set");
-      }
+      Builders.requireUnset("Relay.Builder", "clock", clock);
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
     /** The registry the origin and the clients use (required): it says what to re-publish as. */
     public Builder registry(PbRegistry registry) {
-      if (this.registry != null) {
-        throw new IllegalStateException("Relay.Builder.registry was already set");
-      }
+      Builders.requireUnset("Relay.Builder", "registry", registry);
       this.registry = Objects.requireNonNull(registry, "registry");
       return this;
     }
@@ -312,9 +307,7 @@ public final class Relay implements AutoCloseable {
      * progress); the relay builds it.
      */
     public Builder upstream(PublishedClient.Builder client) {
-      if (this.upstream != null) {
-        throw new IllegalStateException("Relay.Builder.upstream was already set");
-      }
+      Builders.requireUnset("Relay.Builder", "upstream", upstream);
       this.upstream = Objects.requireNonNull(client, "client");
       return this;
     }

@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.Cacheable;
 import io.pbj.publish.internal.WireState;
 import java.util.Objects;
@@ -13,7 +14,7 @@ import java.util.Objects;
  */
 final class RelayedPublishable extends Publishable {
   private final Class<? extends Cacheable> sentAs;
-  // Guarded by this.
+  @GuardedBy("this")
   private WireState state;
 
   RelayedPublishable(WireState state, Class<? extends Cacheable> sentAs) {

@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.PbException;
 import io.pbj.Remote;
 import io.pbj.RemoteCache;
@@ -57,18 +58,29 @@ public abstract class RemotePublished extends RemoteCache {
   private final List<Consumer<? super RemotePublished>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<? super RemotePublished>> updateListeners =
       new CopyOnWriteArrayList<>();
-  // Guarded by lock.
+  @GuardedBy("lock")
   private WireState received;
+  @GuardedBy("lock")
   private HeldState held;
+  @GuardedBy("lock")
   private WireState pendingPush;
+  @GuardedBy("lock")
   private boolean activated;
+  @GuardedBy("lock")
   private boolean retainStates;
+  @GuardedBy("lock")
   private WireState current;
+  @GuardedBy("lock")
   private SnapshotKey key;
+  @GuardedBy("lock")
   private SnapshotStore store;
+  @GuardedBy("lock")
   private volatile String identity;
+  @GuardedBy("lock")
   private volatile long version;
+  @GuardedBy("lock")
   private volatile long revision;
+  @GuardedBy("lock")
   private volatile boolean fromStore;
 
   protected RemotePublished() {}

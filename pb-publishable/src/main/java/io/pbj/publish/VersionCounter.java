@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -79,8 +80,9 @@ abstract class VersionCounter {
     private final int counterBits;
     private final long lastCounter;
     private final long lastEpoch;
-    // Guarded by this.
+    @GuardedBy("this")
     private long epoch;
+    @GuardedBy("this")
     private long counter;
 
     Persisted(Path file, int counterBits) {

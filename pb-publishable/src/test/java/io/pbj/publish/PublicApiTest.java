@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class PublicApiTest {
   private static final List<String> API_PACKAGES =
-      List.of("io.pbj", "io.pbj.cred", "io.pbj.store", "io.pbj.publish");
+      List.of("io.pbj", "io.pbj.cred", "io.pbj.store", "io.pbj.publish", "io.pbj.testing");
 
   private static final List<String> FORBIDDEN_PREFIXES =
       List.of(
@@ -49,7 +49,8 @@ class PublicApiTest {
             "io.pbj.cred.Portal",
             "io.pbj.store.SnapshotStore",
             "io.pbj.publish.PublishedClient",
-            "io.pbj.PbException$Code");
+            "io.pbj.PbException$Code",
+            "io.pbj.testing.PbCleanup");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.pbj.store.internal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotEntry;
 import io.pbj.store.SnapshotKey;
@@ -66,8 +67,9 @@ public final class DefaultSnapshotStore implements SnapshotStore {
 
   /** Read side: any call into {@link #tables}. Write side: replacing or closing it. */
   private final ReentrantReadWriteLock backendLock = new ReentrantReadWriteLock();
-  // Guarded by backendLock.
+  @GuardedBy("backendLock")
   private Tables tables;
+  @GuardedBy("backendLock")
   private boolean backendClosed;
   /** Bumped (under the write side) each time the backend is replaced; read anywhere. */
   private volatile long generation;
@@ -76,24 +78,41 @@ public final class DefaultSnapshotStore implements SnapshotStore {
   private final Condition work = lock.newCondition();
   private final Condition committed = lock.newCondition();
 
-  // Guarded by lock.
+  @GuardedBy("lock")
   private final TreeMap<String, Meta> sorted = new TreeMap<>();
+  @GuardedBy("lock")
   private final LinkedHashMap<String, Meta> lru = new LinkedHashMap<>(1024, 0.75f, true);
+  @GuardedBy("lock")
   private long totalBytes;
+  @GuardedBy("lock")
   private LinkedHashMap<String, Op> pending = new LinkedHashMap<>();
+  @GuardedBy("lock")
   private int pendingPuts;
+  @GuardedBy("lock")
   private long firstPendingNanos;
+  @GuardedBy("lock")
   private Map<String, Op> inFlight = Map.of();
+  @GuardedBy("lock")
   private long enqueuedSeq;
+  @GuardedBy("lock")
   private long committedSeq;
+  @GuardedBy("lock")
   private boolean flushRequested;
+  @GuardedBy("lock")
   private boolean writerIdle;
+  @GuardedBy("lock")
   private boolean closing;
+  @GuardedBy("lock")
   private boolean closed;
+  @GuardedBy("lock")
   private long evictions;
+  @GuardedBy("lock")
   private long dropped;
+  @GuardedBy("lock")
   private long commits;
+  @GuardedBy("lock")
   private long commitAttempts;
+  @GuardedBy("lock")
   private long quarantines;
 
   private final LongAdder hits = new LongAdder();
