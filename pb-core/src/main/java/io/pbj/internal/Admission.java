@@ -59,7 +59,7 @@ public final class Admission {
         budget,
         ServerLimits.on(limits.messageTimeout()) ? limits.messageTimeout().toNanos() : 0,
         limits.maxMessageBeforeLogin(),
-        connection::admitted);
+        connection.admittance()::admitted);
   }
 
   /** The budget for partly received messages, or null when it is off. */

@@ -86,17 +86,7 @@ public final class Connection implements PbConnection, LoginHooks {
   private final DropListeners dropListeners;
   private final AtomicInteger limitStrikes = new AtomicInteger();
   private final Counters counters = new Counters();
-  private volatile Object perspective;
-  /** Set on the event loop when the peer's HELLO has been accepted. */
-  private volatile boolean handshaken;
-  /** What the root factory made: {@link #ROOT_UNKNOWN} until it has run. */
-  private volatile int rootKind = ROOT_UNKNOWN;
-  /** Told when the perspective changes (login, logout); null when nobody listens. */
-  private volatile Runnable perspectiveListener;
-
-  private static final int ROOT_UNKNOWN = 0;
-  private static final int ROOT_OPEN = 1;
-  private static final int ROOT_LOGIN = 2;
+  private final Admittance admittance = new Admittance();
 
   Connection(Channel channel, BrokerConfig config) {
     this.channel = channel;
@@ -130,7 +120,7 @@ public final class Connection implements PbConnection, LoginHooks {
             Object root =
                 Objects.requireNonNull(factory.apply(this), "root factory returned null");
             exports.pinRoot(root);
-            rootKind = root instanceof LoginGate ? ROOT_LOGIN : ROOT_OPEN;
+            admittance.rootCreated(root);
           } catch (RuntimeException e) {
             fail(new PbException(Code.PROTOCOL_ERROR, "could not create the root object: " + e, e));
             channel.close();
@@ -208,17 +198,13 @@ public final class Connection implements PbConnection, LoginHooks {
   /** The perspective (avatar) this connection logged in as, or null before login. */
   @Override
   public Object perspective() {
-    return perspective;
+    return admittance.perspective();
   }
 
   /** Sets the perspective after a successful login; null after logout. */
   @Override
   public void setPerspective(Object perspective) {
-    this.perspective = perspective;
-    Runnable listener = perspectiveListener;
-    if (listener != null) {
-      listener.run();
-    }
+    admittance.setPerspective(perspective);
   }
 
   /** Sends a ping; the future completes when the pong arrives. */
@@ -305,35 +291,13 @@ public final class Connection implements PbConnection, LoginHooks {
   }
 
   void handshakeDone() {
-    handshaken = true;
+    admittance.handshakeDone();
     Handoff.complete(executor, ready, this);
   }
 
-  /** Whether the peer's HELLO has been accepted. */
-  boolean handshaken() {
-    return handshaken;
-  }
-
-  /**
-   * Whether the peer is fully let in: its handshake is done and, where the root is a {@link
-   * LoginGate}, it is logged in. A root the factory has not made yet counts as open: the factory
-   * runs on the executor as the channel opens and is normally done long before the peer's HELLO
-   * has arrived; refusing a client's first large message because a busy executor had not run it
-   * yet would be worse than letting a portal's connection have the full message limit for that
-   * moment (the server's inbound budget still bounds it).
-   */
-  boolean admitted() {
-    return handshaken && (rootKind != ROOT_LOGIN || perspective != null);
-  }
-
-  /** Whether the root is a {@link LoginGate} and nobody is logged in on this connection. */
-  boolean awaitsLogin() {
-    return rootKind == ROOT_LOGIN && perspective == null;
-  }
-
-  /** {@code listener} runs (on the thread that logs in or out) whenever the perspective changes. */
-  void onPerspectiveChange(Runnable listener) {
-    perspectiveListener = listener;
+  /** How far the peer is let in: handshake, login; see {@link Admittance}. */
+  Admittance admittance() {
+    return admittance;
   }
 
   /** Whether incoming bytes are still read: false once the connection is failing or closed. */

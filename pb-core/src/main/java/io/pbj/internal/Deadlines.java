@@ -42,7 +42,7 @@ final class Deadlines {
       ScheduledFuture<?> timer =
           loop.schedule(
               () -> {
-                if (!connection.handshaken() && connection.isOpen()) {
+                if (!connection.admittance().handshaken() && connection.isOpen()) {
                   connection.refuse(
                       new PbException(
                           Code.LIMIT_EXCEEDED,
@@ -57,7 +57,7 @@ final class Deadlines {
     Duration login = limits.loginTimeout();
     if (ServerLimits.on(login)) {
       Deadlines d = new Deadlines(connection, login.toNanos());
-      connection.onPerspectiveChange(d::perspectiveChanged);
+      connection.admittance().onPerspectiveChange(d::perspectiveChanged);
       d.arm();
       connection.channel().closeFuture().addListener(f -> d.cancel());
     }
@@ -89,7 +89,7 @@ final class Deadlines {
   /** Event loop. */
   private void check() {
     loginTimer = null;
-    if (!connection.isOpen() || !connection.awaitsLogin()) {
+    if (!connection.isOpen() || !connection.admittance().awaitsLogin()) {
       return; // logged in (a logout re-arms), or no login required
     }
     long left = loginDeadline - loop.ticker().nanoTime();

@@ -38,14 +38,18 @@ import java.util.function.IntFunction;
 import java.util.function.IntToLongFunction;
 
 /**
- * Builds the Kryo instance of one connection: registration required, no class names accepted
+ * Builds the Kryo instances of one connection (one decoding Kryo per channel, and the pooled
+ * encoding Kryos of its {@link ReferenceWriter}): registration required, no class names accepted
  * from the wire, every length checked against the bytes that remain before anything is
  * allocated, nesting depth bounded, hash-based containers built within the message's probe
  * budget ({@link HashBuild}), and references (of both kinds) written through the connection's
  * {@link ReferenceCodec}. The budgets of the message being decoded live in its {@link
  * DecodeContext}, which the serializers reach through {@link PbKryo#contextOf}.
  *
- * <p>Thread-safety: a Kryo it builds is used by one thread at a time.
+ * <p>Thread-safety: stateless; each Kryo it builds is used by one thread at a time: the decoding
+ * one by whichever thread decodes the channel's current message (the event loop, or the decode
+ * pool for a large one, see {@link MessageCodec}), an encoding one by the sending thread that
+ * took it from the pool.
  */
 final class KryoSetup {
   private KryoSetup() {}
