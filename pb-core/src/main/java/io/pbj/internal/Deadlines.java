@@ -2,8 +2,8 @@ package io.pbj.internal;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.pbj.PbException;
 import io.pbj.PbException.Code;
+import io.pbj.PbException;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;

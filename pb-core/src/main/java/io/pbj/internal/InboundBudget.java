@@ -1,8 +1,8 @@
 package io.pbj.internal;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import io.pbj.PbException;
 import io.pbj.PbException.Code;
+import io.pbj.PbException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;

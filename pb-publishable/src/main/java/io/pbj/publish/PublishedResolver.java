@@ -1,13 +1,13 @@
 package io.pbj.publish;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import io.pbj.publish.internal.Builders;
 import io.pbj.PbClient;
 import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.RemoteReference;
 import io.pbj.cred.Credentials;
 import io.pbj.cred.Login;
+import io.pbj.publish.internal.Builders;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotStore;

@@ -1,6 +1,7 @@
 package io.pbj.publish;
 
 import io.pbj.PbConnection;
+import io.pbj.PbException;
 import io.pbj.Referenceable;
 import io.pbj.publish.internal.AttachReply;
 import io.pbj.publish.internal.Builders;
@@ -10,10 +11,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -377,9 +380,22 @@ public final class PublishingService {
       return d;
     }
 
-    /** The full states of {@code identities}, in order; null for an identity not published. */
+    /**
+     * The full states of {@code identities}, in order; null for an identity not published. An
+     * identity named twice is refused ({@code BAD_ARGUMENTS}): a client never asks twice, and
+     * repeating one identity would turn a small request into an answer as large as the world
+     * times the repetitions. So an answer holds each published state at most once.
+     */
     @io.pbj.Remote
     public List<Object> fetch(Object perspective, String[] identities) {
+      Set<String> named = new HashSet<>();
+      for (String id : identities) {
+        if (id != null && !named.add(id)) {
+          throw new PbException(
+              PbException.Code.BAD_ARGUMENTS,
+              "fetch names identity '" + id + "' more than once");
+        }
+      }
       List<Object> states = new ArrayList<>(identities.length);
       for (String id : identities) {
         Publishable p = id == null ? null : objects.get(id);

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pbj.PbClient;
 import io.pbj.PbConnection;
+import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.PbServer;
 import io.pbj.Referenceable;
@@ -265,6 +266,27 @@ class PublishingTest {
     assertThat(s.attachment().extraCalls()).isEqualTo(1);
     assertThat(new String(store.get(bad).orElseThrow().state(), StandardCharsets.UTF_8))
         .isEqualTo("t:grass-1");
+  }
+
+  @Test
+  void fetchNamingOneIdentityManyTimesIsRefusedNotAmplified() throws Exception {
+    World world = new World("origin-1", tiles(3));
+    RemoteReference endpoint = world.client().rootObject().join();
+    String[] repeated = new String[60_000];
+    java.util.Arrays.fill(repeated, "tile-0");
+    Throwable refused =
+        PbException.unwrap(
+            org.assertj.core.api.Assertions.catchThrowable(
+                () -> endpoint.callRemote("fetch", (Object) repeated).get(10, TimeUnit.SECONDS)));
+    assertThat(refused).isInstanceOf(PbException.class).hasMessageContaining("more than once");
+    assertThat(((PbException) refused).code()).isEqualTo(PbException.Code.BAD_ARGUMENTS);
+    // distinct identities are answered, each state once
+    List<?> states =
+        endpoint
+            .callRemote(List.class, "fetch", (Object) new String[] {"tile-0", "tile-1", "nope"})
+            .get(10, TimeUnit.SECONDS);
+    assertThat(states).hasSize(3);
+    assertThat(states.get(2)).isNull();
   }
 
   @Test
