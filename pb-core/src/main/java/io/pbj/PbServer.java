@@ -370,12 +370,7 @@ public final class PbServer implements AutoCloseable {
      */
     public Builder slowReaderTimeout(Duration timeout) {
       options.once("slowReaderTimeout");
-      Objects.requireNonNull(timeout, "timeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException(
-            "PbServer.Builder.slowReaderTimeout must be positive, got " + timeout);
-      }
-      slowReaderTimeout = timeout;
+      slowReaderTimeout = Options.positive("PbServer.Builder.slowReaderTimeout", timeout);
       return this;
     }
 
@@ -427,12 +422,7 @@ public final class PbServer implements AutoCloseable {
      */
     public Builder maxMessageSizeBeforeLogin(int bytes) {
       options.once("maxMessageSizeBeforeLogin");
-      if (bytes < 0) {
-        throw new IllegalArgumentException(
-            "PbServer.Builder.maxMessageSizeBeforeLogin must be zero (off) or positive, got "
-                + bytes);
-      }
-      maxMessageSizeBeforeLogin = bytes;
+      maxMessageSizeBeforeLogin = zeroOrPositive("maxMessageSizeBeforeLogin", bytes);
       return this;
     }
 

@@ -164,6 +164,16 @@ public final class Options {
   }
 
   /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */
+  /** {@code value}, if positive; fails naming {@code option} otherwise. */
+  public static java.time.Duration positive(String option, java.time.Duration value) {
+    Objects.requireNonNull(value, option);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(option + " must be positive, got " + value);
+    }
+    return value;
+  }
+
+  /** {@code value}, if zero (meaning off) or positive; fails naming {@code option} otherwise. */
   public static java.time.Duration zeroOrPositive(String option, java.time.Duration value) {
     Objects.requireNonNull(value, option);
     if (value.isNegative()) {

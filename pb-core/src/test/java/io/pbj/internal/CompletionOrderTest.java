@@ -51,6 +51,21 @@ class CompletionOrderTest {
     return new CallFuture(id, "m", null, requestId -> {});
   }
 
+  /** Starts a thread that blocks in {@code f.get()} and hands what it got to {@code waited}. */
+  private static Thread blockIn(CallFuture f, CompletableFuture<Object> waited) {
+    Thread caller =
+        new Thread(
+            () -> {
+              try {
+                waited.complete(f.get());
+              } catch (Exception e) {
+                waited.completeExceptionally(e);
+              }
+            });
+    caller.start();
+    return caller;
+  }
+
   private static void awaitParked(Thread t) {
     await().atMost(WAIT).until(() -> t.getState() == Thread.State.WAITING);
   }
@@ -77,17 +92,7 @@ class CompletionOrderTest {
         });
     b.thenRun(() -> events.add("B"));
     CompletableFuture<Object> waited = new CompletableFuture<>();
-    Thread caller =
-        new Thread(
-            () -> {
-              try {
-                waited.complete(a.get());
-              } catch (Exception e) {
-                waited.completeExceptionally(e);
-              }
-            });
-    caller.start();
-    awaitParked(caller);
+    awaitParked(blockIn(a, waited));
 
     a.deliver(() -> a.complete("a"), queue); // handed to the blocked caller: the queue was idle
     assertThat(aRunning.await(10, TimeUnit.SECONDS)).isTrue();
@@ -114,17 +119,7 @@ class CompletionOrderTest {
     later.thenRun(() -> events.add("later"));
     earlier.deliver(() -> earlier.complete("e"), queue); // queued, not run yet
     CompletableFuture<Object> waited = new CompletableFuture<>();
-    Thread caller =
-        new Thread(
-            () -> {
-              try {
-                waited.complete(later.get());
-              } catch (Exception e) {
-                waited.completeExceptionally(e);
-              }
-            });
-    caller.start();
-    awaitParked(caller);
+    awaitParked(blockIn(later, waited));
 
     later.deliver(() -> later.complete("l"), queue);
     assertThat(later).as("not run ahead of the earlier answer").isNotDone();
