@@ -1,6 +1,5 @@
 package io.pbj.internal;
 
-import com.google.common.util.concurrent.MoreExecutors;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -69,7 +68,9 @@ public final class Connection implements PbConnection, LoginHooks {
   private final Channel channel;
   private final BrokerConfig config;
   private final Executor executor;
-  private final Executor sequential;
+  private final CallSequence sequential;
+  /** Whether calls are held back while the channel is not writable (servers; see CallSequence). */
+  private volatile boolean holdCallsWhileUnwritable;
   private final ExportTable exports;
   private final ImportTable imports;
   private final CacheObservers observers;
@@ -92,7 +93,10 @@ public final class Connection implements PbConnection, LoginHooks {
     this.channel = channel;
     this.config = config;
     this.executor = config.executor();
-    this.sequential = MoreExecutors.newSequentialExecutor(executor);
+    this.sequential =
+        new CallSequence(
+            executor,
+            () -> !holdCallsWhileUnwritable || channel.isWritable() || !channel.isActive());
     this.dropListeners = new DropListeners(executor);
     this.exports = new ExportTable(config.maxReferences(), this::exportDropped);
     this.releases =
@@ -398,8 +402,17 @@ public final class Connection implements PbConnection, LoginHooks {
     }
   }
 
-  /** The channel can take more: observers with a backlog may drain. */
+  /**
+   * Holds incoming calls back while the channel is not writable (the peer does not read), so
+   * that their answers cannot pile up; a server's connections do.
+   */
+  void holdCallsWhileUnwritable() {
+    holdCallsWhileUnwritable = true;
+  }
+
+  /** The channel can take more: calls held back start, observers with a backlog drain. */
   void writable() {
+    sequential.resume();
     observers.writable();
   }
 

@@ -9,10 +9,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The bytes of partly received messages that all connections of one server may hold together.
- * Each connection's {@link ChunkCodec} charges its {@link Holder} before it allocates room for
- * incoming bytes, and refunds everything when the message is complete, discarded or the channel
- * closes.
+ * The bytes of received messages not yet decoded that all connections of one server may hold
+ * together: partly received ones, and whole ones waiting to be decoded. Each connection's {@link
+ * ChunkCodec} charges its {@link Holder} before it allocates room for incoming bytes, and refunds
+ * everything when the message is complete, discarded or the channel closes; its {@link
+ * MessageCodec} charges a whole message that has to wait (for the decode pool, or behind one that
+ * does) and refunds it once it is decoded.
  *
  * <p>When a charge would take the total over the budget, the connection holding the most is
  * closed with {@link Code#LIMIT_EXCEEDED}: the one asking if it holds the most, otherwise the
@@ -107,7 +109,8 @@ final class InboundBudget {
           if (victim == null || victim.held <= held + n) {
             throw new PbException(
                 Code.LIMIT_EXCEEDED,
-                "the server's budget for partly received messages (" + limit
+                "the server's budget for partly received messages and messages waiting to be"
+                    + " decoded (" + limit
                     + " bytes, PbServer.Builder.inboundBudget) is used up, and this connection"
                     + " would hold the most (" + (held + n) + " bytes)");
           }
@@ -126,7 +129,8 @@ final class InboundBudget {
     private PbException evictedCause(long bytes) {
       return new PbException(
           Code.LIMIT_EXCEEDED,
-          "the server's budget for partly received messages (" + limit
+          "the server's budget for partly received messages and messages waiting to be"
+              + " decoded (" + limit
               + " bytes, PbServer.Builder.inboundBudget) ran out, and this connection held the"
               + " most (" + bytes + " bytes)");
     }
@@ -141,16 +145,24 @@ final class InboundBudget {
 
     /** Refunds everything this holder was charged. Idempotent. */
     void refundAll() {
-      long n = held;
-      if (n == 0) {
+      refund(held);
+    }
+
+    /** Refunds {@code n} bytes of what this holder was charged (at most all of it). */
+    void refund(long n) {
+      long before = held;
+      long back = Math.min(before, Math.max(0, n));
+      if (back == 0) {
         return;
       }
-      held = 0;
-      holders.remove(this);
-      used.addAndGet(-n);
+      held = before - back;
+      if (held == 0) {
+        holders.remove(this);
+      }
+      used.addAndGet(-back);
       if (evicted) {
         synchronized (InboundBudget.this) {
-          credit = Math.max(0, credit - n); // the room it lent is real now
+          credit = Math.max(0, credit - back); // the room it lent is real now
         }
       }
     }

@@ -66,6 +66,10 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   private final Connection connection;
   private final ReferenceReader references;
   private final Executor offload;
+  private final InboundBudget budget;
+  private InboundBudget.Holder holder;
+  /** Bytes of the message now on the decode pool, still charged to the budget. */
+  private long offloadedBytes;
 
   // Confined to the event loop.
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
@@ -76,15 +80,45 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   private boolean drainScheduled;
 
   MessageCodec(PbKryo kryo, Connection connection, ReferenceReader references) {
-    this(kryo, connection, references, DecodePool.executor());
+    this(kryo, connection, references, DecodePool.executor(), null);
   }
 
   MessageCodec(
       PbKryo kryo, Connection connection, ReferenceReader references, Executor offload) {
+    this(kryo, connection, references, offload, null);
+  }
+
+  /**
+   * @param budget the server's budget for received messages not yet decoded, or null for none:
+   *     a message that waits (for the decode pool, or behind one that does) stays charged to it
+   *     until it is decoded
+   */
+  MessageCodec(
+      PbKryo kryo,
+      Connection connection,
+      ReferenceReader references,
+      Executor offload,
+      InboundBudget budget) {
     this.kryo = kryo;
     this.connection = connection;
     this.references = references;
     this.offload = offload;
+    this.budget = budget;
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (budget != null) {
+      holder =
+          budget.holder(
+              cause -> {
+                try {
+                  ctx.executor().execute(() -> fail(ctx, cause));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                  // the event loop is shutting down: the channel closes with it
+                }
+              });
+    }
   }
 
   @Override
@@ -106,6 +140,15 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
       }
       ctx.fireChannelRead(inbound);
       return;
+    }
+    if (holder != null) {
+      try {
+        holder.charge(size); // refunded once it is decoded
+      } catch (PbException e) {
+        buf.release();
+        fail(ctx, e);
+        return;
+      }
     }
     waiting.add(
         size <= INLINE_MAX ? new Waiting(copy(buf), null, size) : new Waiting(null, buf, size));
@@ -158,6 +201,9 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
 
   private void taken(ChannelHandlerContext ctx, Waiting message) {
     waitingBytes -= message.size();
+    if (message.bytes() != null && holder != null) {
+      holder.refund(message.size()); // decoded right now, on this thread
+    }
     if (pausedReading && waitingBytes <= QUEUED_MAX / 2) {
       pausedReading = false;
       ReadPause.resume(ctx.channel(), DECODE_BACKLOG);
@@ -167,12 +213,14 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   private void startOffloaded(ChannelHandlerContext ctx, Waiting message) {
     DecodeContext context = newContext(message.size());
     offloaded = context;
+    offloadedBytes = message.size();
     Executor loop = ctx.executor();
     try {
       offload.execute(() -> decodeOffloaded(ctx, loop, message, context));
     } catch (RejectedExecutionException e) {
       message.buf().release();
       offloaded = null;
+      refundOffloaded();
       fail(ctx, new PbException(PbException.Code.PROTOCOL_ERROR, "cannot decode: " + e, e));
     }
   }
@@ -207,6 +255,7 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   /** Back on the event loop after an offloaded decode. */
   private void offloadedDone(ChannelHandlerContext ctx, Inbound inbound, RuntimeException failure) {
     offloaded = null;
+    refundOffloaded();
     if (stopped) {
       return; // the channel closed meanwhile: the message is dropped
     }
@@ -275,5 +324,16 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     if (offloaded != null) {
       offloaded.cancel();
     }
+    if (holder != null) {
+      holder.refundAll(); // the message on the decode pool, if any, is dropped when it returns
+      offloadedBytes = 0;
+    }
+  }
+
+  private void refundOffloaded() {
+    if (holder != null) {
+      holder.refund(offloadedBytes);
+    }
+    offloadedBytes = 0;
   }
 }

@@ -153,7 +153,14 @@ public final class Pipeline extends ChannelInitializer<Channel> {
             connection::acceptsInput,
             admission == null ? ChunkCodec.Limits.NONE : admission.codecLimits(connection));
     p.addLast("chunker", chunker);
-    p.addLast("codec", new MessageCodec(kryo, connection, reader));
+    p.addLast(
+        "codec",
+        new MessageCodec(
+            kryo,
+            connection,
+            reader,
+            DecodePool.executor(),
+            admission == null ? null : admission.budget()));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
       p.addLast(
@@ -165,6 +172,9 @@ public final class Pipeline extends ChannelInitializer<Channel> {
               chunker::framesWritten));
     }
     p.addLast("broker", new BrokerHandler(connection, channels.slowReaderTimeout()));
+    if (channels.slowReaderTimeout() != null) {
+      connection.holdCallsWhileUnwritable();
+    }
     if (admission != null) {
       Deadlines.watch(connection, admission.limits());
     }

@@ -159,7 +159,7 @@ class ChunkCodecTest {
     big.runPendingTasks();
     assertThatThrownBy(big::checkException)
         .isInstanceOf(PbException.class)
-        .hasMessageContaining("budget for partly received messages (300000 bytes")
+        .hasMessageContaining("budget for partly received messages and messages waiting to be decoded (300000 bytes")
         .hasMessageContaining("held the most");
     assertThat(budget.used()).isZero();
     // the evicted codec reads nothing more

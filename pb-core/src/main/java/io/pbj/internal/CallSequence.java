@@ -1,0 +1,100 @@
+package io.pbj.internal;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection's sequence of incoming work (calls, cache pushes, the root's creation): runs
+ * tasks one at a time, in the order they arrived, on the executor, and starts none while {@code
+ * mayStart} says no. A server holds a connection's calls back while the peer leaves what it
+ * writes unread: otherwise every call read before reading stopped would still run and queue its
+ * answer, however large, and a client that pipelines cheap calls with large answers could make
+ * the server hold them all. {@link #resume()} starts them again.
+ *
+ * <p>Thread-safety: thread-safe; the queue is guarded by this object's monitor, and no task runs
+ * while it is held.
+ */
+final class CallSequence implements Executor {
+  private static final Logger log = LoggerFactory.getLogger(CallSequence.class);
+
+  private final Executor executor;
+  private final BooleanSupplier mayStart;
+
+  @GuardedBy("this")
+  private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
+
+  /** A drain is scheduled or running. */
+  @GuardedBy("this")
+  private boolean running;
+
+  CallSequence(Executor executor, BooleanSupplier mayStart) {
+    this.executor = executor;
+    this.mayStart = mayStart;
+  }
+
+  /** Runs {@code task} after every task submitted before it. */
+  @Override
+  public void execute(Runnable task) {
+    synchronized (this) {
+      tasks.add(task);
+      if (running) {
+        return;
+      }
+      running = true;
+    }
+    Handoff.execute(executor, this::drain);
+  }
+
+  /** Starts the tasks held back, if {@code mayStart} allows it now. */
+  void resume() {
+    synchronized (this) {
+      if (running || tasks.isEmpty()) {
+        return;
+      }
+      running = true;
+    }
+    Handoff.execute(executor, this::drain);
+  }
+
+  private void drain() {
+    while (true) {
+      Runnable task;
+      boolean held = false;
+      synchronized (this) {
+        if (tasks.isEmpty()) {
+          running = false;
+          return;
+        }
+        if (!mayStart.getAsBoolean()) {
+          running = false;
+          held = true;
+          task = null;
+        } else {
+          task = tasks.poll();
+        }
+      }
+      if (held) {
+        if (mayStart.getAsBoolean()) {
+          resume(); // it changed while we stopped: whoever said so may have found us running
+        }
+        return;
+      }
+      boolean returned = false;
+      try {
+        task.run();
+        returned = true;
+      } catch (RuntimeException e) {
+        returned = true;
+        log.warn("a task of a connection's sequence failed", e);
+      } finally {
+        if (!returned) {
+          Handoff.execute(executor, this::drain); // an Error: the rest still runs, in order
+        }
+      }
+    }
+  }
+}
