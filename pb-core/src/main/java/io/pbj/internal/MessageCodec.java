@@ -78,6 +78,12 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   private boolean stopped;
   private boolean pausedReading;
   private boolean drainScheduled;
+  /**
+   * Bytes this channel decoded on the event loop since it last let the loop's other channels have
+   * a turn (the end of a read, or a drain rescheduled behind them): at most {@link #INLINE_MAX},
+   * however many messages one read brought.
+   */
+  private int inlineThisTurn;
 
   MessageCodec(PbKryo kryo, Connection connection, ReferenceReader references) {
     this(kryo, connection, references, DecodePool.executor(), null);
@@ -130,7 +136,11 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     }
     connection.counters().messagesReceived.increment();
     int size = buf.readableBytes();
-    if (offloaded == null && waiting.isEmpty() && size <= INLINE_MAX) {
+    if (offloaded == null
+        && waiting.isEmpty()
+        && size <= INLINE_MAX
+        && inlineThisTurn + size <= INLINE_MAX) {
+      inlineThisTurn += size;
       Inbound inbound;
       try {
         inbound = decode(copy(buf));
@@ -162,10 +172,9 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
 
   /** Works off the waiting messages in order, until one is offloaded or they are all done. */
   private void drain(ChannelHandlerContext ctx) {
-    int inlineBytes = 0;
     while (!stopped && offloaded == null && !waiting.isEmpty()) {
       Waiting next = waiting.peek();
-      if (next.bytes() != null && inlineBytes >= INLINE_MAX) {
+      if (next.bytes() != null && inlineThisTurn + next.size() > INLINE_MAX) {
         scheduleDrain(ctx); // let the other channels of this event loop have a turn
         return;
       }
@@ -175,7 +184,7 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
         startOffloaded(ctx, next);
         return;
       }
-      inlineBytes += next.size();
+      inlineThisTurn += next.size();
       Inbound inbound;
       try {
         inbound = decode(next.bytes());
@@ -194,6 +203,7 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
           .execute(
               () -> {
                 drainScheduled = false;
+                inlineThisTurn = 0;
                 drain(ctx);
               });
     }
@@ -299,6 +309,12 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   private void fail(ChannelHandlerContext ctx, RuntimeException e) {
     stop();
     ctx.fireExceptionCaught(e);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    inlineThisTurn = 0; // the loop serves its other channels before this one reads again
+    ctx.fireChannelReadComplete();
   }
 
   @Override

@@ -67,6 +67,25 @@ class MessageCodecOffloadTest {
   }
 
   @Test
+  void oneReadDecodesAtMostTheInlineLimitOnTheEventLoopBeforeOtherChannelsGetATurn() {
+    int size = 4 << 10;
+    for (int seq = 1; seq <= 10; seq++) {
+      channel.pipeline().fireChannelRead(call(seq, size)); // ten messages of one socket read
+    }
+    List<Integer> first = delivered();
+    assertThat(first)
+        .as("decoded on the event loop within this read")
+        .hasSizeLessThanOrEqualTo(MessageCodec.INLINE_MAX / size)
+        .isNotEmpty();
+    assertThat(offloaded).as("small messages are not offloaded").isEmpty();
+    channel.pipeline().fireChannelReadComplete();
+    channel.runPendingTasks(); // the loop's later turns
+    List<Integer> all = new ArrayList<>(first);
+    all.addAll(delivered());
+    assertThat(all).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+  }
+
+  @Test
   void readingStopsWhileMoreThanTheQueueLimitWaitsAndResumesWhenHalfIsDecoded() {
     int large = 200 << 10;
     channel.writeInbound(call(0, large));

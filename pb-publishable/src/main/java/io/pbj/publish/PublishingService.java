@@ -281,7 +281,8 @@ public final class PublishingService {
      * Attaches the caller: answers the published objects ({@code only} those identities when it
      * is non-null; unknown ones are left out), each sent in full unless the caller's inventory
      * says it holds the same version ({@code identities}/{@code versions} non-null, inventory
-     * mode) or unless no inventory is given (versions mode: versions only).
+     * mode) or unless no inventory is given (versions mode: versions only). An identity named
+     * twice in {@code only} is refused ({@code BAD_ARGUMENTS}).
      */
     @io.pbj.Remote
     public AttachReply attach(
@@ -309,6 +310,7 @@ public final class PublishingService {
         answered = new ArrayList<>(objects.values());
       } else {
         answered = new ArrayList<>(only.length);
+        requireDistinct("attach", only);
         for (String id : only) {
           Publishable p = id == null ? null : objects.get(id);
           if (p != null) {
@@ -382,26 +384,34 @@ public final class PublishingService {
 
     /**
      * The full states of {@code identities}, in order; null for an identity not published. An
-     * identity named twice is refused ({@code BAD_ARGUMENTS}): a client never asks twice, and
-     * repeating one identity would turn a small request into an answer as large as the world
-     * times the repetitions. So an answer holds each published state at most once.
+     * identity named twice is refused ({@code BAD_ARGUMENTS}), so an answer holds each published
+     * state at most once.
      */
     @io.pbj.Remote
     public List<Object> fetch(Object perspective, String[] identities) {
-      Set<String> named = new HashSet<>();
-      for (String id : identities) {
-        if (id != null && !named.add(id)) {
-          throw new PbException(
-              PbException.Code.BAD_ARGUMENTS,
-              "fetch names identity '" + id + "' more than once");
-        }
-      }
+      requireDistinct("fetch", identities);
       List<Object> states = new ArrayList<>(identities.length);
       for (String id : identities) {
         Publishable p = id == null ? null : objects.get(id);
         states.add(p == null ? null : p.fetchState(perspective));
       }
       return states;
+    }
+  }
+
+  /**
+   * Refuses a request that names one identity twice: a client never does, and each repeat would
+   * be answered with a whole state, turning a small request into an answer as large as the world
+   * times the repeats.
+   */
+  private static void requireDistinct(String call, String[] identities) {
+    Set<String> named = new HashSet<>();
+    for (String id : identities) {
+      if (id != null && !named.add(id)) {
+        throw new PbException(
+            PbException.Code.BAD_ARGUMENTS,
+            call + " names identity '" + id + "' more than once");
+      }
     }
   }
 

@@ -290,6 +290,25 @@ class PublishingTest {
   }
 
   @Test
+  void attachNamingOneIdentityManyTimesIsRefusedNotAmplified() throws Exception {
+    World world = new World("origin-1", tiles(3));
+    RemoteReference endpoint = world.client().rootObject().join();
+    String[] only = new String[20_000];
+    java.util.Arrays.fill(only, "tile-1");
+    Throwable refused =
+        PbException.unwrap(
+            org.assertj.core.api.Assertions.catchThrowable(
+                () ->
+                    endpoint
+                        .callRemote(
+                            "attach", null, "world", "anonymous", null, null, only, null, null)
+                        .get(10, TimeUnit.SECONDS)));
+    assertThat(refused).isInstanceOf(PbException.class).hasMessageContaining("more than once");
+    assertThat(((PbException) refused).code()).isEqualTo(PbException.Code.BAD_ARGUMENTS);
+    assertThat(endpoint.connection().isOpen()).isTrue();
+  }
+
+  @Test
   void failedRefreshFailsTheWaitingFutures() {
     List<Tile> tiles = tiles(3);
     World world = new World("origin-1", tiles);
