@@ -47,6 +47,9 @@ public final class Connection implements PbConnection, LoginHooks {
   /** Protocol errors are logged at most once every ten seconds (with a count), for all connections. */
   private static final LogLimiter PROTOCOL_ERRORS = new LogLimiter(10);
 
+  /** Errors while serving a connection likewise: a peer may provoke them on purpose. */
+  private static final LogLimiter INTERNAL_ERRORS = new LogLimiter(10);
+
   /** How long a goodbye waits for the peer to take it before the channel is closed anyway. */
   private static final long GOODBYE_GRACE_SECONDS = 1;
 
@@ -442,7 +445,8 @@ public final class Connection implements PbConnection, LoginHooks {
    * and its other connections go on.
    */
   void internalError(String what, Error error) {
-    log.error("{}: {} failed with {}; closing the connection", this, what, error.toString(), error);
+    INTERNAL_ERRORS.error(
+        log, "{}: {} failed with {}; closing the connection", this, what, error.toString(), error);
     fail(new PbException(Code.CONNECTION_LOST, "internal error in " + what + ": " + error, error));
     goodbye("internal error"); // the details stay in this side's log
   }

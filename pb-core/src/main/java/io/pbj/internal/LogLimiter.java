@@ -49,13 +49,35 @@ final class LogLimiter {
   /** Logs {@code format} at WARN through {@code log}, unless this interval's line was logged. */
   void warn(Logger log, String format, Object... args) {
     long skipped = admit();
-    if (skipped < 0) {
-      return;
-    }
     if (skipped == 0) {
       log.warn(format, args);
-    } else {
-      log.warn(format + " (and " + skipped + " more like it since the last such line)", args);
+    } else if (skipped > 0) {
+      log.warn(format + SKIPPED, prepend(args, skipped));
     }
+  }
+
+  /** Logs {@code format} at ERROR through {@code log}, unless this interval's line was logged. */
+  void error(Logger log, String format, Object... args) {
+    long skipped = admit();
+    if (skipped == 0) {
+      log.error(format, args);
+    } else if (skipped > 0) {
+      log.error(format + SKIPPED, prepend(args, skipped));
+    }
+  }
+
+  private static final String SKIPPED = " (and {} more like it since the last such line)";
+
+  /** The arguments with {@code skipped} placed before a trailing Throwable, if any. */
+  private static Object[] prepend(Object[] args, long skipped) {
+    boolean throwable = args.length > 0 && args[args.length - 1] instanceof Throwable;
+    Object[] out = new Object[args.length + 1];
+    int n = throwable ? args.length - 1 : args.length;
+    System.arraycopy(args, 0, out, 0, n);
+    out[n] = skipped;
+    if (throwable) {
+      out[n + 1] = args[args.length - 1];
+    }
+    return out;
   }
 }
