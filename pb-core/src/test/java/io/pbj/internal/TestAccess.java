@@ -13,6 +13,7 @@ import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -82,7 +83,7 @@ public final class TestAccess {
 
   /** A set that is sent as a HashSet without ever hashing its elements (an attacker's view). */
   public static Set<Object> unhashedSet(Collection<?> elements) {
-    return new UnhashedSet(List.copyOf(elements));
+    return new UnhashedSet(Collections.unmodifiableList(new ArrayList<>(elements)));
   }
 
   /** A map that is sent as a HashMap without ever hashing its keys (an attacker's view). */
