@@ -56,6 +56,11 @@ public final class TestAccess {
     assertThat((Throwable) failure).hasMessageContaining(messagePart);
   }
 
+  /** The bytes of the registry HELLO a side with {@code registry} sends. */
+  public static int helloSize(PbRegistry registry) {
+    return WireCodec.helloSize(registry);
+  }
+
   /** The probe steps a message of {@code bytes} bytes may take (docs/PROTOCOL.md). */
   public static long probeBudget(int bytes) {
     return (long) DecodeContext.PROBE_FACTOR * bytes + DecodeContext.PROBE_FLOOR;
