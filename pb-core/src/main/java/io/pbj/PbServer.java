@@ -284,7 +284,7 @@ public final class PbServer implements AutoCloseable {
     private Duration slowReaderTimeout = DEFAULT_SLOW_READER_TIMEOUT;
     private Duration messageTimeout = ServerLimits.DEFAULT_MESSAGE_TIMEOUT;
     private long inboundBudget = -1; // the default depends on the JVM: resolved in build()
-    private int maxMessageSizeBeforeLogin = ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN;
+    private int maxMessageSizeBeforeLogin = -1; // the default depends on the registry: see limits()
     private Duration handshakeTimeout = ServerLimits.DEFAULT_HANDSHAKE_TIMEOUT;
     private Duration loginTimeout = ServerLimits.DEFAULT_LOGIN_TIMEOUT;
     private int maxConnections = -1; // the default depends on the process: resolved in build()
@@ -416,9 +416,16 @@ public final class PbServer implements AutoCloseable {
     /**
      * The largest message a connection may send before it is let in: before its registry
      * handshake is done and, where the root is a {@link Portal}'s login root, before it has
-     * logged in. Its HELLO must fit (about 50 bytes per registered class); login messages are a
-     * few hundred bytes. It keeps connections nobody has let in from holding much memory.
-     * Default 64 KiB; 0 turns it off (then {@code maxMessageSize} applies from the start).
+     * logged in. It keeps connections nobody has let in from holding much memory. The client's
+     * registry HELLO must fit: it names every class of the client's registry (about 50 bytes a
+     * class), so a client with this server's registry sends one as large as the server's own.
+     * A value below the server's own HELLO therefore fails {@link #build()}, naming both sizes;
+     * login messages are a few hundred bytes. A client whose HELLO does not fit (one registering
+     * many more classes) is closed with {@link PbException.Code#LIMIT_EXCEEDED} (what {@link
+     * #onDisconnect} sees) and told why in a GOODBYE; its own connection ends with {@link
+     * PbException.Code#CONNECTION_LOST} and that reason. Default 64 KiB more than the server's
+     * own HELLO (so any registry connects with the defaults); 0 turns it off (then {@code
+     * maxMessageSize} applies from the start).
      */
     public Builder maxMessageSizeBeforeLogin(int bytes) {
       options.once("maxMessageSizeBeforeLogin");
@@ -492,7 +499,9 @@ public final class PbServer implements AutoCloseable {
       return new ServerLimits(
           messageTimeout,
           inboundBudget >= 0 ? inboundBudget : ServerLimits.defaultInboundBudget(),
-          maxMessageSizeBeforeLogin,
+          maxMessageSizeBeforeLogin >= 0
+              ? maxMessageSizeBeforeLogin
+              : ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN + options.helloSize(),
           handshakeTimeout,
           loginTimeout,
           maxConnections >= 0 ? maxConnections : ServerLimits.defaultMaxConnections(),
@@ -517,6 +526,13 @@ public final class PbServer implements AutoCloseable {
         throw new IllegalStateException("PbServer.Builder needs a root or rootFactory");
       }
       options.validateLimits();
+      int hello = options.helloSize();
+      if (maxMessageSizeBeforeLogin > 0 && maxMessageSizeBeforeLogin < hello) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.maxMessageSizeBeforeLogin " + maxMessageSizeBeforeLogin
+                + " is smaller than " + options.helloText(hello) + ", and a client with the same"
+                + " registry sends one as large; use at least " + hello + ", or 0 (off)");
+      }
       if (inboundBudget > 0 && inboundBudget < options.maxFrame) {
         throw new IllegalArgumentException(
             "PbServer.Builder.inboundBudget " + inboundBudget + " is smaller than maxFrameSize "

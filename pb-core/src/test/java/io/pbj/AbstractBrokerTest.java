@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pbj.Fixtures.Callback;
 import io.pbj.Fixtures.EchoApi;
+import io.pbj.Fixtures.Empty;
 import io.pbj.Fixtures.Nest;
 import io.pbj.Fixtures.OutOfStock;
 import io.pbj.Fixtures.Point;
@@ -13,8 +14,11 @@ import io.pbj.Fixtures.Route;
 import io.pbj.Fixtures.Unregistered;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -234,6 +238,32 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     assertThat(again.get("route")).isEqualTo(copy.get("route")).isNotSameAs(copy.get("route"));
     assertThat(again.get("bytes")).isNotSameAs(copy.get("bytes"));
     assertThat(copy.get("route")).isNotSameAs(route);
+  }
+
+  @Test
+  void containersWhoseElementsCostNoBytesRoundTrip() throws Exception {
+    // Kryo writes a collection of nulls, or of one record type without fields, as its length and
+    // one class id: more elements than there are bytes left in the message.
+    RemoteReference ref = connect(startServer());
+    List<Object> nulls = new ArrayList<>(Collections.nCopies(100, null));
+    List<Object> values =
+        List.of(
+            nulls,
+            new LinkedList<>(Collections.nCopies(100, null)),
+            new ArrayList<>(Collections.nCopies(100, new Empty())),
+            new ArrayList<>(List.of(nulls, nulls, new ArrayList<>(Collections.nCopies(1000, null)))),
+            new HashSet<>(Collections.singleton(null)),
+            Arrays.asList(new Object[100]));
+    for (Object value : values) {
+      assertThat(get(ref.callRemote("echoValue", value))).isEqualTo(value);
+    }
+    Object[] array = (Object[]) get(ref.callRemote("echoValue", (Object) new Object[100]));
+    assertThat(array).hasSize(100).containsOnlyNulls();
+    Map<String, Object> nullValues = new HashMap<>();
+    for (int i = 0; i < 100; i++) {
+      nullValues.put("k" + i, null);
+    }
+    assertThat(get(ref.callRemote("echoValue", nullValues))).isEqualTo(nullValues);
   }
 
   @Test

@@ -75,11 +75,12 @@ abstract class AbstractCacheTest extends AbstractPbTest {
     PbServer server = startServer();
     PbClient client = client(server, b -> b.registry(Fixtures.registry()));
     RemoteReference ref = client.rootObject().join();
-    get(ref.callRemote("scoreboard"));
+    Object cache = get(ref.callRemote("scoreboard")); // held: a collected cache would be released
     assertThat(root.scoreboard.observers).hasSize(1);
     client.shutdown();
     await().atMost(WAIT).until(() -> root.scoreboard.observers.isEmpty());
     assertThat(root.scoreboard.stoppedPerspectives).hasSize(1);
+    java.lang.ref.Reference.reachabilityFence(cache);
   }
 
   @Test

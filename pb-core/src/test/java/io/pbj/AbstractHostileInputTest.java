@@ -133,19 +133,37 @@ abstract class AbstractHostileInputTest {
 
   @Test
   void nestedContainersCannotClaimMoreElementsThanTheMessageHasBytes() {
-    // 64 nested lists, each claiming as many elements as bytes remain: the budget refuses it
+    // 64 nested arrays, each claiming as many elements as bytes remain: the budget refuses it
     com.esotericsoftware.kryo.kryo5.io.Output o =
         new com.esotericsoftware.kryo.kryo5.io.Output(4096);
-    int arrayListId = 11 + 7; // built-ins start at 11; ArrayList is the eighth
+    int objectArrayId = 11 + 6; // built-ins start at 11; Object[] is the seventh
     for (int depth = 0; depth < 64; depth++) {
-      o.writeVarInt(arrayListId + 2, true);
-      o.writeVarInt(1000 - depth * 3, true);
+      o.writeVarInt(objectArrayId + 2, true);
+      o.writeVarInt(997 - depth * 3, true); // 3 bytes a level: exactly what remains after it
     }
     byte[] value = o.toBytes();
     byte[] bytes = new byte[1000];
     System.arraycopy(value, 0, bytes, 0, value.length);
     io.pbj.internal.TestAccess.assertDecodeFails(
         bytes, "claim more elements than it has bytes");
+  }
+
+  @Test
+  void nestedListsWhoseElementsMayTakeNoBytesAreHeldByTheAllocationBudget() {
+    // An ArrayList's elements may take no bytes (Kryo writes a list of nulls as its length and
+    // one class id), so its length is not held to the bytes left; each list is charged its slots
+    // before it is created instead. 64 nested lists claiming 100,000 elements each in 1000 bytes.
+    com.esotericsoftware.kryo.kryo5.io.Output o =
+        new com.esotericsoftware.kryo.kryo5.io.Output(4096);
+    int arrayListId = 11 + 7; // built-ins start at 11; ArrayList is the eighth
+    for (int depth = 0; depth < 64; depth++) {
+      o.writeVarInt(arrayListId + 2, true);
+      o.writeVarIntFlag(false, 100_000 + 1, true); // elements of mixed types; length + 1
+    }
+    byte[] value = o.toBytes();
+    byte[] bytes = new byte[1000];
+    System.arraycopy(value, 0, bytes, 0, value.length);
+    io.pbj.internal.TestAccess.assertDecodeFails(bytes, "decodes to more than the allocation budget");
   }
 
   @Test

@@ -16,6 +16,9 @@ final class Fixtures {
 
   record Route(String name, List<Point> points, Map<String, List<Integer>> tags) {}
 
+  /** No fields: Kryo writes nothing for it. */
+  record Empty() {}
+
   /** Not registered: sending it must fail. */
   record Unregistered(String value) {}
 
@@ -41,7 +44,7 @@ final class Fixtures {
 
   static PbRegistry registry() {
     return PbRegistry.builder()
-        .register(Point.class, Route.class, Nest.class)
+        .register(Point.class, Route.class, Nest.class, Empty.class)
         .registerException(OutOfStock.class)
         .registerCache(Scoreboard.class, ScoreboardCache.class)
         .build();

@@ -53,6 +53,11 @@ final class ChunkCodec extends ChannelDuplexHandler {
 
   private static final int HEADER = Wire.LENGTH_FIELD + 1;
 
+  /** Why a HELLO can be large, and what to do: said on both sides (the peer gets a GOODBYE). */
+  private static final String HELLO_HINT =
+      "; a HELLO names every class of its sender's registry (about 50 bytes a class): register"
+          + " the same classes on both sides, or raise the limit";
+
   /**
    * What a server adds to the limits of its connections' codecs.
    *
@@ -96,6 +101,8 @@ final class ChunkCodec extends ChannelDuplexHandler {
   private long messageStart;
   private ScheduledFuture<?> timer;
   private long framesWritten;
+  /** Whether a whole message has arrived: the first one is the peer's registry HELLO. */
+  private boolean delivered;
 
   /** A client's codec. */
   ChunkCodec(int maxFrame, int maxMessage, BooleanSupplier accepting) {
@@ -232,7 +239,8 @@ final class ChunkCodec extends ChannelDuplexHandler {
       throw new PbException(
           Code.LIMIT_EXCEEDED,
           "frame refused: a frame of " + length + " bytes is larger than the frame limit of "
-              + maxFrame + " bytes");
+              + maxFrame + " bytes" + (delivered ? "" : " (a frame of the registry HELLO received"
+              + " from a peer with a larger frame limit)" + HELLO_HINT));
     }
   }
 
@@ -251,18 +259,27 @@ final class ChunkCodec extends ChannelDuplexHandler {
               + (Wire.MIN_FRAME - 1) + " are required");
     }
     long total = messageSize + chunk;
+    // The first message is the peer's registry HELLO; the reasons below also reach the peer in
+    // a GOODBYE ("the peer said goodbye: ..."), so they name who refused what.
     if (total > maxMessage) {
       throw new PbException(
           Code.LIMIT_EXCEEDED,
-          "incoming message is larger than the message limit of " + maxMessage + " bytes");
+          delivered
+              ? "incoming message is larger than the message limit of " + maxMessage + " bytes"
+              : "the registry HELLO received is larger than the message limit of " + maxMessage
+                  + " bytes of the side receiving it (its maxMessageSize)" + HELLO_HINT);
     }
     int early = limits.maxBeforeAdmission();
     if (early > 0 && total > early && !limits.admitted().getAsBoolean()) {
       throw new PbException(
           Code.LIMIT_EXCEEDED,
-          "incoming message is larger than the limit of " + early + " bytes for a connection"
-              + " that has not finished its handshake and login"
-              + " (PbServer.Builder.maxMessageSizeBeforeLogin)");
+          delivered
+              ? "incoming message is larger than the limit of " + early + " bytes for a"
+                  + " connection that has not finished its handshake and login"
+                  + " (PbServer.Builder.maxMessageSizeBeforeLogin)"
+              : "the server refused the client's registry HELLO: it is larger than the limit of "
+                  + early + " bytes for a connection that has not finished its handshake and"
+                  + " login (PbServer.Builder.maxMessageSizeBeforeLogin)" + HELLO_HINT);
     }
     messageSize = total;
     bodyLeft = chunk;
@@ -321,6 +338,7 @@ final class ChunkCodec extends ChannelDuplexHandler {
    * rest of the read is dropped).
    */
   private boolean deliver(ChannelHandlerContext ctx, ByteBuf message) {
+    delivered = true;
     headerBytes = 0;
     length = 0;
     messageSize = 0;

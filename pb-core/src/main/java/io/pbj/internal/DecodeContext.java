@@ -8,9 +8,12 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
  * message's size, so that decoding any input costs work and memory linear in its bytes:
  *
  * <ul>
- *   <li><b>elements</b>: every element of every container takes at least one byte of its own, so
- *       the lengths claimed in one message together may not exceed its size; this bounds what
- *       containers allocate before their elements are read;
+ *   <li><b>elements</b>: every element of an array, a map or an immutable collection takes at
+ *       least one byte of its own, so the lengths they claim in one message together may not
+ *       exceed its size; this bounds what they allocate before their elements are read. The
+ *       elements of Kryo's mutable collections may take none (a list of nulls is its length and
+ *       one class id): those are bounded by the allocation budget alone, which charges a slot per
+ *       element before the collection is created;
  *   <li><b>allocation</b>: the heap of every object, array and container slot the decoder
  *       creates (as {@link HeapSizes} estimates it), at most {@code expansion} times the
  *       message's bytes plus {@link #ALLOCATION_FLOOR}; containers and arrays are charged before
@@ -96,7 +99,15 @@ final class DecodeContext {
     }
   }
 
-  /** Fails unless {@code length} items of at least {@code minBytes} each fit in what remains. */
+  /** Gives back {@code bytes} charged for scratch space the decoder has dropped again. */
+  void release(long bytes) {
+    allocated -= bytes;
+  }
+
+  /**
+   * Fails unless {@code length} items of at least {@code minBytes} each fit in what remains (with
+   * {@code minBytes} 0, unless it is negative).
+   */
   void checkLength(Input input, long length, int minBytes, String what) {
     long remaining = input.limit() - input.position();
     if (length < 0 || length * minBytes > remaining) {

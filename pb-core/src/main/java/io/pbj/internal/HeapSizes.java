@@ -63,6 +63,11 @@ final class HeapSizes {
     return 16 + hashMap(n, linked);
   }
 
+  /** The staging arrays of a set of {@code n} elements ({@link HashBuild.StagedElements}). */
+  static long stagedElements(int n) {
+    return array(n, REFERENCE) + array(n, 4) + array(n, 8);
+  }
+
   static long treeMap(int n) {
     return 48 + 40L * n;
   }

@@ -533,8 +533,15 @@ final class KryoSetup {
   }
 
   /**
-   * Mutable collections: the length is checked against the remaining bytes before creation; a
-   * set is staged and built within the probe budget ({@link HashBuild}).
+   * Mutable collections: what the length makes the decoder create is charged to the allocation
+   * budget before it is created; a set is staged and built within the probe budget ({@link
+   * HashBuild}).
+   *
+   * <p>The length is not held to the bytes that remain: Kryo's {@code CollectionSerializer} writes
+   * a collection whose elements are all null, or all of one type whose serializer writes nothing
+   * (a record without fields), as its length and one class id, so its elements take no bytes. The
+   * allocation charge bounds them instead: every element costs at least its slot (a reference in
+   * an ArrayList's array or in the staging arrays of a set, a node of a LinkedList).
    */
   @SuppressWarnings({"rawtypes", "unchecked"})
   static final class BoundedCollectionSerializer extends CollectionSerializer<Collection> {
@@ -554,8 +561,9 @@ final class KryoSetup {
     @Override
     protected Collection create(Kryo kryo, Input input, Class type, int length) {
       DecodeContext context = PbKryo.contextOf(kryo);
-      context.checkLength(input, length, 1, name);
+      context.checkLength(input, length, 0, name); // elements may take no bytes: see above
       if (hashed && length > 0) {
+        context.allocate(HeapSizes.stagedElements(length));
         return new HashBuild.StagedElements(context, input, length);
       }
       context.allocate(heap.applyAsLong(length));
@@ -569,7 +577,10 @@ final class KryoSetup {
         return read;
       }
       staged.check(name);
-      PbKryo.contextOf(kryo).allocate(heap.applyAsLong(staged.size));
+      DecodeContext context = PbKryo.contextOf(kryo);
+      // What the message decodes to is the set; the staging arrays are garbage once it is built.
+      context.release(HeapSizes.stagedElements(staged.items.length));
+      context.allocate(heap.applyAsLong(staged.size));
       return staged.into(factory.apply(staged.size));
     }
   }

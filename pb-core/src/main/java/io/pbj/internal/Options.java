@@ -32,6 +32,9 @@ public final class Options {
   /** Keep-alive ping interval and read timeout; null when keep-alive is off. */
   public java.time.Duration keepAliveInterval;
   public java.time.Duration keepAliveTimeout;
+  /** The registry {@link #helloSize} was computed for, and the size. */
+  private PbRegistry helloRegistry;
+  private int helloSize;
 
   public Options(String owner) {
     this.owner = owner;
@@ -136,7 +139,19 @@ public final class Options {
     return value;
   }
 
-  /** Checks the limits against each other. */
+  /**
+   * The bytes of this side's registry HELLO, its first message on every connection: an id and a
+   * class name for every class of {@link #registry}.
+   */
+  public int helloSize() {
+    if (helloRegistry != registry) {
+      helloSize = WireCodec.helloSize(registry);
+      helloRegistry = registry;
+    }
+    return helloSize;
+  }
+
+  /** Checks the limits against each other, and against the HELLO they must hold. */
   public void validateLimits() {
     if (!isSet("maxFrameSize")) {
       maxFrame = Math.max(Wire.MIN_FRAME, Math.min(maxFrame, maxMessage));
@@ -149,6 +164,19 @@ public final class Options {
       throw new IllegalArgumentException(
           owner + ".maxMessageSize " + maxMessage + " is smaller than maxFrameSize " + maxFrame);
     }
+    int hello = helloSize();
+    if (maxMessage < hello) {
+      throw new IllegalArgumentException(
+          owner + ".maxMessageSize " + maxMessage + " is smaller than " + helloText(hello)
+              + ", so no connection could start; use at least " + hello);
+    }
+  }
+
+  /** This side's HELLO of {@code bytes} bytes, described for an error message. */
+  public String helloText(int bytes) {
+    int classes = registry.valueTypes().size() + registry.cacheTypes().size();
+    return "this side's registry HELLO of " + bytes + " bytes (its first message, naming the "
+        + KryoSetup.BUILTINS.size() + " built-in classes and the " + classes + " registered)";
   }
 
   public BrokerConfig config(Executor resolvedExecutor) {

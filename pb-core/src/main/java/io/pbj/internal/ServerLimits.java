@@ -31,6 +31,7 @@ public record ServerLimits(
     int maxConnectionsPerAddress) {
 
   public static final Duration DEFAULT_MESSAGE_TIMEOUT = Duration.ofSeconds(60);
+  /** What the default limit before login allows beyond the server's own registry HELLO. */
   public static final int DEFAULT_MAX_MESSAGE_BEFORE_LOGIN = 64 << 10;
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_LOGIN_TIMEOUT = Duration.ofSeconds(30);

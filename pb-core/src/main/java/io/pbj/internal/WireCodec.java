@@ -18,6 +18,18 @@ import java.util.List;
 final class WireCodec {
   private WireCodec() {}
 
+  /**
+   * The bytes of the HELLO this side sends for {@code registry} (the HELLO carries no values, so
+   * no Kryo is needed): every message limit of this side, and of a peer with the same registry,
+   * must hold it.
+   */
+  static int helloSize(io.pbj.PbRegistry registry) {
+    java.util.Map<Integer, String> names = KryoSetup.describe(registry);
+    Output out = new Output(1024, -1);
+    encode(new Message.Hello(List.copyOf(names.keySet()), List.copyOf(names.values())), null, out);
+    return out.position();
+  }
+
   static void encode(Message message, Kryo kryo, Output out) {
     if (message instanceof Message.Call call) {
       out.writeByte(Wire.CALL);

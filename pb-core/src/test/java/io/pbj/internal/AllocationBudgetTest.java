@@ -89,6 +89,38 @@ class AllocationBudgetTest {
   }
 
   @Test
+  void elementsThatTakeNoBytesAreChargedTheirSlotsBeforeAnythingIsCreated() {
+    // Kryo writes a collection of nulls as its length and one class id: a few bytes claiming
+    // millions of slots, held back by the allocation budget instead of the bytes that remain.
+    int n = 4_000_000;
+    List<Object> nulls = TestAccess.repeatedList(null, n);
+    for (Object value : List.of(nulls, TestAccess.unhashedSet(nulls))) {
+      byte[] body = call(value);
+      assertThat(body.length).isLessThan(32);
+      decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION); // warm up
+      Message[] refused = new Message[1];
+      long allocated =
+          allocatedBy(() -> refused[0] = decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION));
+      assertThat(refused[0]).isInstanceOf(Message.Undecodable.class);
+      PbException e = ((Message.Undecodable) refused[0]).cause();
+      assertThat(e.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+      assertThat(e).hasMessageContaining("decodes to more than the allocation budget of "
+          + TestAccess.allocationBudget(body.length) + " bytes");
+      long slack = 1 << 20; // the input, the message records, Kryo's own
+      assertThat(allocated).isLessThan(TestAccess.allocationBudget(body.length) + slack);
+    }
+
+    // As many as the budget holds decode, in as few bytes.
+    byte[] probe = call(TestAccess.repeatedList(null, 1 << 18));
+    int fits = (int) (TestAccess.allocationBudget(probe.length) / HeapSizes.REFERENCE) - 64;
+    byte[] body = call(TestAccess.repeatedList(null, fits));
+    assertThat(body).hasSameSizeAs(probe);
+    Message m = decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION);
+    assertThat(m).isInstanceOf(Message.Call.class);
+    assertThat((List<?>) ((Message.Call) m).args()[0]).hasSize(fits).containsOnlyNulls();
+  }
+
+  @Test
   void honestValuesDecodeWithinTheDefaultBudget() {
     Random random = new Random(1);
     List<Person> people = new ArrayList<>();

@@ -224,9 +224,9 @@ class HandshakeHandlerTest {
   }
 
   /**
-   * Documents today's behaviour: the builders accept a message limit down to 256 bytes, but the
-   * Hello of the default registry alone takes 982 bytes, so under such a limit every connection
-   * fails at its first message.
+   * The Hello of the default registry alone takes 982 bytes, so under a message limit of 512
+   * every connection would fail at its first message. The builders refuse such a limit
+   * ({@code HelloLimitsTest}); this is what the handler does should one get through.
    */
   @Test
   void helloLargerThanTheMessageLimitFailsTheConnectionWithLimitExceeded() {

@@ -13,6 +13,7 @@ import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -55,6 +56,11 @@ public final class TestAccess {
     assertThat((Throwable) failure).hasMessageContaining(messagePart);
   }
 
+  /** The bytes of the registry HELLO a side with {@code registry} sends. */
+  public static int helloSize(PbRegistry registry) {
+    return WireCodec.helloSize(registry);
+  }
+
   /** The probe steps a message of {@code bytes} bytes may take (docs/PROTOCOL.md). */
   public static long probeBudget(int bytes) {
     return (long) DecodeContext.PROBE_FACTOR * bytes + DecodeContext.PROBE_FLOOR;
@@ -82,7 +88,7 @@ public final class TestAccess {
 
   /** A set that is sent as a HashSet without ever hashing its elements (an attacker's view). */
   public static Set<Object> unhashedSet(Collection<?> elements) {
-    return new UnhashedSet(List.copyOf(elements));
+    return new UnhashedSet(Collections.unmodifiableList(new ArrayList<>(elements)));
   }
 
   /** A map that is sent as a HashMap without ever hashing its keys (an attacker's view). */

@@ -295,7 +295,10 @@ public final class DefaultSnapshotStore implements SnapshotStore {
       } catch (CorruptRecordException | IllegalArgumentException ex) {
         return "index entry " + k.replace('\u0000', '/') + ": " + ex.getMessage();
       }
-      count++;
+      if (++count > h.count()) {
+        // Stop here: a damaged backend may hand out entries without end.
+        return "the index holds more entries than the header's " + h.count();
+      }
     }
     if (count < h.count()) {
       return "truncated: the header promises " + h.count() + " entries / " + h.bytes()

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -18,6 +19,7 @@ import org.mapdb.DataIO;
 import org.mapdb.DataInput2;
 import org.mapdb.MapModificationListener;
 import org.mapdb.Serializer;
+import org.mapdb.Store;
 import org.mapdb.serializer.SerializerByteArray;
 import org.mapdb.serializer.SerializerString;
 
@@ -43,9 +45,10 @@ final class MapDbTables extends Tables {
     DB opened =
         DBMaker.fileDB(file.toFile()).transactionEnable().fileMmapEnableIfSupported().make();
     try {
-      this.entries = bounded(opened, "entries", true);
-      this.index = bounded(opened, "index", false);
-      this.meta = bounded(opened, "meta", false);
+      long maxNodes = maxNodes(file);
+      this.entries = bounded(opened, "entries", true, maxNodes);
+      this.index = bounded(opened, "index", false, maxNodes);
+      this.meta = bounded(opened, "meta", false, maxNodes);
     } catch (RuntimeException | Error e) {
       try {
         opened.close();
@@ -61,9 +64,16 @@ final class MapDbTables extends Tables {
    * Creates or opens map {@code name} the ordinary way (so the catalog names MapDB's own
    * serializers), then builds the map object over the same root with the bounded serializers.
    * MapDB's {@code open} would otherwise take the serializers from the catalog and ignore ours.
+   * The tree of a map the file already holds is checked first ({@link #checkTree}): opening a map
+   * already follows its left edge down to a leaf.
    */
   @SuppressWarnings("unchecked")
-  private static BTreeMap<String, byte[]> bounded(DB db, String name, boolean valuesOutside) {
+  private static BTreeMap<String, byte[]> bounded(
+      DB db, String name, boolean valuesOutside, long maxNodes) {
+    Map<String, String> existing = db.nameCatalogParamsFor(name);
+    if (!existing.isEmpty()) {
+      checkTree(db.getStore(), name, Long.parseLong(param(existing, name, "rootRecidRecid")), maxNodes);
+    }
     DB.TreeMapMaker<String, byte[]> maker = db.treeMap(name, Serializer.STRING, Serializer.BYTE_ARRAY);
     if (valuesOutside) {
       maker = maker.valuesOutsideNodesEnable();
@@ -95,6 +105,126 @@ final class MapDbTables extends Tables {
       throw new DamagedFileException("MapDB catalog has no " + key + " for map " + name);
     }
     return v;
+  }
+
+  /** Smallest space a record takes in a MapDB file (its allocation unit). */
+  private static final int RECORD_UNIT = 16;
+
+  /** How many records, so how many tree nodes, the store's files have room for. */
+  private static long maxNodes(Path file) {
+    long bytes = 0;
+    try {
+      bytes += Files.size(file);
+      for (Path p : walFiles(file)) {
+        bytes += Files.size(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      throw new StoreException(
+          StoreException.Reason.IO, "cannot read the size of " + file + ": " + e.getMessage(), e);
+    }
+    return bytes / RECORD_UNIT + 1;
+  }
+
+  /** The parts of a B-tree node that give the tree its shape (MapDB's node format). */
+  record TreeNode(boolean dir, boolean leftEdge, boolean rightEdge, long link, long[] children) {}
+
+  private static final int DIR = 1 << 3;
+  private static final int LEFT = 1 << 2;
+  private static final int RIGHT = 1 << 1;
+
+  /**
+   * Reads node {@code recid} as {@code BTreeMapJava.NodeSerializer} writes it: the key count and
+   * flags in one parity-checked packed int, the link unless it is the right edge, the keys (read
+   * with the bounded key serializer), then a directory node's children.
+   */
+  static TreeNode readNode(Store store, long recid) throws IOException {
+    byte[] raw = store.get(recid, Serializer.BYTE_ARRAY_NOSIZE);
+    if (raw == null) {
+      throw new DamagedFileException("MapDB tree node " + recid + " is missing");
+    }
+    DataInput2.ByteArray in = new DataInput2.ByteArray(raw);
+    int head = DataIO.parity1Get(in.unpackInt()) >>> 1;
+    int flags = head & 0xF;
+    int keys = head >>> 4;
+    boolean right = (flags & RIGHT) != 0;
+    boolean left = (flags & LEFT) != 0;
+    long link = right ? 0L : in.unpackLong();
+    if (keys > 0) {
+      BoundedString.INSTANCE.valueArrayDeserialize(in, keys);
+    }
+    long[] children = null;
+    if ((flags & DIR) != 0) {
+      int n = keys - 1 + (left ? 1 : 0) + (right ? 1 : 0);
+      // Every child takes at least one byte.
+      children = new long[checkedLength(n, raw.length - in.getPos(), "child count")];
+      in.unpackLongArray(children, 0, n);
+    }
+    return new TreeNode((flags & DIR) != 0, left, right, link, children);
+  }
+
+  /**
+   * Walks map {@code name}'s B-tree level by level before MapDB opens it, reading each node once.
+   * MapDB follows child pointers and links without bounds, so a tree a killed commit left with a
+   * cycle makes it loop for ever (an iteration filling the heap, a lookup spinning), and a broken
+   * pointer in a node that open does not otherwise read surfaces only on a later lookup. Each
+   * level must be one chain of links from a left edge to a right edge, made of exactly the
+   * children of the level above, in order; the root is a level of its own. That shape has no
+   * cycle, so every descent and every iteration MapDB makes over it ends. The walk reads at most
+   * {@code maxNodes} nodes (as many as the files have room for), whatever the file holds.
+   */
+  static void checkTree(Store store, String name, long rootRecidRecid, long maxNodes) {
+    Long root = store.get(rootRecidRecid, Serializer.RECID);
+    if (root == null || root <= 0) {
+      throw new DamagedFileException("MapDB map " + name + " has no root node");
+    }
+    long[] level = {root};
+    long read = 0;
+    for (int depth = 0; ; depth++) {
+      long[] below = new long[0];
+      int belowCount = 0;
+      boolean dir = false;
+      for (int i = 0; i < level.length; i++) {
+        if (++read > maxNodes) {
+          throw new DamagedFileException("MapDB map " + name + " has more tree nodes than its "
+              + "files have room for (" + maxNodes + "): its pointers form a cycle");
+        }
+        String where = "MapDB map " + name + ", level " + depth + ", node " + level[i] + ": ";
+        TreeNode n;
+        try {
+          n = readNode(store, level[i]);
+        } catch (IOException | RuntimeException e) {
+          throw new DamagedFileException(where + "cannot be read: " + BackendFailure.describe(e));
+        }
+        boolean last = i == level.length - 1;
+        if (n.leftEdge() != (i == 0) || n.rightEdge() != last) {
+          throw new DamagedFileException(where + "its edge flags do not match its place in the level");
+        }
+        if (!last && n.link() != level[i + 1]) {
+          throw new DamagedFileException(
+              where + "links to " + n.link() + ", not to its right neighbour " + level[i + 1]);
+        }
+        if (i == 0) {
+          dir = n.dir();
+        } else if (n.dir() != dir) {
+          throw new DamagedFileException(where + "directory and leaf nodes on one level");
+        }
+        if (dir) {
+          long[] c = n.children();
+          if (c.length == 0 || belowCount + (long) c.length > maxNodes) {
+            throw new DamagedFileException(where + "has " + c.length + " children");
+          }
+          if (belowCount + c.length > below.length) {
+            below = Arrays.copyOf(below, Math.max(belowCount + c.length, below.length * 2));
+          }
+          System.arraycopy(c, 0, below, belowCount, c.length);
+          belowCount += c.length;
+        }
+      }
+      if (!dir) {
+        return;
+      }
+      level = Arrays.copyOf(below, belowCount);
+    }
   }
 
   /** MapDB's write-ahead log files for {@code file}: {@code <name>.wal.<n>}. */
