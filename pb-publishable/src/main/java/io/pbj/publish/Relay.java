@@ -282,21 +282,21 @@ public final class Relay implements AutoCloseable {
      * longer than this relay's own delegation). Default: none may.
      */
     public Builder delegateToRelays(Predicate<Object> mayRelay) {
-      Builders.requireUnset("Relay.Builder", "delegateToRelays", mayRelay);
+      Builders.requireUnset("Relay.Builder", "delegateToRelays", this.mayRelay);
       this.mayRelay = Objects.requireNonNull(mayRelay, "mayRelay");
       return this;
     }
 
     /** The clock its delegations are dated and checked by (tests). */
     Builder clock(Clock clock) {
-      Builders.requireUnset("Relay.Builder", "clock", clock);
+      Builders.requireUnset("Relay.Builder", "clock", this.clock);
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
     /** The registry the origin and the clients use (required): it says what to re-publish as. */
     public Builder registry(PbRegistry registry) {
-      Builders.requireUnset("Relay.Builder", "registry", registry);
+      Builders.requireUnset("Relay.Builder", "registry", this.registry);
       this.registry = Objects.requireNonNull(registry, "registry");
       return this;
     }
@@ -307,7 +307,7 @@ public final class Relay implements AutoCloseable {
      * progress); the relay builds it.
      */
     public Builder upstream(PublishedClient.Builder client) {
-      Builders.requireUnset("Relay.Builder", "upstream", upstream);
+      Builders.requireUnset("Relay.Builder", "upstream", this.upstream);
       this.upstream = Objects.requireNonNull(client, "client");
       return this;
     }
