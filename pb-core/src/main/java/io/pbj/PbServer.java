@@ -284,6 +284,7 @@ public final class PbServer implements AutoCloseable {
     private Duration slowReaderTimeout = DEFAULT_SLOW_READER_TIMEOUT;
     private Duration messageTimeout = ServerLimits.DEFAULT_MESSAGE_TIMEOUT;
     private long inboundBudget = -1; // the default depends on the JVM: resolved in build()
+    private int maxIncomingMessageSize;
     private int maxMessageSizeBeforeLogin = -1; // the default depends on the registry: see limits()
     private Duration handshakeTimeout = ServerLimits.DEFAULT_HANDSHAKE_TIMEOUT;
     private Duration loginTimeout = ServerLimits.DEFAULT_LOGIN_TIMEOUT;
@@ -414,6 +415,22 @@ public final class PbServer implements AutoCloseable {
     }
 
     /**
+     * The largest message a client may send this server, when it must be smaller than {@link
+     * #maxMessageSize}, which also bounds what the server sends. A server that answers large
+     * states but takes only small requests (the world sample: whole worlds out, inventories in)
+     * keeps what one decode of a client's message may cost (up to {@code maxDecodeExpansion}
+     * times its size) far below its heap this way. A larger message closes the connection with
+     * {@link PbException.Code#LIMIT_EXCEEDED}. Default: {@code maxMessageSize}.
+     *
+     * @param bytes positive, at most {@code maxMessageSize}
+     */
+    public Builder maxIncomingMessageSize(int bytes) {
+      options.once("maxIncomingMessageSize");
+      maxIncomingMessageSize = Options.positive("maxIncomingMessageSize", bytes);
+      return this;
+    }
+
+    /**
      * The largest message a connection may send before it is let in: before its registry
      * handshake is done and, where the root is a {@link Portal}'s login root, before it has
      * logged in. It keeps connections nobody has let in from holding much memory. The client's
@@ -494,6 +511,11 @@ public final class PbServer implements AutoCloseable {
       return value;
     }
 
+    private int defaultBeforeLogin() {
+      int byDefault = ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN + options.helloSize();
+      return maxIncomingMessageSize > 0 ? Math.min(byDefault, maxIncomingMessageSize) : byDefault;
+    }
+
     /** The limits with their defaults filled in. */
     private ServerLimits limits() {
       return new ServerLimits(
@@ -501,11 +523,12 @@ public final class PbServer implements AutoCloseable {
           inboundBudget >= 0 ? inboundBudget : ServerLimits.defaultInboundBudget(),
           maxMessageSizeBeforeLogin >= 0
               ? maxMessageSizeBeforeLogin
-              : ServerLimits.DEFAULT_MAX_MESSAGE_BEFORE_LOGIN + options.helloSize(),
+              : defaultBeforeLogin(),
           handshakeTimeout,
           loginTimeout,
           maxConnections >= 0 ? maxConnections : ServerLimits.defaultMaxConnections(),
-          maxConnectionsPerAddress);
+          maxConnectionsPerAddress,
+          maxIncomingMessageSize);
     }
 
     /** Runs on the executor when a connection has completed its handshake. */
@@ -532,6 +555,17 @@ public final class PbServer implements AutoCloseable {
             "PbServer.Builder.maxMessageSizeBeforeLogin " + maxMessageSizeBeforeLogin
                 + " is smaller than " + options.helloText(hello) + ", and a client with the same"
                 + " registry sends one as large; use at least " + hello + ", or 0 (off)");
+      }
+      if (maxIncomingMessageSize > options.maxMessage) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.maxIncomingMessageSize " + maxIncomingMessageSize
+                + " is larger than maxMessageSize " + options.maxMessage
+                + "; it can only lower the limit for incoming messages");
+      }
+      if (maxIncomingMessageSize > 0 && maxMessageSizeBeforeLogin > maxIncomingMessageSize) {
+        throw new IllegalArgumentException(
+            "PbServer.Builder.maxMessageSizeBeforeLogin " + maxMessageSizeBeforeLogin
+                + " is larger than maxIncomingMessageSize " + maxIncomingMessageSize);
       }
       if (inboundBudget > 0 && inboundBudget < options.maxFrame) {
         throw new IllegalArgumentException(

@@ -1,6 +1,7 @@
 package io.pbj;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pbj.internal.Connection;
@@ -79,6 +80,31 @@ class TcpServerLimitsTest extends AbstractPbTest {
         .isGreaterThan(calls * 3L / 4);
     assertThat(get(connect(server).callRemote("echo", "others still served")))
         .isEqualTo("others still served");
+  }
+
+  @Test
+  void aServerTakesNoLargerMessageThanItsIncomingLimitThoughItSendsLarger() throws Exception {
+    CompletableFuture<PbException> dropped = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b ->
+                b.registry(Fixtures.registry())
+                    .maxMessageSize(8 << 20)
+                    .maxIncomingMessageSize(256 << 10)
+                    .onDisconnect((c, e) -> dropped.complete(e)));
+    RemoteReference ref =
+        client(server, b -> b.registry(Fixtures.registry()).maxMessageSize(8 << 20))
+            .rootObject()
+            .join();
+    assertThat((byte[]) get(ref.callRemote("reverse", (Object) new byte[200 << 10])))
+        .hasSize(200 << 10);
+    Throwable t = failureOf(ref.callRemote("reverse", (Object) new byte[1 << 20]));
+    assertThat(t).hasMessageContaining("maxIncomingMessageSize");
+    assertThat(get(dropped).code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
+    assertThatThrownBy(
+            () -> serverBuilder().root(root).maxMessageSize(1 << 20).maxIncomingMessageSize(2 << 20)
+                .build())
+        .hasMessageContaining("maxIncomingMessageSize 2097152 is larger than maxMessageSize");
   }
 
   @Test

@@ -59,7 +59,8 @@ public final class Admission {
         budget,
         ServerLimits.on(limits.messageTimeout()) ? limits.messageTimeout().toNanos() : 0,
         limits.maxMessageBeforeLogin(),
-        connection.admittance()::admitted);
+        connection.admittance()::admitted,
+        limits.maxIncomingMessage());
   }
 
   /** The budget for partly received messages, or null when it is off. */

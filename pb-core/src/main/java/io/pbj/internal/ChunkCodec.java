@@ -65,14 +65,25 @@ final class ChunkCodec extends ChannelDuplexHandler {
    * @param messageTimeoutNanos time from a message's first byte to its last; 0 for none
    * @param maxBeforeAdmission largest message until {@code admitted} says so; 0 for none
    * @param admitted whether the connection has finished its handshake (and login, where required)
+   * @param maxIncoming largest message at any time, below the message limit this side also
+   *     sends with; 0 for none
    */
   record Limits(
       InboundBudget budget,
       long messageTimeoutNanos,
       int maxBeforeAdmission,
-      BooleanSupplier admitted) {
+      BooleanSupplier admitted,
+      int maxIncoming) {
     /** A client's: nothing beyond the frame and message limits. */
-    static final Limits NONE = new Limits(null, 0, 0, () -> true);
+    static final Limits NONE = new Limits(null, 0, 0, () -> true, 0);
+
+    Limits(
+        InboundBudget budget,
+        long messageTimeoutNanos,
+        int maxBeforeAdmission,
+        BooleanSupplier admitted) {
+      this(budget, messageTimeoutNanos, maxBeforeAdmission, admitted, 0);
+    }
   }
 
   private final int maxFrame;
@@ -268,6 +279,13 @@ final class ChunkCodec extends ChannelDuplexHandler {
               ? "incoming message is larger than the message limit of " + maxMessage + " bytes"
               : "the registry HELLO received is larger than the message limit of " + maxMessage
                   + " bytes of the side receiving it (its maxMessageSize)" + HELLO_HINT);
+    }
+    int incoming = limits.maxIncoming();
+    if (incoming > 0 && total > incoming && delivered) {
+      throw new PbException(
+          Code.LIMIT_EXCEEDED,
+          "incoming message is larger than the limit of " + incoming + " bytes this server takes"
+              + " (PbServer.Builder.maxIncomingMessageSize)");
     }
     int early = limits.maxBeforeAdmission();
     if (early > 0 && total > early && !limits.admitted().getAsBoolean()) {

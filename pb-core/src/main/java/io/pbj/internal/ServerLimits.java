@@ -20,6 +20,8 @@ import java.time.Duration;
  *     each logout, until a login succeeds
  * @param maxConnections connections open at once
  * @param maxConnectionsPerAddress connections open at once from one IP address (IPv6: one /64)
+ * @param maxIncomingMessage largest message a client may send, below the server's own {@code
+ *     maxMessageSize}; 0 for that limit
  */
 public record ServerLimits(
     Duration messageTimeout,
@@ -28,7 +30,8 @@ public record ServerLimits(
     Duration handshakeTimeout,
     Duration loginTimeout,
     int maxConnections,
-    int maxConnectionsPerAddress) {
+    int maxConnectionsPerAddress,
+    int maxIncomingMessage) {
 
   public static final Duration DEFAULT_MESSAGE_TIMEOUT = Duration.ofSeconds(60);
   /** What the default limit before login allows beyond the server's own registry HELLO. */

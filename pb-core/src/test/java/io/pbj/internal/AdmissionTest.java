@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class AdmissionTest {
   static ServerLimits limits(int maxConnections, int perAddress) {
     return new ServerLimits(
-        Duration.ZERO, 0, 0, Duration.ZERO, Duration.ZERO, maxConnections, perAddress);
+        Duration.ZERO, 0, 0, Duration.ZERO, Duration.ZERO, maxConnections, perAddress, 0);
   }
 
   @Test

@@ -22,6 +22,14 @@ final class WorldModel {
    */
   static final int MAX_MESSAGE_BYTES = 256 << 20;
 
+  /**
+   * Largest message a world server takes from a client: an attach with its inventory (about 30
+   * bytes an object) or a fetch of identities, for {@link #MAX_OBJECTS} objects. A client's
+   * message can never make the server decode more than 16 times this (the default {@code
+   * maxDecodeExpansion}), whatever the larger {@link #MAX_MESSAGE_BYTES} allows it to send.
+   */
+  static final int MAX_REQUEST_BYTES = 8 << 20;
+
   /** Most objects a world may have here (see {@link #MAX_MESSAGE_BYTES}). */
   static final int MAX_OBJECTS = 100_000;
 

@@ -141,6 +141,8 @@ public final class WorldServer implements Callable<Integer> {
           .address(host, port)
           .registry(WorldModel.registry())
           .maxMessageSize(WorldModel.MAX_MESSAGE_BYTES)
+          // whole worlds go out; only inventories and identity lists come in
+          .maxIncomingMessageSize(WorldModel.MAX_REQUEST_BYTES)
           .rootFactory(service::endpoint)
           .build()
           .start();
