@@ -133,9 +133,10 @@ class TcpInboundLimitsTest {
               return true;
             });
     long held = directMemory() - before;
-    // budget, plus the socket reads and pool chunks of the moment; without the budget the
-    // server held about 2 x 48 MiB here
-    assertThat(held).as("direct memory the attack holds").isLessThanOrEqualTo(budget + 8L * MIB);
+    // budget, plus the socket reads and pool chunks of the moment (in a full suite run, chunks
+    // the allocator took for earlier tests' traffic too: up to about 12 MiB was seen); without
+    // the budget the server held about 2 x 48 MiB here
+    assertThat(held).as("direct memory the attack holds").isLessThanOrEqualTo(budget + 16L * MIB);
     List<PbException> refused = new ArrayList<>();
     for (Socket s : sockets) {
       PbException e = closed.get(s.getLocalPort());
