@@ -87,8 +87,7 @@ final class BrokerHandler extends ChannelInboundHandlerAdapter {
     connection.fail(failure);
     boolean peerSpeaksPbj = ctx.pipeline().get(PreambleHandler.class) == null;
     if (peerSpeaksPbj && tellsThePeer(failure.code()) && connection.isOpen()) {
-      ctx.channel().config().setAutoRead(false); // nothing more from it is read
-      connection.goodbye(failure.detail());
+      connection.goodbye(failure.detail()); // what it still sends is dropped unread
     } else {
       ctx.close();
     }

@@ -3,8 +3,9 @@ package io.pbj.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.pbj.PbConnection;
 import io.pbj.PbException.Code;
 import io.pbj.PbException;
@@ -231,7 +232,23 @@ public final class Connection implements PbConnection, LoginHooks {
     state.compareAndSet(
         OPEN,
         new State.Failing(new PbException(Code.CONNECTION_LOST, "connection closed: " + reason)));
-    send(new Message.Goodbye(reason)).addListener(ChannelFutureListener.CLOSE);
+    send(new Message.Goodbye(reason))
+        .addListener(
+            f -> {
+              if (f.isSuccess() && channel instanceof DuplexChannel socket) {
+                // A lingering close: closing a socket now, with the peer's bytes still unread,
+                // would reset the connection, and a reset can destroy the goodbye before the
+                // peer reads it. What the peer still sends is read and dropped (see
+                // acceptsInput) until it closes, which a PBJ peer does on reading the goodbye,
+                // or the grace ends.
+                channel.config().setAutoRead(true);
+                if (channel.pipeline().get(SslHandler.class) == null) {
+                  socket.shutdownOutput(); // the end reaches even a peer that ignores goodbyes
+                }
+              } else {
+                channel.close();
+              }
+            });
     channel.eventLoop().schedule(() -> channel.close(), GOODBYE_GRACE_SECONDS, TimeUnit.SECONDS);
     return channelClosed;
   }
@@ -291,6 +308,15 @@ public final class Connection implements PbConnection, LoginHooks {
   /** Why the connection closed, or null while it is open. */
   PbException closeCause() {
     return state.get() instanceof State.Closed closed ? closed.cause() : null;
+  }
+
+  /** Why the connection is closing or closed, or null while nothing has gone wrong. */
+  PbException failureCause() {
+    State now = state.get();
+    if (now instanceof State.Failing failing) {
+      return failing.cause();
+    }
+    return now instanceof State.Closed closed ? closed.cause() : null;
   }
 
   Counters counters() {

@@ -200,9 +200,9 @@ final class OutboundCalls {
       }
       return pb;
     }
-    PbException closed = connection.closeCause();
-    if (closed != null) {
-      return closed;
+    PbException going = connection.failureCause(); // the reason, not the broken write it caused
+    if (going != null) {
+      return going;
     }
     return new PbException(
         Code.CONNECTION_LOST, "could not send call to '" + method + "': " + cause, cause);
