@@ -28,8 +28,8 @@ import java.util.Objects;
  * IPv4 address or a bracketed IPv6 address; the port (1 to 65535) is required; the path is
  * exactly two non-empty segments, percent-decoded as UTF-8 (a {@code /} inside the identity is
  * written {@code %2F}); there is no query and no fragment. Decoded parts must not contain control
- * characters. Every refusal is an {@link IllegalArgumentException} naming the problem and its
- * position.
+ * or bidirectional control characters; the host is kept in lower case. Every refusal is an
+ * {@link IllegalArgumentException} naming the problem and its position.
  *
  * <p>Thread-safety: immutable.
  *
@@ -56,6 +56,7 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
   public PbUrl {
     checkText("server id", serverId);
     Objects.requireNonNull(host, "host");
+    host = host.toLowerCase(Locale.ROOT); // host names and IPv6 digits ignore case: one spelling
     String hostProblem = hostProblem(host);
     if (hostProblem != null) {
       throw new IllegalArgumentException("pb:// host \"" + host + "\": " + hostProblem);
@@ -111,6 +112,12 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
         throw new IllegalArgumentException(String.format(
             "pb:// %s contains the control character U+%04X at index %d", part, (int) c, i));
       }
+      if (isBidiControl(c)) {
+        // shown to a user, it would reorder the text around it ("Trojan Source")
+        throw new IllegalArgumentException(String.format(
+            "pb:// %s contains the bidirectional control character U+%04X at index %d",
+            part, (int) c, i));
+      }
       if (Character.isHighSurrogate(c) && i + 1 < value.length()
           && Character.isLowSurrogate(value.charAt(i + 1))) {
         i++;
@@ -119,6 +126,12 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
             "pb:// %s contains an unpaired surrogate U+%04X at index %d", part, (int) c, i));
       }
     }
+  }
+
+  /** The explicit direction marks, embeddings, overrides and isolates of Unicode. */
+  private static boolean isBidiControl(char c) {
+    return c == '\u061C' || c == '\u200E' || c == '\u200F'
+        || (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
   }
 
   /** Why {@code host} (IPv6 without brackets) is no host, or null. */

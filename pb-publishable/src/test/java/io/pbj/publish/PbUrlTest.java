@@ -84,6 +84,9 @@ class PbUrlTest {
     "pb://s@999.999.999.999:1/a/b | not an IPv4 address",
     "pb://s@1.2.3:1/a/b | not an IPv4 address",
     "pb://s@h:1/a/x%C2%85 | control character U+0085",
+    "pb://s@h:1/a/x%E2%80%AEfdp.exe | bidirectional control character U+202E",
+    "pb://s@h:1/a/%E2%81%A6x%E2%81%A9 | bidirectional control character U+2066",
+    "pb://s%E2%80%8F@h:1/a/b | bidirectional control character U+200F",
     "pb://s@h:1/a/x%ED%A0%80 | not valid UTF-8",
   })
   void malformedReferencesAreRefusedNamingTheProblem(String text, String problem) {
@@ -91,6 +94,15 @@ class PbUrlTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("bad pb:// reference")
         .hasMessageContaining(problem);
+  }
+
+  @Test
+  void hostNamesAreKeptInLowerCaseSoOneAddressHasOneSpelling() {
+    PbUrl mixed = PbUrl.parse("pb://s@World.Example.COM:7000/a/b");
+    assertThat(mixed.host()).isEqualTo("world.example.com");
+    assertThat(mixed).isEqualTo(PbUrl.parse("pb://s@world.example.com:7000/a/b"));
+    assertThat(new PbUrl("s", "FE80::1", 1, "a", "b").toString())
+        .isEqualTo("pb://s@[fe80::1]:1/a/b");
   }
 
   @Test
