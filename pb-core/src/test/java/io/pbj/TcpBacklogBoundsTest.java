@@ -192,7 +192,7 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
                   .start());
       System.gc();
       long before = TcpInboundLimitsTest.directMemory();
-      int peers = 12;
+      int peers = 16; // 64 MiB of whole messages: without the budget all of it is held
       byte[] message = framed(callWithBytes(4 * MIB));
       for (int i = 0; i < peers; i++) {
         Socket s = TcpInboundLimitsTest.handshaken(server);
@@ -216,9 +216,12 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
       assertThat(closed.values())
           .allSatisfy(e -> assertThat(e.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED));
       long held = TcpInboundLimitsTest.directMemory() - before;
+      // budget, plus the socket reads and pool chunks of the moment (12 to 20 MiB seen). With
+      // the decode pool busy, closed connections' messages queued for it were not released
+      // until it ran them: 49 to 58 MiB were held here
       assertThat(held)
           .as("direct memory held for whole messages waiting to be decoded")
-          .isLessThanOrEqualTo(budget + 8L * MIB);
+          .isLessThanOrEqualTo(budget + 16L * MIB);
     } finally {
       release.countDown();
       TestAccess.beforeOffloadedDecode(null);

@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -32,7 +33,8 @@ import java.util.function.Consumer;
  * an executor's queue, which orders the uses). While more than {@link #QUEUED_MAX} bytes wait,
  * the channel stops reading (a {@link ReadPause}) until half of them are decoded, so what a peer
  * can make a connection hold stays bounded. When the channel closes, the waiting buffers are
- * released and a decode in progress is stopped at its next value.
+ * released, the one queued for the pool too, and a decode in progress is stopped at its next
+ * value.
  *
  * <p>Thread-safety: per channel; its state is confined to the channel's event loop, and an
  * offloaded decode touches only the Kryo, the reference decoder and its own message.
@@ -70,6 +72,13 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   private InboundBudget.Holder holder;
   /** Bytes of the message now on the decode pool, still charged to the budget. */
   private long offloadedBytes;
+  /**
+   * The buffer of the message handed to the decode pool until the pool takes it: whoever takes
+   * it first, the pool to decode or {@link #stop} to drop, releases it. So a connection closed
+   * while its message waits in the pool's queue frees that memory at once, as the budget's
+   * refund assumes, not when the pool gets round to it.
+   */
+  private final AtomicReference<ByteBuf> inPool = new AtomicReference<>();
 
   // Confined to the event loop.
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
@@ -225,10 +234,11 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     offloaded = context;
     offloadedBytes = message.size();
     Executor loop = ctx.executor();
+    inPool.set(message.buf());
     try {
-      offload.execute(() -> decodeOffloaded(ctx, loop, message, context));
+      offload.execute(() -> decodeOffloaded(ctx, loop, context));
     } catch (RejectedExecutionException e) {
-      message.buf().release();
+      inPool.getAndSet(null).release();
       offloaded = null;
       refundOffloaded();
       fail(ctx, new PbException(PbException.Code.PROTOCOL_ERROR, "cannot decode: " + e, e));
@@ -236,9 +246,12 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
   }
 
   /** On the decode pool: decodes one message, then hands the result back to the event loop. */
-  private void decodeOffloaded(
-      ChannelHandlerContext ctx, Executor loop, Waiting message, DecodeContext context) {
-    byte[] bytes = copy(message.buf());
+  private void decodeOffloaded(ChannelHandlerContext ctx, Executor loop, DecodeContext context) {
+    ByteBuf buf = inPool.getAndSet(null);
+    if (buf == null) {
+      return; // the channel stopped while this waited in the queue, and released the message
+    }
+    byte[] bytes = copy(buf);
     Inbound inbound = null;
     RuntimeException failure = null;
     try {
@@ -340,8 +353,13 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     if (offloaded != null) {
       offloaded.cancel();
     }
+    ByteBuf queued = inPool.getAndSet(null);
+    if (queued != null) {
+      queued.release();
+    }
     if (holder != null) {
-      holder.refundAll(); // the message on the decode pool, if any, is dropped when it returns
+      // what the pool took is a heap copy now, dropped when its decode stops at the next value
+      holder.refundAll();
       offloadedBytes = 0;
     }
   }

@@ -109,7 +109,7 @@ class MessageCodecOffloadTest {
   }
 
   @Test
-  void closingReleasesTheWaitingBuffersAndDropsTheDecodeInProgress() {
+  void closingReleasesTheWaitingBuffersAndTheOneStillQueuedForThePoolAtOnce() {
     int large = MessageCodec.INLINE_MAX * 2;
     List<ByteBuf> sent = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -119,11 +119,12 @@ class MessageCodecOffloadTest {
     }
     assertThat(offloaded).hasSize(1);
     channel.close();
-    for (ByteBuf buf : sent.subList(1, 4)) {
-      assertThat(buf.refCnt()).as("a waiting message's buffer").isZero();
+    // the first is in the pool's queue: it must not hold its buffer until the pool runs it (a
+    // busy pool would let closed connections' messages pile up beyond the server's budget)
+    for (ByteBuf buf : sent) {
+      assertThat(buf.refCnt()).as("a waiting or queued message's buffer").isZero();
     }
-    runAll(); // the decode that had started finds the channel closed
-    assertThat(sent.get(0).refCnt()).isZero();
+    runAll(); // the pool's task finds nothing left to decode
     assertThat(delivered()).isEmpty();
   }
 }
