@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,23 +74,6 @@ class TcpAdmissionTest {
     return s;
   }
 
-  /** Whether the server has closed {@code s}: reads what is there without blocking long. */
-  static boolean closedByServer(Socket s) throws IOException {
-    s.setSoTimeout(1);
-    InputStream in = s.getInputStream();
-    try {
-      while (true) {
-        if (in.read() < 0) {
-          return true;
-        }
-      }
-    } catch (SocketTimeoutException e) {
-      return false;
-    } catch (IOException e) {
-      return true; // reset
-    }
-  }
-
   /** Waits until the server has closed every one of {@code peers}. */
   static void awaitClosedByServer(List<Socket> peers) {
     java.util.Set<Socket> open = new java.util.HashSet<>(peers);
@@ -102,7 +84,7 @@ class TcpAdmissionTest {
               open.removeIf(
                   s -> {
                     try {
-                      return closedByServer(s);
+                      return RawSockets.isClosedByServer(s);
                     } catch (IOException e) {
                       return true;
                     }

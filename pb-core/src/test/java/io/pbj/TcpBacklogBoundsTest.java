@@ -51,18 +51,6 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
     }
   }
 
-  /** Bytes waiting in the server's outgoing buffer for {@code c}, read on its event loop. */
-  private static long pendingOutbound(PbConnection c) throws Exception {
-    io.netty.channel.Channel ch = ((Connection) c).channel();
-    return ch.eventLoop()
-        .submit(
-            () -> {
-              io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
-              return out == null ? 0L : out.totalPendingWriteBytes();
-            })
-        .get();
-  }
-
   /**
    * "Answers to a client that does not read stop its reading": they do, but every call already
    * read still runs and queues its answer. A client that pipelines small calls with large answers
@@ -107,7 +95,7 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
         .until(
             () -> {
               if (serverSide.isOpen()) {
-                maxPending.accumulateAndGet(pendingOutbound(serverSide), Math::max);
+                maxPending.accumulateAndGet(RawSockets.pendingOutbound(serverSide), Math::max);
               }
               return dropped.isDone();
             });
@@ -191,11 +179,11 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
                   .build()
                   .start());
       System.gc();
-      long before = TcpInboundLimitsTest.directMemory();
+      long before = RawSockets.directMemory();
       int peers = 16; // 64 MiB of whole messages: without the budget all of it is held
       byte[] message = framed(callWithBytes(4 * MIB));
       for (int i = 0; i < peers; i++) {
-        Socket s = TcpInboundLimitsTest.handshaken(server);
+        Socket s = RawSockets.handshaken(server);
         sockets.add(s);
         OutputStream out = s.getOutputStream();
         try {
@@ -209,13 +197,13 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
             .until(
                 () ->
                     closed.containsKey(s.getLocalPort())
-                        || TcpInboundLimitsTest.serverReceived(server, s) >= message.length);
+                        || RawSockets.serverReceived(server, s) >= message.length);
       }
       // a fix may close holders for the budget (as for partly received messages); if it pauses
       // reading instead, wait for the pause above rather than for the bytes
       assertThat(closed.values())
           .allSatisfy(e -> assertThat(e.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED));
-      long held = TcpInboundLimitsTest.directMemory() - before;
+      long held = RawSockets.directMemory() - before;
       // budget, plus the socket reads and pool chunks of the moment (12 to 20 MiB seen). With
       // the decode pool busy, closed connections' messages queued for it were not released
       // until it ran them: 49 to 58 MiB were held here

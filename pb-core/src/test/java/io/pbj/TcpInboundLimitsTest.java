@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.util.internal.PlatformDependent;
 import io.pbj.Fixtures.Root;
 import io.pbj.cred.AnonymousChecker;
 import io.pbj.cred.Avatar;
@@ -13,11 +12,9 @@ import io.pbj.cred.Login;
 import io.pbj.cred.Portal;
 import io.pbj.testing.PbCleanup;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,36 +60,6 @@ class TcpInboundLimitsTest {
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
-  /** A blocking socket that has done the handshake (preamble and an empty HELLO). */
-  static Socket handshaken(PbServer server) throws IOException {
-    Socket s = new Socket("127.0.0.1", server.port());
-    s.getOutputStream().write(RawPeer.concat(RawPeer.preamble(), RawPeer.hello()));
-    return s;
-  }
-
-  /** Whether the server has closed {@code s} (reads what is there, without blocking long). */
-  static boolean isClosedByServer(Socket s) throws IOException {
-    s.setSoTimeout(1);
-    InputStream in = s.getInputStream();
-    try {
-      while (true) {
-        if (in.read() < 0) {
-          return true;
-        }
-      }
-    } catch (SocketTimeoutException e) {
-      return false;
-    } catch (IOException e) {
-      return true; // reset
-    }
-  }
-
-  static long directMemory() {
-    long used = PlatformDependent.usedDirectMemory();
-    assertThat(used).as("Netty tracks its direct memory").isNotNegative();
-    return used;
-  }
-
   @Test
   void stalledMessagesOnManyConnectionsStayWithinTheServerBudget() throws Exception {
     long budget = 16L * MIB;
@@ -101,7 +68,7 @@ class TcpInboundLimitsTest {
     assertThat(good.callRemote("echo", "before").get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .isEqualTo("before");
     System.gc();
-    long before = directMemory();
+    long before = RawSockets.directMemory();
 
     // twelve connections, each starts a 64 MiB message, sends 4 MiB of it and stalls
     int peers = 12;
@@ -109,7 +76,7 @@ class TcpInboundLimitsTest {
     byte[] frame = RawPeer.frame(new byte[MIB - 1], true);
     List<Socket> sockets = new ArrayList<>();
     for (int i = 0; i < peers; i++) {
-      Socket s = handshaken(server);
+      Socket s = RawSockets.handshaken(server);
       sockets.add(s);
       OutputStream out = s.getOutputStream();
       try {
@@ -126,13 +93,13 @@ class TcpInboundLimitsTest {
         .until(
             () -> {
               for (Socket s : sockets) {
-                if (!closed.containsKey(s.getLocalPort()) && serverReceived(server, s) < each) {
+                if (!closed.containsKey(s.getLocalPort()) && RawSockets.serverReceived(server, s) < each) {
                   return false;
                 }
               }
               return true;
             });
-    long held = directMemory() - before;
+    long held = RawSockets.directMemory() - before;
     // budget, plus the socket reads and pool chunks of the moment (in a full suite run, chunks
     // the allocator took for earlier tests' traffic too: up to about 12 MiB was seen); without
     // the budget the server held about 2 x 48 MiB here
@@ -177,23 +144,14 @@ class TcpInboundLimitsTest {
     }
   }
 
-  static long serverReceived(PbServer server, Socket s) {
-    for (PbConnection c : server.connections()) {
-      if (((InetSocketAddress) c.remoteAddress()).getPort() == s.getLocalPort()) {
-        return c.stats().bytesReceived();
-      }
-    }
-    return -1;
-  }
-
   @Test
   void aMessageNotFinishedInTimeClosesItsConnection() throws Exception {
     PbServer server = server(b -> b.messageTimeout(Duration.ofMillis(300)));
     RemoteReference good = client(server);
-    try (Socket s = handshaken(server)) {
+    try (Socket s = RawSockets.handshaken(server)) {
       s.getOutputStream().write(RawPeer.frame(new byte[1000], true));
       await().atMost(WAIT).until(() -> closed.containsKey(s.getLocalPort()));
-      assertThat(isClosedByServer(s)).isTrue();
+      assertThat(RawSockets.isClosedByServer(s)).isTrue();
       PbException e = closed.get(s.getLocalPort());
       assertThat(e).hasMessageContaining("did not arrive whole within 300 ms");
       assertThat(e.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
@@ -205,7 +163,7 @@ class TcpInboundLimitsTest {
   @Test
   void aByteAtATimeCannotHoldAMessageOpenPastTheTimeLimit() throws Exception {
     PbServer server = server(b -> b.messageTimeout(Duration.ofMillis(500)));
-    try (Socket s = handshaken(server)) {
+    try (Socket s = RawSockets.handshaken(server)) {
       // a PING frame, one byte every 50 ms: it would take 700 ms to arrive whole
       byte[] ping = RawPeer.frame(new byte[] {7, 0, 0, 0, 0, 0, 0, 0, 1}, false);
       CompletableFuture<Void> trickle =

@@ -22,18 +22,6 @@ class TcpServerLimitsTest extends AbstractPbTest {
     return TestTransport.TCP;
   }
 
-  /** Bytes waiting in the server's outgoing buffer for {@code c}, read on its event loop. */
-  private static long pendingOutbound(PbConnection c) throws Exception {
-    io.netty.channel.Channel ch = ((Connection) c).channel();
-    return ch.eventLoop()
-        .submit(
-            () -> {
-              io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
-              return out == null ? 0L : out.totalPendingWriteBytes();
-            })
-        .get();
-  }
-
   @Test
   void clientThatNeverReadsIsNoLongerReadFromAndIsClosedAfterTheTimeout() throws Exception {
     CompletableFuture<PbException> dropped = new CompletableFuture<>();
@@ -61,7 +49,7 @@ class TcpServerLimitsTest extends AbstractPbTest {
         .until(
             () -> {
               if (serverSide.isOpen()) {
-                maxPending.accumulateAndGet(pendingOutbound(serverSide), Math::max);
+                maxPending.accumulateAndGet(RawSockets.pendingOutbound(serverSide), Math::max);
               }
               return dropped.isDone();
             });
