@@ -218,4 +218,52 @@ class TcpBacklogBoundsTest extends AbstractPbTest {
       }
     }
   }
+
+  /**
+   * A connection that said goodbye lingers (reading and dropping) until the peer closes or the
+   * grace ends; the messages it had queued for decoding before the goodbye are dropped with it,
+   * not decoded one after the other during the grace only to be thrown away (all eleven were).
+   */
+  @Test
+  void messagesQueuedBeforeAGoodbyeAreNotDecoded() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger decodes =
+        new java.util.concurrent.atomic.AtomicInteger();
+    TestAccess.beforeOffloadedDecode(
+        () -> {
+          decodes.incrementAndGet();
+          entered.countDown();
+          try {
+            release.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    PbServer server =
+        startServer(b -> b.registry(Fixtures.registry()).messageTimeout(Duration.ZERO));
+    try (Socket s = RawSockets.handshaken(server)) {
+      int queued = 12; // 768 KiB: below the backlog at which reading stops
+      byte[] message = TestAccess.frames(callWithBytes(64 << 10));
+      ByteArrayOutputStream burst = new ByteArrayOutputStream();
+      for (int i = 0; i < queued; i++) {
+        burst.writeBytes(message);
+      }
+      s.getOutputStream().write(burst.toByteArray());
+      assertThat(entered.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      s.getOutputStream().write(new byte[] {0, 0, 0, 0}); // an empty frame: a protocol error
+      // the peer reads the goodbye and the end of the server's output, and keeps its end open
+      s.setSoTimeout((int) WAIT.toMillis());
+      java.io.InputStream in = s.getInputStream();
+      while (in.read() >= 0) {}
+      release.countDown();
+      // the server drops the connection at the end of the grace; by then the pool would have
+      // decoded the eleven waiting messages
+      await().atMost(WAIT).until(() -> RawSockets.serverReceived(server, s) < 0);
+      assertThat(decodes.get()).as("messages decoded on the pool").isEqualTo(1);
+    } finally {
+      release.countDown();
+      TestAccess.beforeOffloadedDecode(null);
+    }
+  }
 }

@@ -34,7 +34,8 @@ import java.util.function.Consumer;
  * the channel stops reading (a {@link ReadPause}) until half of them are decoded, so what a peer
  * can make a connection hold stays bounded. When the channel closes, the waiting buffers are
  * released, the one queued for the pool too, and a decode in progress is stopped at its next
- * value.
+ * value; likewise at the next turn of the queue once the connection has started closing (it
+ * lingers after a goodbye, and nothing it decodes then would be delivered).
  *
  * <p>Thread-safety: per channel; its state is confined to the channel's event loop, and an
  * offloaded decode touches only the Kryo, the reference decoder and its own message.
@@ -181,6 +182,12 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
 
   /** Works off the waiting messages in order, until one is offloaded or they are all done. */
   private void drain(ChannelHandlerContext ctx) {
+    if (!stopped && !connection.acceptsInput()) {
+      // the connection said goodbye and lingers until the peer closes: what waits would only
+      // be decoded to be dropped (see Connection#received)
+      stop();
+      return;
+    }
     while (!stopped && offloaded == null && !waiting.isEmpty()) {
       Waiting next = waiting.peek();
       if (next.bytes() != null && inlineThisTurn + next.size() > INLINE_MAX) {
