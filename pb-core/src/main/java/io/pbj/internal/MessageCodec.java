@@ -339,7 +339,16 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    // The peer's last message may be a goodbye still waiting behind a decode when its end of
+    // stream closed the channel: what waits is dropped with the channel, but the goodbye's
+    // reason still reaches the connection, so its calls fail saying why rather than "lost".
+    Waiting last = waiting.peekLast();
+    Message.Goodbye goodbye =
+        last != null && last.bytes() != null ? WireCodec.goodbyeIn(last.bytes()) : null;
     stop();
+    if (goodbye != null) {
+      ctx.fireChannelRead(new Inbound(goodbye, List.of()));
+    }
     ctx.fireChannelInactive();
   }
 

@@ -111,6 +111,24 @@ final class WireCodec {
   }
 
   /**
+   * The GOODBYE that {@code bytes} hold, or null if they hold another message or a broken one.
+   * Needs no Kryo, so it may run while another thread decodes with the connection's.
+   */
+  static Message.Goodbye goodbyeIn(byte[] bytes) {
+    if (bytes.length == 0 || bytes[0] != Wire.GOODBYE) {
+      return null;
+    }
+    Input in = new Input(bytes);
+    in.readByte();
+    try {
+      DecodeContext context = new DecodeContext(bytes.length, Wire.DEFAULT_MAX_DECODE_EXPANSION);
+      return new Message.Goodbye(KryoSetup.readString(context, in));
+    } catch (RuntimeException e) {
+      return null; // a broken goodbye explains nothing
+    }
+  }
+
+  /**
    * Decodes one message with {@code kryo} under the budgets of {@code context}; a broken envelope
    * throws a PROTOCOL_ERROR PbException, a value that cannot be decoded (or is refused by a
    * budget) becomes a {@link Message.Undecodable}.

@@ -127,4 +127,21 @@ class MessageCodecOffloadTest {
     runAll(); // the pool's task finds nothing left to decode
     assertThat(delivered()).isEmpty();
   }
+
+  @Test
+  void aGoodbyeWaitingBehindADecodeWhenThePeerClosesStillSaysWhy() {
+    channel.writeInbound(call(1, MessageCodec.INLINE_MAX * 2)); // on the pool, not done yet
+    channel.writeInbound(
+        Unpooled.wrappedBuffer(
+            TestAccess.body(PbRegistry.defaults(), new Message.Goodbye("you sent too much"))));
+    assertThat(delivered()).as("the goodbye waits behind the decode").isEmpty();
+    channel.close(); // the peer's end of stream arrives before the decode is done
+    List<Object> after = new ArrayList<>();
+    for (Object m; (m = channel.readInbound()) != null; ) {
+      after.add(((MessageCodec.Inbound) m).message());
+    }
+    assertThat(after).containsExactly(new Message.Goodbye("you sent too much"));
+    runAll();
+    assertThat(channel.<Object>readInbound()).as("the decode's result is dropped").isNull();
+  }
 }
