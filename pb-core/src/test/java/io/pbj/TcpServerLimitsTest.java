@@ -118,6 +118,36 @@ class TcpServerLimitsTest extends AbstractPbTest {
   }
 
   @Test
+  void aRefusedPeerThatKeepsSendingIsReadOnlyABoundedAmountDuringTheGrace() throws Exception {
+    CompletableFuture<PbConnection> dropped = new CompletableFuture<>();
+    PbServer server =
+        startServer(
+            b -> b.registry(Fixtures.registry()).onDisconnect((c, e) -> dropped.complete(c)));
+    try (java.net.Socket s = RawSockets.handshaken(server)) {
+      java.io.OutputStream out = s.getOutputStream();
+      out.write(new byte[] {0, 0, 0, 0}); // an empty frame: a protocol error, then a goodbye
+      byte[] chunk = new byte[64 << 10];
+      // stream instead of closing, until the server closes (each write waits while the server
+      // does not read, so this stops at the close, at the latest after the grace)
+      try {
+        while (!dropped.isDone()) {
+          out.write(chunk);
+        }
+      } catch (java.io.IOException e) {
+        // closed by the server
+      }
+    }
+    long read = get(dropped).stats().bytesReceived();
+    // without the bound the server read everything the peer sent in the second of grace
+    // (747 MB on loopback in the attack review)
+    assertThat(read)
+        .as("bytes the server read from a refused peer")
+        .isLessThan(io.pbj.internal.TestAccess.lingerDropMax() + (4L << 20));
+    assertThat(get(connect(server).callRemote("echo", "others still served")))
+        .isEqualTo("others still served");
+  }
+
+  @Test
   void anIncomingLimitLargerThanTheMessageLimitIsRefused() {
     assertThatThrownBy(
             () -> serverBuilder().root(root).maxMessageSize(1 << 20).maxIncomingMessageSize(2 << 20)

@@ -86,6 +86,15 @@ final class ChunkCodec extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Bytes read and dropped once the connection has started closing, after which it is no longer
+   * read: it lingers after its goodbye so that the peer reads the goodbye rather than a reset,
+   * and a peer that keeps streaming instead of closing must not keep an event loop busy for the
+   * whole grace (747 MB were read in that second). An honest peer has at most what was already
+   * on its way when the goodbye left, well under this.
+   */
+  static final int DROP_MAX = 4 << 20;
+
   private final int maxFrame;
   private final int maxMessage;
   private final BooleanSupplier accepting;
@@ -94,6 +103,8 @@ final class ChunkCodec extends ChannelDuplexHandler {
 
   private InboundBudget.Holder holder;
   private boolean refused;
+  /** Bytes dropped since the connection stopped accepting input. */
+  private long dropped;
   /** Header bytes of the current frame read so far, 0..HEADER. */
   private int headerBytes;
   private int length;
@@ -165,6 +176,10 @@ final class ChunkCodec extends ChannelDuplexHandler {
     try {
       if (refused || !accepting.getAsBoolean()) {
         stop();
+        dropped += in.readableBytes();
+        if (dropped > DROP_MAX) {
+          ctx.channel().config().setAutoRead(false); // the grace's timer closes the channel
+        }
         return;
       }
       read(ctx, in);

@@ -71,6 +71,11 @@ public final class TestAccess {
     return (long) Wire.DEFAULT_MAX_DECODE_EXPANSION * bytes + DecodeContext.ALLOCATION_FLOOR;
   }
 
+  /** Bytes a connection still reads and drops after it has started closing. */
+  public static int lingerDropMax() {
+    return ChunkCodec.DROP_MAX;
+  }
+
   /** The largest message an event loop decodes itself. */
   public static int inlineDecodeMax() {
     return MessageCodec.INLINE_MAX;
