@@ -603,7 +603,13 @@ final class KryoSetup {
 
     @Override
     public Map read(Kryo kryo, Input input, Class<? extends Map> type) {
-      Map read = super.read(kryo, input, type);
+      Map read;
+      PbKryo.readingMap(kryo, name);
+      try {
+        read = super.read(kryo, input, type);
+      } finally {
+        PbKryo.readingMap(kryo, null);
+      }
       if (!(read instanceof HashBuild.StagedEntries staged)) {
         return read;
       }

@@ -12,8 +12,11 @@ import io.pbj.PbRegistry;
 import io.pbj.RemoteCache;
 import io.pbj.RemoteObserver;
 import io.pbj.testing.PbCleanup;
+import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,8 +55,17 @@ class MessageCodecTest {
     }
   }
 
+  /** A class with a generic field: Kryo's field serializer reads it with the field's type arguments. */
+  static final class Bag {
+    List<Object> items;
+  }
+
   private static final PbRegistry REGISTRY =
-      PbRegistry.builder().register(Point.class).registerCache(Board.class, BoardCache.class).build();
+      PbRegistry.builder()
+          .register(Point.class)
+          .registerCache(Board.class, BoardCache.class)
+          .register(Bag.class)
+          .build();
   private static final PbRegistry PEER_REGISTRY = REGISTRY.toBuilder().register(Secret.class).build();
 
   private final QueuedExecutor executor = new QueuedExecutor();
@@ -258,6 +270,44 @@ class MessageCodecTest {
         decoded(new Message.Call(6, 0, "move", new Object[] {new Point(5, 6)}, false), Message.Call.class);
 
     assertThat(call.args()).containsExactly(new Point(5, 6));
+  }
+
+  @Test
+  void mapSentWhereTheFieldDeclaresAListIsUndecodableNamingTheMapAndTheNextMessageDecodes() {
+    // No Java sender puts a map into a List<Object> field; a hostile peer can. Kryo's map
+    // serializer takes its key and value types from the field's one type argument and used to
+    // fail with an ArrayIndexOutOfBoundsException (found by MessageDecodeFuzzTest).
+    PbKryo writer = TestAccess.encoder(REGISTRY);
+    Output out = new Output(256, -1);
+    out.writeByte(Wire.CALL);
+    out.writeVarInt(7, true);
+    out.writeVarInt(Wire.ROOT_ID, true);
+    out.writeBoolean(false);
+    KryoSetup.writeString(out, "put");
+    out.writeVarInt(1, true);
+    out.writeVarInt(writer.getRegistration(Bag.class).getId() + 2, true);
+    writer.writeClassAndObject(out, new HashMap<>(Map.of("k", "v")));
+    ByteBuf body = Unpooled.wrappedBuffer(out.toBytes());
+    handedIn.add(body);
+
+    channel.writeInbound(body);
+    MessageCodec.Inbound inbound = channel.readInbound();
+
+    assertThat(inbound.message()).isInstanceOf(Message.Undecodable.class);
+    PbException cause = ((Message.Undecodable) inbound.message()).cause();
+    assertThat(cause.code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+    assertThat(cause)
+        .hasMessageContaining("argument of call to 'put'")
+        .hasMessageContaining(
+            "a HashMap was sent where the receiving field's declared type has 1 type argument");
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      assertThat(t).isNotInstanceOf(IndexOutOfBoundsException.class);
+    }
+    Bag bag = new Bag();
+    bag.items = new ArrayList<>(List.of("a", 1));
+    Message.Call call =
+        decoded(new Message.Call(8, 0, "put", new Object[] {bag}, false), Message.Call.class);
+    assertThat(((Bag) call.args()[0]).items).containsExactly("a", 1);
   }
 
   // ---- broken envelopes ----
