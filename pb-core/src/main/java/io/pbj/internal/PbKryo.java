@@ -42,7 +42,21 @@ final class PbKryo extends Kryo {
 
   void endDecode() {
     context = null;
+    mapReading = null;
     reset();
+    resetGenerics();
+  }
+
+  /**
+   * Forgets the type arguments of generic fields that Kryo still holds. Kryo pushes them as it
+   * reads or writes such a field and pops them after, but not when the value fails in between,
+   * and {@link #reset()} leaves them: the next message would read or write its values with this
+   * one's type arguments (a map taking a list's one argument fails; a list taking a final class
+   * for its elements reads them without their class ids). Called after every decode, and after
+   * an encode that failed; a fresh stack costs three small arrays.
+   */
+  void resetGenerics() {
+    setOptimizedGenerics(true);
   }
 
   /**

@@ -60,11 +60,14 @@ class MessageCodecTest {
     List<Object> items;
   }
 
+  /** A record with a map: Kryo's record serializer reads it without type arguments. */
+  record Tagged(Map<String, List<Integer>> tags) {}
+
   private static final PbRegistry REGISTRY =
       PbRegistry.builder()
           .register(Point.class)
           .registerCache(Board.class, BoardCache.class)
-          .register(Bag.class)
+          .register(Bag.class, Tagged.class)
           .build();
   private static final PbRegistry PEER_REGISTRY = REGISTRY.toBuilder().register(Secret.class).build();
 
@@ -308,6 +311,42 @@ class MessageCodecTest {
     Message.Call call =
         decoded(new Message.Call(8, 0, "put", new Object[] {bag}, false), Message.Call.class);
     assertThat(((Bag) call.args()[0]).items).containsExactly("a", 1);
+  }
+
+  @Test
+  void aValidMessageDecodesTheSameAfterOneThatFailedInsideAGenericField() {
+    // A Bag whose List<Object> field holds an element of an unknown class id: Kryo fails inside
+    // the list with the field's type arguments pushed, and used to leave them on the connection's
+    // Kryo, where the next message's map took them for its own (found by MessageDecodeFuzzTest).
+    PbKryo writer = TestAccess.encoder(REGISTRY);
+    Output out = new Output(256, -1);
+    out.writeByte(Wire.CALL);
+    out.writeVarInt(7, true);
+    out.writeVarInt(Wire.ROOT_ID, true);
+    out.writeBoolean(false);
+    KryoSetup.writeString(out, "put");
+    out.writeVarInt(1, true);
+    // a Bag, its items an ArrayList, as Kryo writes one of one String ("v") but with an unknown
+    // class where the String's (3) would be
+    out.writeVarInt(writer.getRegistration(Bag.class).getId() + 2, true);
+    out.writeVarInt(writer.getRegistration(ArrayList.class).getId() + 2, true);
+    out.writeByte(0x82); // one element, all of one class
+    out.writeVarInt(1915 + 2, true);
+    out.writeBytes(new byte[] {0, 2, 'v'});
+    byte[] bad = out.toBytes();
+    ByteBuf body = Unpooled.wrappedBuffer(bad);
+    handedIn.add(body);
+    channel.writeInbound(body);
+    MessageCodec.Inbound inbound = channel.readInbound();
+    assertThat(inbound.message()).isInstanceOf(Message.Undecodable.class);
+    assertThat(((Message.Undecodable) inbound.message()).cause())
+        .hasMessageContaining("unregistered class ID: 1915");
+
+    Tagged tagged = new Tagged(new HashMap<>(Map.of("a", List.of(1, 2))));
+    Message.Call call =
+        decoded(new Message.Call(8, 0, "put", new Object[] {tagged}, false), Message.Call.class);
+
+    assertThat(call.args()).containsExactly(tagged);
   }
 
   // ---- broken envelopes ----
