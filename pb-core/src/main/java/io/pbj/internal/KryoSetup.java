@@ -138,10 +138,15 @@ final class KryoSetup {
    * {@code CollectionSerializer} or {@code MapSerializer} gets the bounded subclass instead (the
    * same bytes on the wire): its length is checked before it is created, and a set or an unsorted
    * map is built within the probe budget. Types with a serializer of their own in Kryo (a
-   * {@code TreeSet} with its comparator, an {@code EnumSet}, ...) keep it. Null for other types.
+   * {@code TreeSet} with its comparator, an {@code EnumSet}, ...) keep it. An array type keeps
+   * Kryo's serializer, with its length checked and charged first ({@link BoundedArraySerializer}).
+   * Null for other types.
    */
   @SuppressWarnings({"rawtypes", "unchecked"})
   private static Serializer<?> boundedForRegistered(Kryo kryo, Class<?> type) {
+    if (type.isArray()) {
+      return new BoundedArraySerializer(kryo.getDefaultSerializer(type), type);
+    }
     if (!Collection.class.isAssignableFrom(type) && !Map.class.isAssignableFrom(type)) {
       return null;
     }
@@ -697,6 +702,56 @@ final class KryoSetup {
       staged.check(name);
       context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashMap(n, true));
       return Collections.unmodifiableMap(staged.into(new LinkedHashMap<>(hashCapacity(n)), name));
+    }
+  }
+
+  /**
+   * An application-registered array type ({@code Point[]}, {@code float[]}, {@code int[][]}):
+   * Kryo's serializer, so the same bytes on the wire, but the length it claims is checked against
+   * the bytes left and charged to the allocation budget before Kryo creates an array of that
+   * length (Kryo creates it before reading a single element). Kryo writes the length plus one, 0
+   * for null; every element takes at least one byte.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedArraySerializer extends Serializer {
+    private final Serializer kryos;
+    private final int elementBytes;
+    private final String name;
+
+    BoundedArraySerializer(Serializer kryos, Class<?> type) {
+      super(kryos.getAcceptsNull(), kryos.isImmutable());
+      this.kryos = kryos;
+      Class<?> c = type.getComponentType();
+      this.elementBytes =
+          !c.isPrimitive() ? HeapSizes.REFERENCE
+              : c == long.class || c == double.class ? 8
+              : c == int.class || c == float.class ? 4
+              : c == short.class || c == char.class ? 2
+              : 1;
+      this.name = type.getSimpleName();
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object array) {
+      kryos.write(kryo, output, array);
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input, Class type) {
+      int start = input.position();
+      int claimed = input.readVarInt(true);
+      if (claimed != Kryo.NULL) {
+        long length = claimed - 1L;
+        checkLength(kryo, input, length, 1, name);
+        PbKryo.contextOf(kryo).allocate(HeapSizes.array(length, elementBytes));
+      }
+      input.setPosition(start); // Kryo's serializer reads the length again
+      return kryos.read(kryo, input, type);
+    }
+
+    @Override
+    public Object copy(Kryo kryo, Object original) {
+      return kryos.copy(kryo, original);
     }
   }
 
