@@ -560,18 +560,67 @@ final class KryoSetup {
         return new HashBuild.StagedElements(context, input, length);
       }
       context.allocate(heap.applyAsLong(length));
-      return factory.apply(length);
+      return new Filling(factory.apply(length), name);
     }
 
     @Override
     public Collection read(Kryo kryo, Input input, Class<? extends Collection> type) {
       Collection read = super.read(kryo, input, type);
+      if (read instanceof Filling filling) {
+        return filling.target;
+      }
       if (!(read instanceof HashBuild.StagedElements staged)) {
         return read;
       }
       staged.check(name);
       PbKryo.contextOf(kryo).allocate(heap.applyAsLong(staged.size));
-      return staged.into(factory.apply(staged.size));
+      return staged.into(factory.apply(staged.size), name);
+    }
+  }
+
+  /**
+   * Adds {@code element} (number {@code index}) to a collection being decoded. A registered
+   * collection type may refuse null ({@code ArrayDeque}, the concurrent queues) with a bare
+   * NullPointerException; the peer is told which element instead.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static void addElement(Collection target, Object element, int index, String what) {
+    if (element != null) {
+      target.add(element);
+      return;
+    }
+    try {
+      target.add(null);
+    } catch (NullPointerException e) {
+      throw new KryoException("element " + index + " of a " + what + " is null, which it cannot hold");
+    }
+  }
+
+  /** The collection Kryo's serializer fills, adding through {@link #addElement}. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static final class Filling extends java.util.AbstractCollection {
+    final Collection target;
+    private final String what;
+
+    Filling(Collection target, String what) {
+      this.target = target;
+      this.what = what;
+    }
+
+    @Override
+    public boolean add(Object element) {
+      addElement(target, element, target.size(), what);
+      return true;
+    }
+
+    @Override
+    public java.util.Iterator iterator() {
+      return target.iterator();
+    }
+
+    @Override
+    public int size() {
+      return target.size();
     }
   }
 
@@ -660,7 +709,7 @@ final class KryoSetup {
         }
         staged.check(name);
         context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashSet(n, true));
-        return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n))));
+        return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n)), name));
       }
       context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.arrayList(n));
       List<Object> l = new ArrayList<>(n);

@@ -68,6 +68,7 @@ class MessageCodecTest {
           .register(Point.class)
           .registerCache(Board.class, BoardCache.class)
           .register(Bag.class, Tagged.class)
+          .register(java.util.ArrayDeque.class, java.util.concurrent.ConcurrentHashMap.class)
           .build();
   private static final PbRegistry PEER_REGISTRY = REGISTRY.toBuilder().register(Secret.class).build();
 
@@ -347,6 +348,39 @@ class MessageCodecTest {
         decoded(new Message.Call(8, 0, "put", new Object[] {tagged}, false), Message.Call.class);
 
     assertThat(call.args()).containsExactly(tagged);
+  }
+
+  /** The body of a CALL of 'put' with {@code value}, its class id (one byte) replaced by {@code type}'s. */
+  private ByteBuf callAs(Object value, Class<?> type) {
+    PbKryo writer = TestAccess.encoder(REGISTRY);
+    byte[] body = TestAccess.body(REGISTRY, new Message.Call(9, 0, "put", new Object[] {value}, false));
+    int at = body.length - TestAccess.body(REGISTRY, new Message.Answer(0, value)).length + 2;
+    assertThat(body[at]).isEqualTo((byte) (writer.getRegistration(value.getClass()).getId() + 2));
+    body[at] = (byte) (writer.getRegistration(type).getId() + 2);
+    ByteBuf buf = Unpooled.wrappedBuffer(body);
+    handedIn.add(buf);
+    return buf;
+  }
+
+  @Test
+  void aNullInACollectionOrMapTypeThatCannotHoldNullIsRefusedNamingTheElement() {
+    // An ArrayDeque or a ConcurrentHashMap with a null: no Java sender makes one, a peer can. The
+    // JDK's NullPointerException used to be the whole message (found by MessageDecodeFuzzTest).
+    channel.writeInbound(callAs(new ArrayList<>(java.util.Arrays.asList("a", null)), java.util.ArrayDeque.class));
+    Message.Undecodable deque = (Message.Undecodable) ((MessageCodec.Inbound) channel.readInbound()).message();
+    assertThat(deque.cause()).hasMessageContaining("element 1 of a ArrayDeque is null, which it cannot hold");
+
+    Map<String, Object> withNull = new HashMap<>();
+    withNull.put("k", null);
+    channel.writeInbound(callAs(withNull, java.util.concurrent.ConcurrentHashMap.class));
+    Message.Undecodable map = (Message.Undecodable) ((MessageCodec.Inbound) channel.readInbound()).message();
+    assertThat(map.cause())
+        .hasMessageContaining("entry 0 of a ConcurrentHashMap has a null key or value, which it cannot hold");
+    for (Message.Undecodable bad : List.of(deque, map)) {
+      for (Throwable t = bad.cause(); t != null; t = t.getCause()) {
+        assertThat(t).isNotInstanceOf(NullPointerException.class);
+      }
+    }
   }
 
   // ---- broken envelopes ----
