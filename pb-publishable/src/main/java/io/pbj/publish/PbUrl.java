@@ -267,8 +267,11 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
       try {
         return new PbUrl(serverId, host, port, service, identity);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "bad pb:// reference \"" + text + "\": " + e.getMessage(), e);
+        // what the parser has not checked itself: the length of the canonical text, which
+        // escapes may make longer than the text
+        IllegalArgumentException refusal = error(e.getMessage(), 0);
+        refusal.initCause(e);
+        throw refusal;
       }
     }
 
@@ -298,8 +301,12 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
         throw error("has an empty " + part, from);
       }
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(to - from);
+      // where in the text each decoded byte came from, so that a problem found after decoding
+      // is reported at its escape
+      int[] origin = new int[to - from];
       for (int i = from; i < to; i++) {
         char c = text.charAt(i);
+        origin[bytes.size()] = i;
         if (c == '%') {
           if (i + 2 >= to) {
             throw error("has a truncated percent escape in the " + part, i);
@@ -318,8 +325,9 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
           throw error("'" + c + "' is not allowed in the " + part + " (percent-encode it)", i);
         }
       }
+      String decoded;
       try {
-        return StandardCharsets.UTF_8.newDecoder()
+        decoded = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT)
             .decode(ByteBuffer.wrap(bytes.toByteArray()))
@@ -327,6 +335,18 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
       } catch (CharacterCodingException e) {
         throw error("the " + part + " is not valid UTF-8 once decoded", from);
       }
+      // the constructor refuses control characters too, but could only say where in the part;
+      // strict UTF-8 decoding has already refused surrogates
+      for (int i = 0, at = 0; i < decoded.length(); ) {
+        int cp = decoded.codePointAt(i);
+        if (Character.isISOControl(cp)) {
+          throw error(String.format("the %s contains the control character U+%04X", part, cp),
+              origin[at]);
+        }
+        i += Character.charCount(cp);
+        at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      }
+      return decoded;
     }
 
     private IllegalArgumentException error(String problem, int index) {

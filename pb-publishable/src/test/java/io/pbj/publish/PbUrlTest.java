@@ -100,6 +100,21 @@ class PbUrlTest {
   }
 
   @Test
+  void refusalsFoundAfterDecodingSayWhereInTheText() {
+    assertThatThrownBy(() -> PbUrl.parse("pb://s@h:1/a/b%00"))
+        .hasMessageEndingWith("the identity contains the control character U+0000 (at index 14)");
+    assertThatThrownBy(() -> PbUrl.parse("pb://s@h:1/a/%C3%A9%C2%85"))
+        .hasMessageEndingWith("control character U+0085 (at index 19)");
+    assertThatThrownBy(() -> PbUrl.parse("pb://s%01@h:1/a/b"))
+        .hasMessageEndingWith("the server id contains the control character U+0001 (at index 6)");
+    String escapesGrow = "pb://s@h:1/a/" + "!".repeat(3000);
+    assertThatThrownBy(() -> PbUrl.parse(escapesGrow))
+        .hasMessageContaining("would be 9013 characters, longer than 8192 (at index 0)")
+        .as("the text is shown abbreviated")
+        .hasMessageContaining("!!!...\"");
+  }
+
+  @Test
   void constructorChecksParts() {
     assertThatThrownBy(() -> new PbUrl("s", "h", 70000, "a", "b")).hasMessageContaining("70000");
     assertThatThrownBy(() -> new PbUrl("", "h", 1, "a", "b")).hasMessageContaining("server id");
