@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  * W} scramFinish with a well-formed proof for a wrong password; {@code V} the right proof for the
  * known user (ends the sequence); {@code A} anonymous login; {@code R} release the avatar (log
  * out); {@code n}, {@code f} scramStart, scramFinish with null; {@code T} let the delayed failures
- * answer; {@code Z} let 16 minutes pass (the throttle's windows). Delayed failures still pending
- * at the end are let answer and compared too.
+ * answer; {@code Z} let 16 minutes pass (the throttle's windows; delayed failures due by then
+ * answer). Delayed failures still pending at the end are let answer and compared too.
  *
  * <p>Seeds: {@code src/test/resources/io/pbj/cred/LoginFuzzTestInputs/<method>/}, plain text.
  * Fuzzing: see docs/FUZZING.md. Not thread-safe; Jazzer runs a target on one thread.
@@ -170,6 +170,7 @@ class LoginFuzzTest {
           case 'T' -> settle();
           case 'Z' -> {
             clock.advance(Duration.ofMinutes(16));
+            collectAnswered("within 16 minutes");
             yield "time passed";
           }
           default -> "no call";
@@ -242,17 +243,22 @@ class LoginFuzzTest {
     String settle() {
       while (clock.hasDelayedFailure()) {
         long waited = clock.advanceToNextDelayedFailure();
-        for (CompletableFuture<?> f : List.copyOf(pending)) {
-          if (f.isDone()) {
-            pending.remove(f);
-            delayed.add(outcome(f) + " after " + waited + " ns");
-          }
-        }
+        collectAnswered("after " + waited + " ns");
       }
       if (!pending.isEmpty()) {
         throw new AssertionError(pending.size() + " answers never came");
       }
       return "settled";
+    }
+
+    /** Records the delayed answers that have come, with when they came. */
+    private void collectAnswered(String when) {
+      for (CompletableFuture<?> f : List.copyOf(pending)) {
+        if (f.isDone()) {
+          pending.remove(f);
+          delayed.add(outcome(f) + " " + when);
+        }
+      }
     }
 
     private static String failed(PbException e) {
