@@ -168,13 +168,18 @@ final class HashBuild {
 
   /**
    * Puts staged entries into {@code map} in wire order. A {@link TreeMap} whose keys are null or
-   * not mutually comparable fails with a message saying so instead of a bare ClassCastException.
+   * not mutually comparable fails with a message saying so instead of a bare ClassCastException,
+   * and a registered map type that cannot hold null (a {@code ConcurrentHashMap}) names the entry.
    */
   static void putAll(Map<Object, Object> map, Object[] keys, Object[] values, int n, String what) {
     for (int i = 0; i < n; i++) {
       try {
         map.put(keys[i], values[i]);
       } catch (ClassCastException | NullPointerException e) {
+        if (e instanceof NullPointerException && !(map instanceof java.util.SortedMap)) {
+          throw new KryoException(
+              "entry " + i + " of a " + what + " has a null key or value, which it cannot hold");
+        }
         throw new KryoException(
             "key " + i + " of a " + what + " ("
                 + (keys[i] == null ? "null" : keys[i].getClass().getName())
@@ -231,10 +236,10 @@ final class HashBuild {
       context.multiplier = multiplier(group, context.multiplier);
     }
 
-    /** Adds the elements to {@code target} in wire order. */
-    <C extends Collection<Object>> C into(C target) {
+    /** Adds the elements to {@code target}, a {@code what}, in wire order. */
+    <C extends Collection<Object>> C into(C target, String what) {
       for (int i = 0; i < size; i++) {
-        target.add(items[i]);
+        KryoSetup.addElement(target, items[i], i, what);
       }
       return target;
     }

@@ -142,10 +142,15 @@ final class KryoSetup {
    * {@code CollectionSerializer} or {@code MapSerializer} gets the bounded subclass instead (the
    * same bytes on the wire): its length is checked before it is created, and a set or an unsorted
    * map is built within the probe budget. Types with a serializer of their own in Kryo (a
-   * {@code TreeSet} with its comparator, an {@code EnumSet}, ...) keep it. Null for other types.
+   * {@code TreeSet} with its comparator, an {@code EnumSet}, ...) keep it. An array type keeps
+   * Kryo's serializer, with its length checked and charged first ({@link BoundedArraySerializer}).
+   * Null for other types.
    */
   @SuppressWarnings({"rawtypes", "unchecked"})
   private static Serializer<?> boundedForRegistered(Kryo kryo, Class<?> type) {
+    if (type.isArray()) {
+      return new BoundedArraySerializer(kryo.getDefaultSerializer(type), type);
+    }
     if (!Collection.class.isAssignableFrom(type) && !Map.class.isAssignableFrom(type)) {
       return null;
     }
@@ -567,12 +572,15 @@ final class KryoSetup {
         return new HashBuild.StagedElements(context, input, length);
       }
       context.allocate(heap.applyAsLong(length));
-      return factory.apply(length);
+      return new Filling(factory.apply(length), name);
     }
 
     @Override
     public Collection read(Kryo kryo, Input input, Class<? extends Collection> type) {
       Collection read = super.read(kryo, input, type);
+      if (read instanceof Filling filling) {
+        return filling.target;
+      }
       if (!(read instanceof HashBuild.StagedElements staged)) {
         return read;
       }
@@ -581,7 +589,53 @@ final class KryoSetup {
       // What the message decodes to is the set; the staging arrays are garbage once it is built.
       context.release(HeapSizes.stagedElements(staged.items.length));
       context.allocate(heap.applyAsLong(staged.size));
-      return staged.into(factory.apply(staged.size));
+      return staged.into(factory.apply(staged.size), name);
+    }
+  }
+
+  /**
+   * Adds {@code element} (number {@code index}) to a collection being decoded. A registered
+   * collection type may refuse null ({@code ArrayDeque}, the concurrent queues) with a bare
+   * NullPointerException; the peer is told which element instead.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static void addElement(Collection target, Object element, int index, String what) {
+    if (element != null) {
+      target.add(element);
+      return;
+    }
+    try {
+      target.add(null);
+    } catch (NullPointerException e) {
+      throw new KryoException("element " + index + " of a " + what + " is null, which it cannot hold");
+    }
+  }
+
+  /** The collection Kryo's serializer fills, adding through {@link #addElement}. */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  private static final class Filling extends java.util.AbstractCollection {
+    final Collection target;
+    private final String what;
+
+    Filling(Collection target, String what) {
+      this.target = target;
+      this.what = what;
+    }
+
+    @Override
+    public boolean add(Object element) {
+      addElement(target, element, target.size(), what);
+      return true;
+    }
+
+    @Override
+    public java.util.Iterator iterator() {
+      return target.iterator();
+    }
+
+    @Override
+    public int size() {
+      return target.size();
     }
   }
 
@@ -618,7 +672,13 @@ final class KryoSetup {
 
     @Override
     public Map read(Kryo kryo, Input input, Class<? extends Map> type) {
-      Map read = super.read(kryo, input, type);
+      Map read;
+      PbKryo.readingMap(kryo, name);
+      try {
+        read = super.read(kryo, input, type);
+      } finally {
+        PbKryo.readingMap(kryo, null);
+      }
       if (!(read instanceof HashBuild.StagedEntries staged)) {
         return read;
       }
@@ -664,7 +724,7 @@ final class KryoSetup {
         }
         staged.check(name);
         context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashSet(n, true));
-        return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n))));
+        return Collections.unmodifiableSet(staged.into(new LinkedHashSet<>(hashCapacity(n)), name));
       }
       context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.arrayList(n));
       List<Object> l = new ArrayList<>(n);
@@ -706,6 +766,56 @@ final class KryoSetup {
       staged.check(name);
       context.allocate(HeapSizes.UNMODIFIABLE_VIEW + HeapSizes.hashMap(n, true));
       return Collections.unmodifiableMap(staged.into(new LinkedHashMap<>(hashCapacity(n)), name));
+    }
+  }
+
+  /**
+   * An application-registered array type ({@code Point[]}, {@code float[]}, {@code int[][]}):
+   * Kryo's serializer, so the same bytes on the wire, but the length it claims is checked against
+   * the bytes left and charged to the allocation budget before Kryo creates an array of that
+   * length (Kryo creates it before reading a single element). Kryo writes the length plus one, 0
+   * for null; every element takes at least one byte.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedArraySerializer extends Serializer {
+    private final Serializer kryos;
+    private final int elementBytes;
+    private final String name;
+
+    BoundedArraySerializer(Serializer kryos, Class<?> type) {
+      super(kryos.getAcceptsNull(), kryos.isImmutable());
+      this.kryos = kryos;
+      Class<?> c = type.getComponentType();
+      this.elementBytes =
+          !c.isPrimitive() ? HeapSizes.REFERENCE
+              : c == long.class || c == double.class ? 8
+              : c == int.class || c == float.class ? 4
+              : c == short.class || c == char.class ? 2
+              : 1;
+      this.name = type.getSimpleName();
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, Object array) {
+      kryos.write(kryo, output, array);
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input, Class type) {
+      int start = input.position();
+      int claimed = input.readVarInt(true);
+      if (claimed != Kryo.NULL) {
+        long length = claimed - 1L;
+        checkLength(kryo, input, length, 1, name);
+        PbKryo.contextOf(kryo).allocate(HeapSizes.array(length, elementBytes));
+      }
+      input.setPosition(start); // Kryo's serializer reads the length again
+      return kryos.read(kryo, input, type);
+    }
+
+    @Override
+    public Object copy(Kryo kryo, Object original) {
+      return kryos.copy(kryo, original);
     }
   }
 

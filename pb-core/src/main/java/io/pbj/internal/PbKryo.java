@@ -2,8 +2,11 @@ package io.pbj.internal;
 
 import com.esotericsoftware.kryo.kryo5.ClassResolver;
 import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoException;
 import com.esotericsoftware.kryo.kryo5.Serializer;
 import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.util.Generics;
+import java.lang.reflect.TypeVariable;
 
 /**
  * The Kryo of one connection. While a message is decoded it carries that message's {@link
@@ -18,6 +21,10 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
  */
 final class PbKryo extends Kryo {
   private DecodeContext context;
+  /** The map about to ask for its type arguments (see {@link #readingMap}), or null. */
+  private String mapReading;
+  /** What {@link #getGenerics()} answers while {@link #mapReading} is set; made on first use. */
+  private MapGenerics mapGenerics;
 
   PbKryo(ClassResolver resolver) {
     super(resolver, null);
@@ -35,7 +42,21 @@ final class PbKryo extends Kryo {
 
   void endDecode() {
     context = null;
+    mapReading = null;
     reset();
+    resetGenerics();
+  }
+
+  /**
+   * Forgets the type arguments of generic fields that Kryo still holds. Kryo pushes them as it
+   * reads or writes such a field and pops them after, but not when the value fails in between,
+   * and {@link #reset()} leaves them: the next message would read or write its values with this
+   * one's type arguments (a map taking a list's one argument fails; a list taking a final class
+   * for its elements reads them without their class ids). Called after every decode, and after
+   * an encode that failed; a fresh stack costs three small arrays.
+   */
+  void resetGenerics() {
+    setOptimizedGenerics(true);
   }
 
   /**
@@ -48,6 +69,92 @@ final class PbKryo extends Kryo {
       throw new IllegalStateException("values are decoded only inside WireCodec.decode");
     }
     return c;
+  }
+
+  /**
+   * Says that the map serializer about to read a {@code name} will ask for its key and value
+   * types next, or (null) that it has finished. Kryo's map serializer takes them from the
+   * declared type of the field being read, and fails with an {@code
+   * ArrayIndexOutOfBoundsException} when that type has a single type argument: a peer can send a
+   * map where a {@code List<T>} field is declared. The map cannot be assigned there anyway; it is
+   * refused with a {@link KryoException} that says so instead.
+   */
+  static void readingMap(Kryo kryo, String name) {
+    if (kryo instanceof PbKryo k) {
+      k.mapReading = name;
+    }
+  }
+
+  @Override
+  public Generics getGenerics() {
+    if (mapReading == null) {
+      return super.getGenerics();
+    }
+    if (mapGenerics == null) {
+      mapGenerics = new MapGenerics();
+    }
+    return mapGenerics;
+  }
+
+  /** Kryo's own generics, with the check of {@link #readingMap} on the map's first question. */
+  @SuppressWarnings("rawtypes") // Kryo's interface
+  private final class MapGenerics implements Generics {
+    private Generics kryos() {
+      return PbKryo.super.getGenerics();
+    }
+
+    @Override
+    public GenericType[] nextGenericTypes() {
+      GenericType[] types = kryos().nextGenericTypes();
+      String map = mapReading;
+      mapReading = null;
+      if (types != null && types.length < 2) {
+        throw new KryoException(
+            "a " + map + " was sent where the receiving field's declared type has "
+                + types.length + " type argument; a map does not fit there");
+      }
+      return types;
+    }
+
+    @Override
+    public GenericsHierarchy buildHierarchy(Class type) {
+      return kryos().buildHierarchy(type);
+    }
+
+    @Override
+    public void pushGenericType(GenericType fieldType) {
+      kryos().pushGenericType(fieldType);
+    }
+
+    @Override
+    public void popGenericType() {
+      kryos().popGenericType();
+    }
+
+    @Override
+    public Class nextGenericClass() {
+      return kryos().nextGenericClass();
+    }
+
+    @Override
+    public int pushTypeVariables(GenericsHierarchy hierarchy, GenericType[] args) {
+      return kryos().pushTypeVariables(hierarchy, args);
+    }
+
+    @Override
+    public void popTypeVariables(int count) {
+      kryos().popTypeVariables(count);
+    }
+
+    @Override
+    public Class resolveTypeVariable(TypeVariable typeVariable) {
+      return kryos().resolveTypeVariable(typeVariable);
+    }
+
+    @Override
+    public int getGenericTypesSize() {
+      return kryos().getGenericTypesSize();
+    }
   }
 
   @Override

@@ -70,6 +70,7 @@ final class ReferenceWriter {
     } finally {
       e.kryo.reset();
       if (!ok) {
+        e.kryo.resetGenerics();
         for (int id : e.exported) {
           exports.unsend(id);
         }
@@ -94,7 +95,7 @@ final class ReferenceWriter {
 
   /** One encoding context: a Kryo bound to this connection, its output, and its exports. */
   private final class Encoder implements KryoSetup.ReferenceCodec {
-    final Kryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), this);
+    final PbKryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), this);
     final List<Integer> exported = new ArrayList<>();
     Output output = newOutput();
 

@@ -135,7 +135,7 @@ final class WireCodec {
    */
   static Message decode(
       byte[] bytes, PbKryo kryo, DecodeContext context, int maxDepth, int maxMessage) {
-    Input in = new Input(bytes);
+    Input in = new BoundedInput(bytes, context);
     kryo.beginDecode(context);
     try {
       byte type = in.readByte();

@@ -27,8 +27,16 @@ class AllocationBudgetTest {
 
   record State(String identity, long version, byte[] state) {}
 
+  /** A plain class: Kryo's field serializer, which reads a String field in Kryo's own format. */
+  static final class Note {
+    String text;
+  }
+
   private static final PbRegistry REGISTRY =
-      PbRegistry.builder().register(Person.class, Point.class, State.class).build();
+      PbRegistry.builder()
+          .register(Person.class, Point.class, State.class)
+          .register(Note.class, Point[].class, float[].class)
+          .build();
 
   private static final KryoSetup.ReferenceCodec NO_REFERENCES =
       new KryoSetup.ReferenceCodec() {
@@ -184,6 +192,71 @@ class AllocationBudgetTest {
                 + HeapSizes.array(1, HeapSizes.REFERENCE)
                 + HeapSizes.UNMODIFIABLE_VIEW
                 + HeapSizes.arrayList(6));
+  }
+
+  /** A CALL of 'put' whose one argument is an instance of {@code type}, its bytes {@code value}. */
+  private static byte[] callWithRaw(Class<?> type, Output value) {
+    Output out = new Output(64, -1);
+    out.writeByte(Wire.CALL);
+    out.writeVarInt(1, true);
+    out.writeVarInt(Wire.ROOT_ID, true);
+    out.writeBoolean(false);
+    KryoSetup.writeString(out, "put");
+    out.writeVarInt(1, true);
+    PbKryo kryo = KryoSetup.create(REGISTRY, Wire.DEFAULT_MAX_DEPTH, NO_REFERENCES);
+    out.writeVarInt(kryo.getRegistration(type).getId() + 2, true);
+    out.writeBytes(value.toBytes());
+    return out.toBytes();
+  }
+
+  private static void assertRefusedWithoutAllocating(byte[] body, String reason) {
+    decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION); // warm up
+    Message[] got = new Message[1];
+    long allocated = allocatedBy(() -> got[0] = decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION));
+    assertThat(got[0]).isInstanceOf(Message.Undecodable.class);
+    assertThat(((Message.Undecodable) got[0]).cause()).hasMessageContaining(reason);
+    assertThat(allocated).isLessThan(1 << 20);
+  }
+
+  @Test
+  void aStringFieldClaimingAGigabyteIsRefusedBeforeItIsAllocated() {
+    // Kryo's own string header: high bit set (not ASCII), then the character count + 1. Kryo
+    // allocated the characters before reading them: 2 GiB for these 14 bytes (found by
+    // MessageDecodeFuzzTest).
+    Output text = new Output(16);
+    text.writeVarIntFlag(true, (1 << 30) + 1, true);
+    byte[] body = callWithRaw(Note.class, text);
+    assertThat(body.length).isLessThan(20);
+
+    assertRefusedWithoutAllocating(body, "string claims 1073741824 elements but only 0 bytes remain");
+  }
+
+  @Test
+  void aRegisteredArrayClaimingAGigabyteIsRefusedBeforeItIsAllocated() {
+    // Kryo's array serializers: the length + 1, then the elements; Kryo created the array first
+    Output claim = new Output(16);
+    claim.writeVarInt((1 << 30) + 1, true);
+
+    assertRefusedWithoutAllocating(
+        callWithRaw(Point[].class, claim), "Point[] claims 1073741824 elements but only");
+    assertRefusedWithoutAllocating(
+        callWithRaw(float[].class, claim), "float[] claims 1073741824 elements but only");
+  }
+
+  @Test
+  void registeredArraysAndFieldStringsStillDecodeAsKryoWritesThem() {
+    Note note = new Note();
+    note.text = "caf\u00e9 au lait";
+    Object[] args = {
+      note, new Point[] {new Point(1, 2), null}, new float[] {1.5f, -0f}, new Point[0], null
+    };
+    byte[] body = TestAccess.body(REGISTRY, new Message.Call(1, 0, "put", args, false));
+    Object[] got = ((Message.Call) decode(body, Wire.DEFAULT_MAX_DECODE_EXPANSION)).args();
+    assertThat(((Note) got[0]).text).isEqualTo(note.text);
+    assertThat((Point[]) got[1]).containsExactly(new Point(1, 2), null);
+    assertThat((float[]) got[2]).containsExactly(1.5f, -0f);
+    assertThat((Point[]) got[3]).isEmpty();
+    assertThat(got[4]).isNull();
   }
 
   @Test

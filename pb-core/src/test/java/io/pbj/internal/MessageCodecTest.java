@@ -12,8 +12,11 @@ import io.pbj.PbRegistry;
 import io.pbj.RemoteCache;
 import io.pbj.RemoteObserver;
 import io.pbj.testing.PbCleanup;
+import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,8 +55,21 @@ class MessageCodecTest {
     }
   }
 
+  /** A class with a generic field: Kryo's field serializer reads it with the field's type arguments. */
+  static final class Bag {
+    List<Object> items;
+  }
+
+  /** A record with a map: Kryo's record serializer reads it without type arguments. */
+  record Tagged(Map<String, List<Integer>> tags) {}
+
   private static final PbRegistry REGISTRY =
-      PbRegistry.builder().register(Point.class).registerCache(Board.class, BoardCache.class).build();
+      PbRegistry.builder()
+          .register(Point.class)
+          .registerCache(Board.class, BoardCache.class)
+          .register(Bag.class, Tagged.class)
+          .register(java.util.ArrayDeque.class, java.util.concurrent.ConcurrentHashMap.class)
+          .build();
   private static final PbRegistry PEER_REGISTRY = REGISTRY.toBuilder().register(Secret.class).build();
 
   private final QueuedExecutor executor = new QueuedExecutor();
@@ -258,6 +274,113 @@ class MessageCodecTest {
         decoded(new Message.Call(6, 0, "move", new Object[] {new Point(5, 6)}, false), Message.Call.class);
 
     assertThat(call.args()).containsExactly(new Point(5, 6));
+  }
+
+  @Test
+  void mapSentWhereTheFieldDeclaresAListIsUndecodableNamingTheMapAndTheNextMessageDecodes() {
+    // No Java sender puts a map into a List<Object> field; a hostile peer can. Kryo's map
+    // serializer takes its key and value types from the field's one type argument and used to
+    // fail with an ArrayIndexOutOfBoundsException (found by MessageDecodeFuzzTest).
+    PbKryo writer = TestAccess.encoder(REGISTRY);
+    Output out = new Output(256, -1);
+    out.writeByte(Wire.CALL);
+    out.writeVarInt(7, true);
+    out.writeVarInt(Wire.ROOT_ID, true);
+    out.writeBoolean(false);
+    KryoSetup.writeString(out, "put");
+    out.writeVarInt(1, true);
+    out.writeVarInt(writer.getRegistration(Bag.class).getId() + 2, true);
+    writer.writeClassAndObject(out, new HashMap<>(Map.of("k", "v")));
+    ByteBuf body = Unpooled.wrappedBuffer(out.toBytes());
+    handedIn.add(body);
+
+    channel.writeInbound(body);
+    MessageCodec.Inbound inbound = channel.readInbound();
+
+    assertThat(inbound.message()).isInstanceOf(Message.Undecodable.class);
+    PbException cause = ((Message.Undecodable) inbound.message()).cause();
+    assertThat(cause.code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+    assertThat(cause)
+        .hasMessageContaining("argument of call to 'put'")
+        .hasMessageContaining(
+            "a HashMap was sent where the receiving field's declared type has 1 type argument");
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      assertThat(t).isNotInstanceOf(IndexOutOfBoundsException.class);
+    }
+    Bag bag = new Bag();
+    bag.items = new ArrayList<>(List.of("a", 1));
+    Message.Call call =
+        decoded(new Message.Call(8, 0, "put", new Object[] {bag}, false), Message.Call.class);
+    assertThat(((Bag) call.args()[0]).items).containsExactly("a", 1);
+  }
+
+  @Test
+  void aValidMessageDecodesTheSameAfterOneThatFailedInsideAGenericField() {
+    // A Bag whose List<Object> field holds an element of an unknown class id: Kryo fails inside
+    // the list with the field's type arguments pushed, and used to leave them on the connection's
+    // Kryo, where the next message's map took them for its own (found by MessageDecodeFuzzTest).
+    PbKryo writer = TestAccess.encoder(REGISTRY);
+    Output out = new Output(256, -1);
+    out.writeByte(Wire.CALL);
+    out.writeVarInt(7, true);
+    out.writeVarInt(Wire.ROOT_ID, true);
+    out.writeBoolean(false);
+    KryoSetup.writeString(out, "put");
+    out.writeVarInt(1, true);
+    // a Bag, its items an ArrayList, as Kryo writes one of one String ("v") but with an unknown
+    // class where the String's (3) would be
+    out.writeVarInt(writer.getRegistration(Bag.class).getId() + 2, true);
+    out.writeVarInt(writer.getRegistration(ArrayList.class).getId() + 2, true);
+    out.writeByte(0x82); // one element, all of one class
+    out.writeVarInt(1915 + 2, true);
+    out.writeBytes(new byte[] {0, 2, 'v'});
+    byte[] bad = out.toBytes();
+    ByteBuf body = Unpooled.wrappedBuffer(bad);
+    handedIn.add(body);
+    channel.writeInbound(body);
+    MessageCodec.Inbound inbound = channel.readInbound();
+    assertThat(inbound.message()).isInstanceOf(Message.Undecodable.class);
+    assertThat(((Message.Undecodable) inbound.message()).cause())
+        .hasMessageContaining("unregistered class ID: 1915");
+
+    Tagged tagged = new Tagged(new HashMap<>(Map.of("a", List.of(1, 2))));
+    Message.Call call =
+        decoded(new Message.Call(8, 0, "put", new Object[] {tagged}, false), Message.Call.class);
+
+    assertThat(call.args()).containsExactly(tagged);
+  }
+
+  /** The body of a CALL of 'put' with {@code value}, its class id (one byte) replaced by {@code type}'s. */
+  private ByteBuf callAs(Object value, Class<?> type) {
+    PbKryo writer = TestAccess.encoder(REGISTRY);
+    byte[] body = TestAccess.body(REGISTRY, new Message.Call(9, 0, "put", new Object[] {value}, false));
+    int at = body.length - TestAccess.body(REGISTRY, new Message.Answer(0, value)).length + 2;
+    assertThat(body[at]).isEqualTo((byte) (writer.getRegistration(value.getClass()).getId() + 2));
+    body[at] = (byte) (writer.getRegistration(type).getId() + 2);
+    ByteBuf buf = Unpooled.wrappedBuffer(body);
+    handedIn.add(buf);
+    return buf;
+  }
+
+  @Test
+  void aNullInACollectionOrMapTypeThatCannotHoldNullIsRefusedNamingTheElement() {
+    // An ArrayDeque or a ConcurrentHashMap with a null: no Java sender makes one, a peer can. The
+    // JDK's NullPointerException used to be the whole message (found by MessageDecodeFuzzTest).
+    channel.writeInbound(callAs(new ArrayList<>(java.util.Arrays.asList("a", null)), java.util.ArrayDeque.class));
+    Message.Undecodable deque = (Message.Undecodable) ((MessageCodec.Inbound) channel.readInbound()).message();
+    assertThat(deque.cause()).hasMessageContaining("element 1 of a ArrayDeque is null, which it cannot hold");
+
+    Map<String, Object> withNull = new HashMap<>();
+    withNull.put("k", null);
+    channel.writeInbound(callAs(withNull, java.util.concurrent.ConcurrentHashMap.class));
+    Message.Undecodable map = (Message.Undecodable) ((MessageCodec.Inbound) channel.readInbound()).message();
+    assertThat(map.cause())
+        .hasMessageContaining("entry 0 of a ConcurrentHashMap has a null key or value, which it cannot hold");
+    for (Message.Undecodable bad : List.of(deque, map)) {
+      for (Throwable t = bad.cause(); t != null; t = t.getCause()) {
+        assertThat(t).isNotInstanceOf(NullPointerException.class);
+      }
+    }
   }
 
   // ---- broken envelopes ----

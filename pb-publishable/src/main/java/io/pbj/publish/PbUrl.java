@@ -28,8 +28,9 @@ import java.util.Objects;
  * IPv4 address or a bracketed IPv6 address; the port (1 to 65535) is required; the path is
  * exactly two non-empty segments, percent-decoded as UTF-8 (a {@code /} inside the identity is
  * written {@code %2F}); there is no query and no fragment. Decoded parts must not contain control
- * or bidirectional control characters; the host is kept in lower case. Every refusal is an
- * {@link IllegalArgumentException} naming the problem and its position.
+ * characters or invisible format characters other than the joiners U+200C and U+200D (no
+ * bidirectional controls, no zero-width spaces); the host is kept in lower case. Every refusal
+ * is an {@link IllegalArgumentException} naming the problem and its position.
  *
  * <p>Thread-safety: immutable.
  *
@@ -106,32 +107,38 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
     if (value.isEmpty()) {
       throw new IllegalArgumentException("pb:// " + part + " must not be empty");
     }
-    for (int i = 0; i < value.length(); i++) {
+    for (int i = 0; i < value.length(); ) {
       char c = value.charAt(i);
-      if (Character.isISOControl(c)) {
-        throw new IllegalArgumentException(String.format(
-            "pb:// %s contains the control character U+%04X at index %d", part, (int) c, i));
-      }
-      if (isBidiControl(c)) {
-        // shown to a user, it would reorder the text around it ("Trojan Source")
-        throw new IllegalArgumentException(String.format(
-            "pb:// %s contains the bidirectional control character U+%04X at index %d",
-            part, (int) c, i));
-      }
-      if (Character.isHighSurrogate(c) && i + 1 < value.length()
-          && Character.isLowSurrogate(value.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
+      if (Character.isSurrogate(c)
+          && !(Character.isHighSurrogate(c) && i + 1 < value.length()
+              && Character.isLowSurrogate(value.charAt(i + 1)))) {
         throw new IllegalArgumentException(String.format(
             "pb:// %s contains an unpaired surrogate U+%04X at index %d", part, (int) c, i));
       }
+      int cp = value.codePointAt(i);
+      String problem = forbidden(cp);
+      if (problem != null) {
+        throw new IllegalArgumentException(
+            "pb:// " + part + " contains " + problem + " at index " + i);
+      }
+      i += Character.charCount(cp);
     }
   }
 
-  /** The explicit direction marks, embeddings, overrides and isolates of Unicode. */
-  private static boolean isBidiControl(char c) {
-    return c == '\u061C' || c == '\u200E' || c == '\u200F'
-        || (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069');
+  /**
+   * Why {@code cp} may not appear in a decoded part, or null. Control characters, and invisible
+   * format characters: shown to a user, bidirectional controls reorder the text around them
+   * ("Trojan Source") and zero-width ones make two different references look the same. The
+   * joiners U+200C and U+200D stay allowed: scripts and emoji sequences need them.
+   */
+  private static String forbidden(int cp) {
+    if (Character.isISOControl(cp)) {
+      return String.format("the control character U+%04X", cp);
+    }
+    if (Character.getType(cp) == Character.FORMAT && cp != 0x200C && cp != 0x200D) {
+      return String.format("the invisible format character U+%04X", cp);
+    }
+    return null;
   }
 
   /** Why {@code host} (IPv6 without brackets) is no host, or null. */
@@ -280,8 +287,11 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
       try {
         return new PbUrl(serverId, host, port, service, identity);
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(
-            "bad pb:// reference \"" + text + "\": " + e.getMessage(), e);
+        // what the parser has not checked itself: the length of the canonical text, which
+        // escapes may make longer than the text
+        IllegalArgumentException refusal = error(e.getMessage(), 0);
+        refusal.initCause(e);
+        throw refusal;
       }
     }
 
@@ -311,8 +321,12 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
         throw error("has an empty " + part, from);
       }
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(to - from);
+      // where in the text each decoded byte came from, so that a problem found after decoding
+      // is reported at its escape
+      int[] origin = new int[to - from];
       for (int i = from; i < to; i++) {
         char c = text.charAt(i);
+        origin[bytes.size()] = i;
         if (c == '%') {
           if (i + 2 >= to) {
             throw error("has a truncated percent escape in the " + part, i);
@@ -331,8 +345,9 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
           throw error("'" + c + "' is not allowed in the " + part + " (percent-encode it)", i);
         }
       }
+      String decoded;
       try {
-        return StandardCharsets.UTF_8.newDecoder()
+        decoded = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT)
             .decode(ByteBuffer.wrap(bytes.toByteArray()))
@@ -340,6 +355,18 @@ public record PbUrl(String serverId, String host, int port, String service, Stri
       } catch (CharacterCodingException e) {
         throw error("the " + part + " is not valid UTF-8 once decoded", from);
       }
+      // the constructor refuses these characters too, but could only say where in the part;
+      // strict UTF-8 decoding has already refused surrogates
+      for (int i = 0, at = 0; i < decoded.length(); ) {
+        int cp = decoded.codePointAt(i);
+        String problem = forbidden(cp);
+        if (problem != null) {
+          throw error("the " + part + " contains " + problem, origin[at]);
+        }
+        i += Character.charCount(cp);
+        at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      }
+      return decoded;
     }
 
     private IllegalArgumentException error(String problem, int index) {

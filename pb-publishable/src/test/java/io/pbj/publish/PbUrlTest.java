@@ -84,9 +84,12 @@ class PbUrlTest {
     "pb://s@999.999.999.999:1/a/b | not an IPv4 address",
     "pb://s@1.2.3:1/a/b | not an IPv4 address",
     "pb://s@h:1/a/x%C2%85 | control character U+0085",
-    "pb://s@h:1/a/x%E2%80%AEfdp.exe | bidirectional control character U+202E",
-    "pb://s@h:1/a/%E2%81%A6x%E2%81%A9 | bidirectional control character U+2066",
-    "pb://s%E2%80%8F@h:1/a/b | bidirectional control character U+200F",
+    "pb://s@h:1/a/x%E2%80%AEfdp.exe | invisible format character U+202E",
+    "pb://s@h:1/a/%E2%81%A6x%E2%81%A9 | invisible format character U+2066",
+    "pb://s%E2%80%8F@h:1/a/b | invisible format character U+200F",
+    "pb://s@h:1/a/ab%E2%80%8Bc | invisible format character U+200B",
+    "pb://s@h:1/a/%EF%BB%BFb | invisible format character U+FEFF",
+    "pb://s@h:1/a/b%F3%A0%80%81 | invisible format character U+E0001",
     "pb://s@h:1/a/x%ED%A0%80 | not valid UTF-8",
   })
   void malformedReferencesAreRefusedNamingTheProblem(String text, String problem) {
@@ -94,6 +97,15 @@ class PbUrlTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("bad pb:// reference")
         .hasMessageContaining(problem);
+  }
+
+  @Test
+  void joinersThatScriptsAndEmojiNeedAreKept() {
+    String family = "\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67"; // man ZWJ woman ZWJ girl
+    PbUrl url = new PbUrl("s", "h", 1, "a", family + "\u200C");
+    assertThat(PbUrl.parse(url.toString())).isEqualTo(url);
+    assertThatThrownBy(() -> new PbUrl("s", "h", 1, "a", "x\u2060y"))
+        .hasMessageContaining("identity contains the invisible format character U+2060 at index 1");
   }
 
   @Test
@@ -109,6 +121,21 @@ class PbUrlTest {
   void overlongReferencesAreRefusedBeforeParsing() {
     String text = "pb://s@h:1/a/" + "x".repeat(PbUrl.MAX_LENGTH);
     assertThatThrownBy(() -> PbUrl.parse(text)).hasMessageContaining("longer than 8192");
+  }
+
+  @Test
+  void refusalsFoundAfterDecodingSayWhereInTheText() {
+    assertThatThrownBy(() -> PbUrl.parse("pb://s@h:1/a/b%00"))
+        .hasMessageEndingWith("the identity contains the control character U+0000 (at index 14)");
+    assertThatThrownBy(() -> PbUrl.parse("pb://s@h:1/a/%C3%A9%C2%85"))
+        .hasMessageEndingWith("control character U+0085 (at index 19)");
+    assertThatThrownBy(() -> PbUrl.parse("pb://s%01@h:1/a/b"))
+        .hasMessageEndingWith("the server id contains the control character U+0001 (at index 6)");
+    String escapesGrow = "pb://s@h:1/a/" + "!".repeat(3000);
+    assertThatThrownBy(() -> PbUrl.parse(escapesGrow))
+        .hasMessageContaining("would be 9013 characters, longer than 8192 (at index 0)")
+        .as("the text is shown abbreviated")
+        .hasMessageContaining("!!!...\"");
   }
 
   @Test
