@@ -51,7 +51,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *       their own when idle) and that was started during the test is still alive once the
  *       timeout (10 s unless {@link #timeout} says otherwise) has passed after the last close: a
  *       server, client or store left open, registered or not;
- *   <li>Netty reported a leaked buffer. Loading this class sets Netty's leak detection to {@code
+ *   <li>Netty reported a leaked buffer (except one that Netty's in-process channel strands itself
+ *       when one side closes while the other writes: Netty logs it, the test is not failed for
+ *       it). Loading this class sets Netty's leak detection to {@code
  *       paranoid} (every buffer tracked, as tests want) and records what the detector reports, so
  *       create it before the test allocates buffers, as a field like the one above is.
  * </ul>
@@ -292,6 +294,27 @@ public final class PbCleanup implements BeforeEachCallback, AfterEachCallback, A
     }
   }
 
+  /**
+   * Whether a leak report is of the one leak that Netty's in-process channel itself causes:
+   * {@code LocalChannel.doWrite} checks that the peer is connected, then adds the message to the
+   * peer's queue; when the peer closes on its own event loop between the two, it has already
+   * emptied that queue, and the message stays there (Netty 4.2.18). Such a buffer's last use is
+   * that hand-over: the receiving side never touched it (a buffer that reached the receiver's
+   * pipeline has a later record, from the pipeline that read it). These are logged by Netty, not
+   * counted against the test: a test that closes an in-process connection while the other side
+   * writes would otherwise fail now and then whatever PBJ does.
+   */
+  static boolean strandedByInProcessClose(String records) {
+    int first = records.indexOf("#1:");
+    if (first < 0) {
+      return false;
+    }
+    int next = records.indexOf("\n#", first + 3);
+    String last = next < 0 ? records.substring(first) : records.substring(first, next);
+    return last.contains("io.netty.channel.ChannelOutboundBuffer.remove(")
+        && last.contains("io.netty.channel.local.LocalChannel.doWrite(");
+  }
+
   /** Makes detectors that record what they report, whatever the logging configuration. */
   private static final class RecordingFactory extends ResourceLeakDetectorFactory {
     @Override
@@ -306,7 +329,9 @@ public final class PbCleanup implements BeforeEachCallback, AfterEachCallback, A
 
         @Override
         protected void reportTracedLeak(String resourceType, String records) {
-          recordLeak(resourceType + " leaked:" + records);
+          if (!strandedByInProcessClose(records)) {
+            recordLeak(resourceType + " leaked:" + records);
+          }
           super.reportTracedLeak(resourceType, records);
         }
 

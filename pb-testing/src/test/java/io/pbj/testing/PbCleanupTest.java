@@ -132,6 +132,33 @@ class PbCleanupTest {
         .hasMessageContaining("allocateAndDrop");
   }
 
+  /** The head of a real report: a length prefix written in-process, stranded at the peer. */
+  private static final String STRANDED =
+      "\nRecent access records: \n#1:\n"
+          + "\tio.netty.util.ReferenceCountUtil.release(ReferenceCountUtil.java:90)\n"
+          + "\tio.netty.util.ReferenceCountUtil.safeRelease(ReferenceCountUtil.java:116)\n"
+          + "\tio.netty.channel.ChannelOutboundBuffer.remove(ChannelOutboundBuffer.java:300)\n"
+          + "\tio.netty.channel.local.LocalChannel.doWrite(LocalChannel.java:390)\n"
+          + "\tio.netty.channel.AbstractChannel$AbstractUnsafe.flush0(AbstractChannel.java:794)\n"
+          + "#2:\n\tHint: 'DefaultChannelPipeline$HeadContext#0' will handle the message from this"
+          + " point.\n\tio.netty.channel.DefaultChannelPipeline.touch(DefaultChannelPipeline.java:115)"
+          + "\n";
+
+  @Test
+  void aBufferNettysInProcessChannelStrandsAtAClosedPeerIsNotCountedAsALeak() {
+    assertThat(PbCleanup.strandedByInProcessClose(STRANDED)).isTrue();
+    // read by the receiving pipeline afterwards: its last use is there, so it is a leak
+    String readLater =
+        STRANDED.replace(
+            "#1:\n",
+            "#1:\n\tHint: 'chunker' will handle the message from this point.\n"
+                + "\tio.netty.channel.DefaultChannelPipeline.touch(DefaultChannelPipeline.java:115)"
+                + "\n#0:\n");
+    assertThat(PbCleanup.strandedByInProcessClose(readLater)).isFalse();
+    assertThat(PbCleanup.strandedByInProcessClose("\nRecent access records: 0\nCreated at:\n"))
+        .isFalse();
+  }
+
   @Test
   void reportsEveryProblemAtOnce() throws Exception {
     PbCleanup cleanup = new PbCleanup().timeout(Duration.ofMillis(200));
