@@ -145,17 +145,7 @@ class KeepAliveTest {
       // but no whole message for 5 s; pings go unanswered
       byte[] frame = RawPeer.frame(new byte[99], false);
       CompletableFuture<Void> trickle =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  for (byte b : frame) {
-                    s.getOutputStream().write(b);
-                    TimeUnit.MILLISECONDS.sleep(50); // the attack's pace, not a wait for a result
-                  }
-                } catch (java.io.IOException | InterruptedException e) {
-                  // closed by the server
-                }
-              });
+          RawSockets.trickle(s, frame);
       PbException e = dropped.get(WAIT.toSeconds(), TimeUnit.SECONDS);
       assertThat(e).hasMessageContaining("no traffic").hasMessageContaining("500 ms");
       assertThat(trickle).as("dropped before the frame was whole").isNotDone();

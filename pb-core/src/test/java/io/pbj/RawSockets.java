@@ -11,6 +11,8 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the TCP limit tests look at from outside: plain blocking sockets that play a hostile
@@ -24,6 +26,24 @@ final class RawSockets {
     Socket s = new Socket("127.0.0.1", server.port());
     s.getOutputStream().write(RawPeer.concat(RawPeer.preamble(), RawPeer.hello()));
     return s;
+  }
+
+  /**
+   * Sends {@code bytes} on another thread, one every 50 ms (a slowloris peer's pace, not a wait
+   * for a result); completes when all are sent or the server has closed the connection.
+   */
+  static CompletableFuture<Void> trickle(Socket s, byte[] bytes) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            for (byte b : bytes) {
+              s.getOutputStream().write(b);
+              TimeUnit.MILLISECONDS.sleep(50);
+            }
+          } catch (IOException | InterruptedException e) {
+            // closed by the server
+          }
+        });
   }
 
   /** Whether the server has closed {@code s} (reads what is there, without blocking long). */

@@ -146,17 +146,7 @@ class TcpAdmissionTest {
     Socket s = socket(server);
     byte[] handshake = RawPeer.concat(RawPeer.preamble(), RawPeer.hello());
     CompletableFuture<Void> trickle =
-        CompletableFuture.runAsync(
-            () -> {
-              try {
-                for (byte b : handshake) {
-                  s.getOutputStream().write(b);
-                  TimeUnit.MILLISECONDS.sleep(50); // the attack's pace, not a wait for a result
-                }
-              } catch (IOException | InterruptedException e) {
-                // closed by the server
-              }
-            });
+        RawSockets.trickle(s, handshake);
     assertAllClosedAtTheHandshakeDeadline(server, List.of(s));
     trickle.get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }

@@ -167,17 +167,7 @@ class TcpInboundLimitsTest {
       // a PING frame, one byte every 50 ms: it would take 700 ms to arrive whole
       byte[] ping = RawPeer.frame(new byte[] {7, 0, 0, 0, 0, 0, 0, 0, 1}, false);
       CompletableFuture<Void> trickle =
-          CompletableFuture.runAsync(
-              () -> {
-                try {
-                  for (byte b : ping) {
-                    s.getOutputStream().write(b);
-                    TimeUnit.MILLISECONDS.sleep(50); // the attack's pace, not a wait for a result
-                  }
-                } catch (IOException | InterruptedException e) {
-                  // closed by the server
-                }
-              });
+          RawSockets.trickle(s, ping);
       await().atMost(WAIT).until(() -> closed.containsKey(s.getLocalPort()));
       assertThat(closed.get(s.getLocalPort())).hasMessageContaining("did not arrive whole");
       trickle.get(WAIT.toSeconds(), TimeUnit.SECONDS);

@@ -164,11 +164,8 @@ final class PbKryo extends Kryo {
       return super.readClassAndObject(input);
     }
     int start = input.position();
-    long enclosing = c.multiplier;
-    c.multiplier = 1;
-    Object value = super.readClassAndObject(input);
-    completed(c, value, start, enclosing);
-    return value;
+    long enclosing = begin(c);
+    return completed(c, super.readClassAndObject(input), start, enclosing);
   }
 
   @Override
@@ -178,11 +175,8 @@ final class PbKryo extends Kryo {
       return super.readObject(input, type);
     }
     int start = input.position();
-    long enclosing = c.multiplier;
-    c.multiplier = 1;
-    T value = super.readObject(input, type);
-    completed(c, value, start, enclosing);
-    return value;
+    long enclosing = begin(c);
+    return completed(c, super.readObject(input, type), start, enclosing);
   }
 
   @Override
@@ -192,11 +186,8 @@ final class PbKryo extends Kryo {
       return super.readObject(input, type, serializer);
     }
     int start = input.position();
-    long enclosing = c.multiplier;
-    c.multiplier = 1;
-    T value = super.readObject(input, type, serializer);
-    completed(c, value, start, enclosing);
-    return value;
+    long enclosing = begin(c);
+    return completed(c, super.readObject(input, type, serializer), start, enclosing);
   }
 
   @Override
@@ -206,11 +197,8 @@ final class PbKryo extends Kryo {
       return super.readObjectOrNull(input, type);
     }
     int start = input.position();
-    long enclosing = c.multiplier;
-    c.multiplier = 1;
-    T value = super.readObjectOrNull(input, type);
-    completed(c, value, start, enclosing);
-    return value;
+    long enclosing = begin(c);
+    return completed(c, super.readObjectOrNull(input, type), start, enclosing);
   }
 
   @Override
@@ -220,18 +208,24 @@ final class PbKryo extends Kryo {
       return super.readObjectOrNull(input, type, serializer);
     }
     int start = input.position();
-    long enclosing = c.multiplier;
-    c.multiplier = 1;
-    T value = super.readObjectOrNull(input, type, serializer);
-    completed(c, value, start, enclosing);
-    return value;
+    long enclosing = begin(c);
+    return completed(c, super.readObjectOrNull(input, type, serializer), start, enclosing);
   }
 
-  private static void completed(DecodeContext c, Object value, int start, long enclosing) {
+  /** A value starts: its own elements count from 1; returns the enclosing value's multiplier. */
+  private static long begin(DecodeContext c) {
+    long enclosing = c.multiplier;
+    c.multiplier = 1;
+    return enclosing;
+  }
+
+  /** A value is read: charges its shallow size and hands the multiplier back to the enclosing. */
+  private static <T> T completed(DecodeContext c, T value, int start, long enclosing) {
     c.allocate(HeapSizes.shallow(value));
     c.lastStart = start;
     c.lastMultiplier = c.multiplier;
     c.multiplier = Math.max(enclosing, c.multiplier);
     c.step();
+    return value;
   }
 }

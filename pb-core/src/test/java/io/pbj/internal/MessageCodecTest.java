@@ -276,19 +276,25 @@ class MessageCodecTest {
     assertThat(call.args()).containsExactly(new Point(5, 6));
   }
 
+  /** The envelope of a call to the root's {@code put} with one argument, written by hand. */
+  private static Output callOfPutWithOneArgument(int requestId) {
+    Output out = new Output(256, -1);
+    out.writeByte(Wire.CALL);
+    out.writeVarInt(requestId, true);
+    out.writeVarInt(Wire.ROOT_ID, true);
+    out.writeBoolean(false);
+    KryoSetup.writeString(out, "put");
+    out.writeVarInt(1, true);
+    return out;
+  }
+
   @Test
   void mapSentWhereTheFieldDeclaresAListIsUndecodableNamingTheMapAndTheNextMessageDecodes() {
     // No Java sender puts a map into a List<Object> field; a hostile peer can. Kryo's map
     // serializer takes its key and value types from the field's one type argument and used to
     // fail with an ArrayIndexOutOfBoundsException (found by MessageDecodeFuzzTest).
     PbKryo writer = TestAccess.encoder(REGISTRY);
-    Output out = new Output(256, -1);
-    out.writeByte(Wire.CALL);
-    out.writeVarInt(7, true);
-    out.writeVarInt(Wire.ROOT_ID, true);
-    out.writeBoolean(false);
-    KryoSetup.writeString(out, "put");
-    out.writeVarInt(1, true);
+    Output out = callOfPutWithOneArgument(7);
     out.writeVarInt(writer.getRegistration(Bag.class).getId() + 2, true);
     writer.writeClassAndObject(out, new HashMap<>(Map.of("k", "v")));
     ByteBuf body = Unpooled.wrappedBuffer(out.toBytes());
@@ -320,13 +326,7 @@ class MessageCodecTest {
     // the list with the field's type arguments pushed, and used to leave them on the connection's
     // Kryo, where the next message's map took them for its own (found by MessageDecodeFuzzTest).
     PbKryo writer = TestAccess.encoder(REGISTRY);
-    Output out = new Output(256, -1);
-    out.writeByte(Wire.CALL);
-    out.writeVarInt(7, true);
-    out.writeVarInt(Wire.ROOT_ID, true);
-    out.writeBoolean(false);
-    KryoSetup.writeString(out, "put");
-    out.writeVarInt(1, true);
+    Output out = callOfPutWithOneArgument(7);
     // a Bag, its items an ArrayList, as Kryo writes one of one String ("v") but with an unknown
     // class where the String's (3) would be
     out.writeVarInt(writer.getRegistration(Bag.class).getId() + 2, true);
