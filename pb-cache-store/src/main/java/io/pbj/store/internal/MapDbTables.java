@@ -9,8 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -169,8 +171,9 @@ final class MapDbTables extends Tables {
    * pointer in a node that open does not otherwise read surfaces only on a later lookup. Each
    * level must be one chain of links from a left edge to a right edge, made of exactly the
    * children of the level above, in order; the root is a level of its own. That shape has no
-   * cycle, so every descent and every iteration MapDB makes over it ends. The walk reads at most
-   * {@code maxNodes} nodes (as many as the files have room for), whatever the file holds.
+   * cycle, so every descent and every iteration MapDB makes over it ends. The walk reads each node
+   * at most once and at most {@code maxNodes} nodes (as many as the files have room for), whatever
+   * the file holds.
    */
   static void checkTree(Store store, String name, long rootRecidRecid, long maxNodes) {
     Long root = store.get(rootRecidRecid, Serializer.RECID);
@@ -179,6 +182,10 @@ final class MapDbTables extends Tables {
     }
     long[] level = {root};
     long read = 0;
+    // Each node is read once: links and children that lead back to a node already read (on this
+    // level or one above, which the shape checks alone would let through level after level) are
+    // a cycle. So the work is one read per node, however the pointers were bent.
+    Set<Long> seen = new HashSet<>();
     for (int depth = 0; ; depth++) {
       long[] below = new long[0];
       int belowCount = 0;
@@ -189,6 +196,9 @@ final class MapDbTables extends Tables {
               + "files have room for (" + maxNodes + "): its pointers form a cycle");
         }
         String where = "MapDB map " + name + ", level " + depth + ", node " + level[i] + ": ";
+        if (!seen.add(level[i])) {
+          throw new DamagedFileException(where + "was reached before: its pointers form a cycle");
+        }
         TreeNode n;
         try {
           n = readNode(store, level[i]);

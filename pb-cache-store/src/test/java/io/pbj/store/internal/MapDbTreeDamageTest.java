@@ -1,6 +1,7 @@
 package io.pbj.store.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.DataInput2;
+import org.mapdb.DataIO;
 import org.mapdb.DataOutput2;
 import org.mapdb.Serializer;
 import org.mapdb.Store;
@@ -172,6 +174,47 @@ class MapDbTreeDamageTest {
       assertThat(s.stats().quarantines()).as("nothing more found on a read").isEqualTo(1);
     }
     assertThat(quarantined(dir)).hasSize(1);
+  }
+
+  /** A directory node as MapDB writes one: key count and flags, link, one-char keys, children. */
+  private static byte[] dirNode(boolean left, boolean right, long link, int keys, long... children)
+      throws java.io.IOException {
+    DataOutput2 out = new DataOutput2();
+    int flags = (1 << 3) | (left ? 1 << 2 : 0) | (right ? 1 << 1 : 0);
+    out.packInt(DataIO.parity1Set(((keys << 4) | flags) << 1));
+    if (!right) {
+      out.packLong(link);
+    }
+    for (int k = 0; k < keys; k++) {
+      out.packInt(1);
+      out.packInt('k');
+    }
+    for (long c : children) {
+      out.packLong(c);
+    }
+    return out.copyBytes();
+  }
+
+  @Test
+  @Timeout(value = 1, unit = TimeUnit.MINUTES)
+  void aLevelWhoseNodesAreTheirOwnChildrenIsACycleFoundOnTheSecondVisit() throws Exception {
+    // root -> [L, R]; L's only child is L, R's only child is R, L links to R: every level below
+    // the root is [L, R] again and passes the shape checks, so only remembering what was read
+    // ends the walk (before, it read L and R again until maxNodes reads).
+    try (DB db = DBMaker.memoryDB().make()) {
+      Store store = db.getStore();
+      long l = store.preallocate();
+      long r = store.preallocate();
+      long root = store.put(dirNode(true, true, 0, 1, l, r), Serializer.BYTE_ARRAY_NOSIZE);
+      store.update(l, dirNode(true, false, r, 1, l), Serializer.BYTE_ARRAY_NOSIZE);
+      store.update(r, dirNode(false, true, 0, 1, r), Serializer.BYTE_ARRAY_NOSIZE);
+      long rootRecid = store.put(root, Serializer.RECID);
+      assertThat(MapDbTables.readNode(store, l).children()).containsExactly(l);
+
+      assertThatThrownBy(() -> MapDbTables.checkTree(store, "index", rootRecid, 1_000_000))
+          .isInstanceOf(DamagedFileException.class)
+          .hasMessageContaining("level 2, node " + l + ": was reached before");
+    }
   }
 
   @Test
