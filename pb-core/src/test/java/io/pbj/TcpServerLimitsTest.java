@@ -148,6 +148,47 @@ class TcpServerLimitsTest extends AbstractPbTest {
   }
 
   @Test
+  void callsThatArriveFasterThanTheyRunStopTheReadingInsteadOfQueueingWithoutEnd()
+      throws Exception {
+    // The server's executor is busy (a slow method, a full pool): nothing runs. Before, every
+    // call sent was read and queued decoded (20,000 of them here, 20 MB); now reading stops
+    // past the backlog and the rest waits in the sockets, where the client feels it.
+    java.util.concurrent.ExecutorService busy = java.util.concurrent.Executors.newSingleThreadExecutor();
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      busy.execute(() -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      PbServer server = startServer(b -> b.registry(Fixtures.registry()).executor(busy));
+      PbClient client = client(server, b -> b.registry(Fixtures.registry()));
+      RemoteReference ref = client.rootObject().join();
+      await().atMost(WAIT).until(() -> server.connections().size() == 1);
+      PbConnection serverSide = server.connections().iterator().next();
+      Connection clientSide = (Connection) get(client.connection());
+      String text = "x".repeat(1000);
+      int calls = 20_000;
+      for (int i = 0; i < calls; i++) {
+        ref.callRemoteOneWay("remember", text);
+      }
+      // the client's own buffer fills once the server stops reading and the sockets are full
+      await().atMost(WAIT).until(() -> !clientSide.channel().isWritable());
+      long read = serverSide.stats().messagesReceived();
+      assertThat(read)
+          .as("calls the server read while none could run")
+          .isLessThan(io.pbj.internal.TestAccess.callBacklogMax() + 2_000L);
+      release.countDown();
+      await().atMost(WAIT).until(() -> root.remembered.size() == calls);
+    } finally {
+      release.countDown();
+      busy.shutdown();
+    }
+  }
+
+  @Test
   void anIncomingLimitLargerThanTheMessageLimitIsRefused() {
     assertThatThrownBy(
             () -> serverBuilder().root(root).maxMessageSize(1 << 20).maxIncomingMessageSize(2 << 20)

@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.ArrayDeque;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +14,9 @@ import org.slf4j.LoggerFactory;
  * mayStart} says no. A server holds a connection's calls back while the peer leaves what it
  * writes unread: otherwise every call read before reading stopped would still run and queue its
  * answer, however large, and a client that pipelines cheap calls with large answers could make
- * the server hold them all. {@link #resume()} starts them again.
+ * the server hold them all. {@link #resume()} starts them again. Past {@link #QUEUED_MAX} waiting
+ * tasks it asks for the connection not to be read until half have run, so a peer cannot queue
+ * calls faster than they run without end either.
  *
  * <p>Thread-safety: thread-safe; the queue is guarded by this object's monitor, and no task runs
  * while it is held.
@@ -21,8 +24,21 @@ import org.slf4j.LoggerFactory;
 final class CallSequence implements Executor {
   private static final Logger log = LoggerFactory.getLogger(CallSequence.class);
 
+  /**
+   * Tasks waiting above which the connection is no longer read, until half of them have run: a
+   * peer that sends cheap calls faster than the executor runs them (a slow method, a busy pool)
+   * must not queue decoded calls without end.
+   */
+  static final int QUEUED_MAX = 1024;
+
   private final Executor executor;
   private final BooleanSupplier mayStart;
+  /** Told true when the backlog passes {@link #QUEUED_MAX}, false when it is down to half. */
+  private final Consumer<Boolean> backlog;
+
+  /** Whether the backlog has been reported and not yet taken back. */
+  @GuardedBy("this")
+  private boolean backlogged;
 
   @GuardedBy("this")
   private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
@@ -31,22 +47,30 @@ final class CallSequence implements Executor {
   @GuardedBy("this")
   private boolean running;
 
-  CallSequence(Executor executor, BooleanSupplier mayStart) {
+  CallSequence(Executor executor, BooleanSupplier mayStart, Consumer<Boolean> backlog) {
     this.executor = executor;
     this.mayStart = mayStart;
+    this.backlog = backlog;
   }
 
   /** Runs {@code task} after every task submitted before it. */
   @Override
   public void execute(Runnable task) {
+    boolean start;
+    boolean report;
     synchronized (this) {
       tasks.add(task);
-      if (running) {
-        return;
-      }
+      report = !backlogged && tasks.size() > QUEUED_MAX;
+      backlogged |= report;
+      start = !running;
       running = true;
     }
-    Handoff.execute(executor, this::drain);
+    if (report) {
+      backlog.accept(true);
+    }
+    if (start) {
+      Handoff.execute(executor, this::drain);
+    }
   }
 
   /** Starts the tasks held back, if {@code mayStart} allows it now. */
@@ -64,6 +88,7 @@ final class CallSequence implements Executor {
     while (true) {
       Runnable task;
       boolean held = false;
+      boolean relieved = false;
       synchronized (this) {
         if (tasks.isEmpty()) {
           running = false;
@@ -75,7 +100,12 @@ final class CallSequence implements Executor {
           task = null;
         } else {
           task = tasks.poll();
+          relieved = backlogged && tasks.size() <= QUEUED_MAX / 2;
+          backlogged &= !relieved;
         }
+      }
+      if (relieved) {
+        backlog.accept(false);
       }
       if (held) {
         if (mayStart.getAsBoolean()) {

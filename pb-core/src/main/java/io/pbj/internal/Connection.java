@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -50,6 +51,9 @@ public final class Connection implements PbConnection, LoginHooks {
 
   /** Errors while serving a connection likewise: a peer may provoke them on purpose. */
   private static final LogLimiter INTERNAL_ERRORS = new LogLimiter(10);
+
+  /** Why reading stops while too many incoming calls wait to run (see CallSequence). */
+  private static final String CALL_BACKLOG = "calls wait to run";
 
   /** How long a goodbye waits for the peer to take it before the channel is closed anyway. */
   private static final long GOODBYE_GRACE_SECONDS = 1;
@@ -90,6 +94,7 @@ public final class Connection implements PbConnection, LoginHooks {
   private final List<Consumer<PbException>> closeListeners = new CopyOnWriteArrayList<>();
   private final DropListeners dropListeners;
   private final AtomicInteger limitStrikes = new AtomicInteger();
+  private final AtomicBoolean goodbyeSent = new AtomicBoolean();
   private final Counters counters = new Counters();
   private final Admittance admittance = new Admittance();
 
@@ -100,7 +105,14 @@ public final class Connection implements PbConnection, LoginHooks {
     this.sequential =
         new CallSequence(
             executor,
-            () -> !holdCallsWhileUnwritable || channel.isWritable() || !channel.isActive());
+            () -> !holdCallsWhileUnwritable || channel.isWritable() || !channel.isActive(),
+            backlog -> {
+              if (backlog) {
+                ReadPause.pause(channel, CALL_BACKLOG);
+              } else {
+                ReadPause.resume(channel, CALL_BACKLOG);
+              }
+            });
     this.dropListeners = new DropListeners(executor);
     this.exports = new ExportTable(config.maxReferences(), this::exportDropped);
     this.releases =
@@ -232,6 +244,9 @@ public final class Connection implements PbConnection, LoginHooks {
     state.compareAndSet(
         OPEN,
         new State.Failing(new PbException(Code.CONNECTION_LOST, "connection closed: " + reason)));
+    if (!goodbyeSent.compareAndSet(false, true)) {
+      return channelClosed; // one goodbye, one grace: a second would cut the first's short
+    }
     send(new Message.Goodbye(reason))
         .addListener(
             f -> {

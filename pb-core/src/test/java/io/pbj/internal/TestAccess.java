@@ -71,6 +71,11 @@ public final class TestAccess {
     return (long) Wire.DEFAULT_MAX_DECODE_EXPANSION * bytes + DecodeContext.ALLOCATION_FLOOR;
   }
 
+  /** Incoming calls waiting to run above which a connection is no longer read. */
+  public static int callBacklogMax() {
+    return CallSequence.QUEUED_MAX;
+  }
+
   /** Bytes a connection still reads and drops after it has started closing. */
   public static int lingerDropMax() {
     return ChunkCodec.DROP_MAX;
