@@ -64,9 +64,24 @@ final class Refusal extends ChannelInboundHandlerAdapter {
                 });
   }
 
+  /**
+   * Bytes read and dropped before the refused peer is no longer read: an honest one sends its
+   * preamble and HELLO, perhaps a first call; one that streams instead must not keep the event
+   * loop reading for the whole grace.
+   */
+  static final int DROP_MAX = 64 << 10;
+
+  private long dropped;
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof ByteBuf buf) {
+      dropped += buf.readableBytes();
+    }
     ReferenceCountUtil.release(msg);
+    if (dropped > DROP_MAX) {
+      ctx.channel().config().setAutoRead(false); // the grace's timer closes the channel
+    }
   }
 
   @Override
