@@ -297,8 +297,20 @@ final class MessageCodec extends ChannelInboundHandlerAdapter {
     drain(ctx);
   }
 
+  /**
+   * Decodes on the event loop. Beyond its bytes, the turn is charged with what the message
+   * decoded to, over the expansion allowed: a tiny message may decode to a list of a million
+   * nulls within its allocation floor, and sixteen KiB of such messages must not hold the loop
+   * as long as gigabytes of ordinary ones would.
+   */
   private Inbound decode(byte[] bytes) {
-    return decode(bytes, newContext(bytes.length));
+    DecodeContext context = newContext(bytes.length);
+    try {
+      return decode(bytes, context);
+    } finally {
+      long decodedAsBytes = context.allocated() / connection.config().maxDecodeExpansion();
+      inlineThisTurn += (int) Math.min(INLINE_MAX, Math.max(0, decodedAsBytes - bytes.length));
+    }
   }
 
   private DecodeContext newContext(int bytes) {

@@ -86,6 +86,40 @@ class MessageCodecOffloadTest {
   }
 
   @Test
+  void smallMessagesThatDecodeLargeAreChargedToTheTurnByWhatTheyDecodeTo() {
+    // a few bytes each on the wire, a list of 200,000 nulls (800 KB) each once decoded
+    List<ByteBuf> bufs = new ArrayList<>();
+    for (int seq = 1; seq <= 10; seq++) {
+      ByteBuf b =
+          Unpooled.wrappedBuffer(
+              TestAccess.body(
+                  PbRegistry.defaults(),
+                  new Message.Call(
+                      seq, 0, "note",
+                      new Object[] {new ArrayList<>(TestAccess.repeatedList(null, 200_000))},
+                      false)));
+      bufs.add(b);
+    }
+    int wire = bufs.stream().mapToInt(ByteBuf::readableBytes).sum();
+    assertThat(wire).as("ten messages on the wire").isLessThan(MessageCodec.INLINE_MAX / 4);
+    for (ByteBuf b : bufs) {
+      channel.pipeline().fireChannelRead(b); // ten messages of one socket read
+    }
+    List<Object> first = new ArrayList<>();
+    for (Object m; (m = channel.readInbound()) != null; ) {
+      first.add(m);
+    }
+    assertThat(first).as("decoded on the event loop within this read").hasSize(1);
+    channel.pipeline().fireChannelReadComplete();
+    channel.runPendingTasks();
+    int rest = 0;
+    for (Object m; (m = channel.readInbound()) != null; ) {
+      rest++;
+    }
+    assertThat(rest).isEqualTo(9);
+  }
+
+  @Test
   void readingStopsWhileMoreThanTheQueueLimitWaitsAndResumesWhenHalfIsDecoded() {
     int large = 200 << 10;
     channel.writeInbound(call(0, large));
