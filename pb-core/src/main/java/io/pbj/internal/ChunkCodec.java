@@ -178,7 +178,9 @@ final class ChunkCodec extends ChannelDuplexHandler {
         stop();
         dropped += in.readableBytes();
         if (dropped > DROP_MAX) {
-          ctx.channel().config().setAutoRead(false); // the grace's timer closes the channel
+          // held as a reason of its own, so no other handler's resume reads on; the grace's
+          // timer closes the channel
+          ReadPause.pause(ctx.channel(), "closing, dropped enough");
         }
         return;
       }
