@@ -197,38 +197,45 @@ public final class ServerKey {
             .encodeToString(privateKey.getEncoded()) + "\n" + PRIVATE_END + "\n"
         + PUBLIC_BEGIN + "\n" + Base64.getEncoder().encodeToString(encodedPublicKey) + "\n"
         + PUBLIC_END + "\n";
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Path tmp = null;
     try {
       if (Files.exists(file)) {
         throw new FileAlreadyExistsException(file.toString(), null,
             "a server key file is never overwritten (it would change the server id)");
       }
-      Files.deleteIfExists(tmp);
       FileAttribute<?>[] ownerOnly =
           file.getFileSystem().supportedFileAttributeViews().contains("posix")
               ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(
                   PosixFilePermissions.fromString("rw-------"))}
               : new FileAttribute<?>[0];
-      try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE), ownerOnly)) {
+      Path dir = file.toAbsolutePath().getParent();
+      // a name of its own: two starts writing at once must not delete each other's
+      tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp", ownerOnly);
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
         while (buf.hasRemaining()) {
           ch.write(buf);
         }
         ch.force(true);
       }
+      // Published whole and never over another: a link fails if the file exists (a move would
+      // replace it, and the server that wrote first would lose its id at the next start).
       try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file);
+        Files.createLink(file, tmp);
+      } catch (UnsupportedOperationException e) {
+        Files.move(tmp, file); // no links here: a move that refuses an existing target
+        tmp = null;
       }
     } catch (IOException e) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // the first failure is the one to report
-      }
       throw new UncheckedIOException("cannot write the server key file " + file + ": " + e, e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // the key is written (or the first failure reported); a stray temporary file is all
+        }
+      }
     }
   }
 

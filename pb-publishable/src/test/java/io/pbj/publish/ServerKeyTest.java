@@ -10,7 +10,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,6 +62,39 @@ class ServerKeyTest {
         .isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("never overwritten");
     assertThat(Files.readString(file)).isEqualTo(text);
+  }
+
+  @Test
+  void serversStartingAtOnceOnOneKeyFileAllGetTheIdThatIsInTheFile() throws Exception {
+    // Before, a second start's move replaced the first's file: the first kept running with an id
+    // that was no longer on disk, and changed it at its next start.
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 20; round++) {
+        Path file = dir.resolve("key-" + round + ".pem");
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<String>> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          ids.add(pool.submit(() -> {
+            go.await();
+            return ServerKey.readOrCreate(file).serverId();
+          }));
+        }
+        go.countDown();
+        String onDisk = null;
+        for (Future<String> id : ids) {
+          String got = id.get(30, TimeUnit.SECONDS);
+          onDisk = onDisk == null ? ServerKey.read(file).serverId() : onDisk;
+          assertThat(got).as("round %d", round).isEqualTo(onDisk);
+        }
+      }
+      try (Stream<Path> files = Files.list(dir)) {
+        assertThat(files.filter(f -> f.toString().endsWith(".tmp")))
+            .as("no temporary file left").isEmpty();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
