@@ -28,6 +28,9 @@ import org.slf4j.LoggerFactory;
 final class ReferenceReader implements KryoSetup.ReferenceCodec {
   private static final Logger log = LoggerFactory.getLogger(ReferenceReader.class);
 
+  /** A peer can send a state that fails every time: logged at most once per ten seconds. */
+  private static final LogLimiter INIT_FAILED = new LogLimiter(10);
+
   private final BrokerConfig config;
   private final ExportTable exports;
   private final ImportTable imports;
@@ -55,7 +58,7 @@ final class ReferenceReader implements KryoSetup.ReferenceCodec {
       try {
         r.run();
       } catch (RuntimeException e) {
-        log.warn("setState of a new RemoteCache failed", e);
+        INIT_FAILED.warn(log, "setState of a new RemoteCache failed", e); // the peer chooses states
       }
     }
   }
