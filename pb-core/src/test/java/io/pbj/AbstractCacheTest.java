@@ -163,10 +163,13 @@ abstract class AbstractCacheTest extends AbstractPbTest {
     assertThat(entered.await(10, TimeUnit.SECONDS)).as("the fresh state is being taken").isTrue();
     root.scoreboard.add("pushed-while-the-state-is-taken"); // lands in that state
     proceed.countDown();
-    int total = root.scoreboard.entries.size();
-    await().atMost(WAIT).until(() -> cache.entries.size() >= total);
+    // The fresh state replaces the entries when it lands, which may be after updates pushed
+    // before it (a size reached early is no sign it has landed): wait for the server's entries
+    // exactly; an update applied twice would keep them from ever being equal.
+    List<String> expected = List.copyOf(root.scoreboard.entries);
+    await().atMost(WAIT).until(() -> cache.entries.equals(expected));
     get(slow.rootObject().join().callRemote("echo", "sync"));
-    assertThat(cache.entries).doesNotHaveDuplicates().isEqualTo(root.scoreboard.entries);
+    assertThat(cache.entries).doesNotHaveDuplicates().isEqualTo(expected);
   }
 
   @Test
