@@ -20,16 +20,16 @@ final class ImportedCaches {
   private static final LogLimiter UNDECODABLE = new LogLimiter(10);
   private static final LogLimiter FAILED = new LogLimiter(10);
 
-  private final Object owner;
+  private final Connection connection;
   private final ImportTable imports;
   private final Executor sequential;
 
   /**
-   * @param owner names the connection in log lines
+   * @param connection the connection the caches arrived on (for log lines and {@link CurrentCall})
    * @param sequential the connection's executor for incoming calls, one at a time in order
    */
-  ImportedCaches(Object owner, ImportTable imports, Executor sequential) {
-    this.owner = owner;
+  ImportedCaches(Connection connection, ImportTable imports, Executor sequential) {
+    this.connection = connection;
     this.imports = imports;
     this.sequential = sequential;
   }
@@ -47,7 +47,7 @@ final class ImportedCaches {
     UNDECODABLE.warn(
         log,
         "{}: dropped a cache update that could not be decoded: {}",
-        owner,
+        connection,
         bad.cause().getMessage());
   }
 
@@ -60,12 +60,22 @@ final class ImportedCaches {
     if (CacheHandle.of(cache).deferUntilInitialised(() -> applyUpdate(update, List.of()))) {
       return;
     }
+    CurrentCall.Frame outer =
+        CurrentCall.enter(
+            new CurrentCall.Frame(connection, connection.perspective(), update.method()));
     try {
       RemoteMethods.invoke(
           RemoteMethods.find(cache.getClass(), update.method()), cache, update.args());
     } catch (Throwable t) {
       FAILED.warn(
-          log, "{}: update '{}' of {} failed", owner, update.method(), cache.getClass().getName(), t);
+          log,
+          "{}: update '{}' of {} failed",
+          connection,
+          update.method(),
+          cache.getClass().getName(),
+          t);
+    } finally {
+      CurrentCall.restore(outer);
     }
   }
 
@@ -77,7 +87,7 @@ final class ImportedCaches {
       try {
         CacheHandle.setState(cache, state.state());
       } catch (RuntimeException e) {
-        FAILED.warn(log, "{}: setState of {} failed", owner, cache.getClass().getName(), e);
+        FAILED.warn(log, "{}: setState of {} failed", connection, cache.getClass().getName(), e);
       }
     }
   }

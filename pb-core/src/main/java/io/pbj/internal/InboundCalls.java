@@ -27,7 +27,10 @@ final class InboundCalls {
   private static final Logger log = LoggerFactory.getLogger(InboundCalls.class);
   private static final LogLimiter ONE_WAY_FAILURES = new LogLimiter(10);
 
-  /** The incoming call running on this thread, for {@link #goodbyeAfterReply}. */
+  /**
+   * The incoming call running on this thread, for {@link #goodbyeAfterReply}; the public view of
+   * it is {@link CurrentCall}.
+   */
   private static final ThreadLocal<Call> CURRENT = new ThreadLocal<>();
 
   private final Connection connection;
@@ -144,17 +147,27 @@ final class InboundCalls {
       }
       RemoteMethods.Target method = RemoteMethods.find(target.getClass(), message.method());
       Object[] args = message.args();
+      Object perspective = connection.perspective();
       if (target instanceof Viewable) {
         Object[] withPerspective = new Object[args.length + 1];
-        withPerspective[0] = connection.perspective();
+        withPerspective[0] = perspective;
         System.arraycopy(args, 0, withPerspective, 1, args.length);
         args = withPerspective;
       }
+      // restored, not removed: a call may run another on this thread (a direct executor)
+      Call outer = CURRENT.get();
+      CurrentCall.Frame outerFrame =
+          CurrentCall.enter(new CurrentCall.Frame(connection, perspective, message.method()));
       CURRENT.set(call);
       try {
         result = RemoteMethods.invoke(method, target, args);
       } finally {
-        CURRENT.remove();
+        CurrentCall.restore(outerFrame);
+        if (outer == null) {
+          CURRENT.remove();
+        } else {
+          CURRENT.set(outer);
+        }
       }
     } catch (Throwable t) {
       finish(call, null, t);
