@@ -32,6 +32,13 @@ public interface PbConnection {
   /** Counters of what crossed this connection so far. */
   Stats stats();
 
+  /**
+   * The codec of this connection's registry ({@link PbCodec#of(PbRegistry)}): its values in the
+   * encoding this connection uses, outside any message. The same instance for every connection
+   * with the same registry.
+   */
+  PbCodec codec();
+
   /** Number of local objects currently exported to the peer (the root included). */
   int exportedCount();
 

@@ -40,6 +40,9 @@ public final class PbRegistry {
   private final Map<Integer, CacheType> cacheTypes;
   private final Map<Class<?>, Integer> cacheIds;
 
+  /** This registry's {@link PbCodec#of(PbRegistry)}, made on first use. */
+  volatile PbCodec codec;
+
   /**
    * A Cacheable class and the RemoteCache class its receivers create.
    *

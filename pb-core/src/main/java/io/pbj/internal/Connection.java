@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
+import io.pbj.PbCodec;
 import io.pbj.PbConnection;
 import io.pbj.PbException.Code;
 import io.pbj.PbException;
@@ -177,6 +178,11 @@ public final class Connection implements PbConnection, LoginHooks {
   @Override
   public Stats stats() {
     return counters.snapshot(outbound.callsSent());
+  }
+
+  @Override
+  public PbCodec codec() {
+    return PbCodec.of(config.registry());
   }
 
   @Override

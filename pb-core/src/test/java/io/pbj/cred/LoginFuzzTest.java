@@ -1,9 +1,11 @@
 package io.pbj.cred;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.pbj.PbCodec;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
+import io.pbj.PbRegistry;
 import io.pbj.Referenceable;
 import io.pbj.internal.LoginHooks;
 import java.net.InetAddress;
@@ -334,6 +336,11 @@ class LoginFuzzTest {
     @Override
     public Stats stats() {
       return new Stats(0, 0, 0, 0, 0);
+    }
+
+    @Override
+    public PbCodec codec() {
+      return PbCodec.of(PbRegistry.defaults());
     }
 
     @Override

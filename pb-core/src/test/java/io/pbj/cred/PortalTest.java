@@ -2,8 +2,10 @@ package io.pbj.cred;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pbj.PbCodec;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
+import io.pbj.PbRegistry;
 import io.pbj.Referenceable;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -106,6 +108,11 @@ class PortalTest {
     @Override
     public Stats stats() {
       return new Stats(0, 0, 0, 0, 0);
+    }
+
+    @Override
+    public PbCodec codec() {
+      return PbCodec.of(PbRegistry.defaults());
     }
 
     @Override

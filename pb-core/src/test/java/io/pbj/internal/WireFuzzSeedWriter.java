@@ -48,6 +48,8 @@ public final class WireFuzzSeedWriter {
         "io/pbj/internal/ChunkCodecFuzzTestInputs/anyStreamInAnyReadsGivesTheSpecsMessagesOrItsRefusal"));
     writeDecodeSeeds(root.resolve(
         "io/pbj/internal/MessageDecodeFuzzTestInputs/anyBytesDecodeToAMessageOrARefusal"));
+    writeValueSeeds(root.resolve(
+        "io/pbj/internal/ValueCodecFuzzTestInputs/anyBytesDecodeToAValueOrBadArguments"));
     writeHandshakeSeeds(root.resolve(
         "io/pbj/internal/HandshakeFuzzTestInputs/anyFirstMessageCompletesTheHandshakeOrFailsItNamingWhy"));
     writeLoginSeeds(root.resolve(
@@ -375,6 +377,50 @@ public final class WireFuzzSeedWriter {
       out.writeBytes(p);
     }
     return out.toByteArray();
+  }
+
+  // ---- ValueCodecFuzzTest ----
+
+  /** Values of the fuzz registry as {@link ValueCodec} encodes them, and a few broken ones. */
+  private static void writeValueSeeds(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    ValueCodec codec = ValueCodecFuzzTest.CODEC;
+    write(dir, "point", codec.encode(new MessageDecodeFuzzTest.Point(1, -2)));
+    byte[] route =
+        codec.encode(
+            new MessageDecodeFuzzTest.Route(
+                "r",
+                List.of(new MessageDecodeFuzzTest.Point(3, 4)),
+                new HashMap<>(Map.of("a", List.of(1, 2)))));
+    write(dir, "route", route);
+    write(dir, "route-truncated", Arrays.copyOf(route, route.length - 2));
+    write(dir, "route-trailing", Arrays.copyOf(route, route.length + 1));
+    write(dir, "nest", codec.encode(nest(5)));
+    write(
+        dir,
+        "shape",
+        codec.encode(
+            new MessageDecodeFuzzTest.Shape(
+                List.of("any", 1), new long[] {1, -1}, new LinkedHashSet<>(List.of("x", "y")),
+                MessageDecodeFuzzTest.Color.GREEN)));
+    MessageDecodeFuzzTest.Inventory inventory = new MessageDecodeFuzzTest.Inventory();
+    inventory.count = 3;
+    inventory.owner = "owner";
+    inventory.items = new ArrayList<>(List.of("a", 7, new MessageDecodeFuzzTest.Point(0, 0)));
+    inventory.index = new HashMap<>(Map.of("k", 1L));
+    write(dir, "inventory", codec.encode(inventory));
+    write(dir, "deque", codec.encode(new ArrayDeque<>(List.of("a", 1))));
+    write(
+        dir,
+        "array",
+        codec.encode(
+            new MessageDecodeFuzzTest.Point[] {new MessageDecodeFuzzTest.Point(1, 1), null}));
+    write(dir, "builtins", codec.encode(List.of(
+        new TreeMap<>(Map.of(3, "c", 1, "a")), Set.of("s"), new UUID(1, 2),
+        Instant.ofEpochSecond(1_700_000_000, 5), Duration.ofMillis(-1500), new byte[] {1, 2})));
+    write(dir, "null", codec.encode(null));
+    // the reference marker (id 10, written +2), kind YOURS, id 5: never a value
+    write(dir, "reference", new byte[] {KryoSetup.REFERENCE_ID + 2, Wire.REF_YOURS, 5});
   }
 
   static void write(Path dir, String name, byte[] data) throws IOException {
