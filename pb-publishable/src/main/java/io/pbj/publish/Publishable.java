@@ -2,6 +2,8 @@ package io.pbj.publish;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.Cacheable;
+import io.pbj.PbConnection;
+import io.pbj.PbException;
 import io.pbj.RemoteObserver;
 import io.pbj.publish.internal.HeldState;
 import io.pbj.publish.internal.WireState;
@@ -65,6 +67,9 @@ public abstract class Publishable implements Cacheable {
   private long revision;
   @GuardedBy("this")
   private PublishingService service;
+  /** The class of the last state taken, so a version-only send knows its format. */
+  @GuardedBy("this")
+  private Class<?> stateClass;
 
   /** An object whose version the service assigns when it is published. */
   protected Publishable(String identity) {
@@ -79,18 +84,28 @@ public abstract class Publishable implements Cacheable {
   }
 
   /**
-   * The encoded state this perspective sees ({@code perspective} is the avatar the connection
-   * logged in as, or null). Called with this object's lock held; must not block.
+   * The state this perspective sees ({@code perspective} is the avatar the connection logged in
+   * as, or null): either the application's own encoding as a {@code byte[]}, received by {@link
+   * RemotePublished#applyPublishedState}, or a registered value (a record registered with {@link
+   * io.pbj.PbRegistry.Builder#register}), received by a {@link RemoteValue} and kept in clients'
+   * stores in pb-core's encoding ({@link io.pbj.PbCodec}). Called with this object's lock held;
+   * must not block.
    */
-  protected abstract byte[] publishedState(Object perspective);
+  protected abstract Object publishedState(Object perspective);
 
   /**
-   * The version of the encoding {@link #publishedState} produces; a client only uses a stored
-   * snapshot of the same format. Default 1.
+   * The version of the encoding of the state; a client only uses a stored snapshot of the same
+   * format. Default {@link #DERIVED_FORMAT}: 1 for a {@code byte[]} state, and for a registered
+   * value the fingerprint of its class's shape as the registry sees it ({@link
+   * io.pbj.PbCodec#formatOf}), so a record whose components change is a different format and an
+   * old snapshot is never decoded as the new shape. Override it to version the encoding yourself.
    */
   protected int formatVersion() {
-    return 1;
+    return DERIVED_FORMAT;
   }
+
+  /** {@link #formatVersion()}: derive the format from the state (see there). */
+  public static final int DERIVED_FORMAT = 0;
 
   /** The published identity, unique within its service. */
   public final String identity() {
@@ -115,12 +130,7 @@ public abstract class Publishable implements Cacheable {
    * @throws IllegalStateException if the object is not published in a service
    */
   public final synchronized void republish() {
-    if (service == null) {
-      throw new IllegalStateException(
-          "Publishable " + identity + " is not published: republish() needs a PublishingService"
-              + " to assign its version; publish it first or call republish(version)");
-    }
-    republish(service.nextVersion());
+    republish(serviceVersion("republish()"));
   }
 
   /**
@@ -130,47 +140,115 @@ public abstract class Publishable implements Cacheable {
    *     could not tell the new state from the old)
    */
   public final synchronized void republish(long newVersion) {
-    if (versionAssigned && newVersion == version) {
-      throw new IllegalArgumentException(
-          "Publishable " + identity + ": republish(" + newVersion + ") must change the version");
-    }
-    version = newVersion;
-    versionAssigned = true;
-    revision++;
-    int format = formatVersion();
-    Map<Object, byte[]> byPerspective = new IdentityHashMap<>();
-    byte[] nullPerspective = null;
+    newVersion(newVersion, "republish");
+    Map<Object, Object> byPerspective = new IdentityHashMap<>();
+    Object nullPerspective = null;
     for (RemoteObserver o : observers) {
       if (!o.isObserving()) {
         observers.remove(o);
         continue;
       }
       Object p = o.perspective();
-      byte[] state;
+      Object state;
       if (p == null) {
         if (nullPerspective == null) {
-          nullPerspective = publishedState(null);
+          nullPerspective = takeState(null);
         }
         state = nullPerspective;
       } else {
-        state = byPerspective.computeIfAbsent(p, this::publishedState);
+        state = byPerspective.computeIfAbsent(p, this::takeState);
       }
-      o.callRemote(RemotePublished.PUSH_METHOD, identity, version, revision, format, state);
+      o.callRemote(RemotePublished.PUSH_METHOD, identity, version, revision,
+          format(state, o.connection()), state);
     }
+  }
+
+  /**
+   * Pushes a change as a <em>delta</em> rather than the whole state, with a version assigned by
+   * the service: every observer's {@link RemotePublished} runs its {@link io.pbj.Remote @Remote}
+   * method {@code method} with {@code args} (registered values), on top of the state it holds,
+   * and stores the result at the new version, so a small change costs a small message. Change
+   * this object's own state first, under its lock, so that a client that attaches later gets the
+   * same result as a whole state. A client that misses deltas (it was away) catches up through
+   * its next attach, whose version differs.
+   *
+   * <pre>{@code
+   * synchronized void setTile(int index, byte terrain) {
+   *   tiles[index] = terrain;
+   *   republishDelta("setTile", index, terrain);     // RemoteChunk.setTile(int, byte) runs
+   * }
+   * }</pre>
+   *
+   * @throws IllegalStateException if the object is not published in a service
+   */
+  public final synchronized void republishDelta(String method, Object... args) {
+    republishDelta(serviceVersion("republishDelta(method, args)"), method, args);
+  }
+
+  /**
+   * {@link #republishDelta(String, Object...)} with an application-supplied version.
+   *
+   * @throws IllegalArgumentException if {@code newVersion} equals the current version
+   */
+  public final synchronized void republishDelta(long newVersion, String method, Object... args) {
+    Objects.requireNonNull(method, "method");
+    Objects.requireNonNull(args, "args");
+    newVersion(newVersion, "republishDelta");
+    for (RemoteObserver o : observers) {
+      if (!o.isObserving()) {
+        observers.remove(o);
+        continue;
+      }
+      o.callRemote(RemotePublished.DELTA_METHOD, identity, version, revision, method, args);
+    }
+  }
+
+  @GuardedBy("this")
+  private long serviceVersion(String call) {
+    if (service == null) {
+      throw new IllegalStateException(
+          "Publishable " + identity + " is not published: " + call + " needs a PublishingService"
+              + " to assign its version; publish it first or pass the version");
+    }
+    return service.nextVersion();
+  }
+
+  @GuardedBy("this")
+  private void newVersion(long newVersion, String call) {
+    if (versionAssigned && newVersion == version) {
+      throw new IllegalArgumentException(
+          "Publishable " + identity + ": " + call + "(" + newVersion + ") must change the version");
+    }
+    version = newVersion;
+    versionAssigned = true;
+    revision++;
   }
 
   @Override
   public final synchronized Object stateFor(Object perspective, RemoteObserver observer) {
     boolean resend = !observers.add(observer);
     PublishingService s = service;
-    int mode = s == null
-        ? PublishingService.FULL
-        : s.sendModeFor(observer.connection(), identity, version, resend);
-    if (mode >= 0) {
-      return new HeldState(mode, revision, formatVersion());
+    int mode;
+    if (resend) {
+      mode = PublishingService.FULL;    // the whole state again, after pb-core coalesced updates
+    } else if (s == null) {
+      mode = PublishingService.REFUSED;
+    } else {
+      mode = s.sendModeFor(observer.connection(), identity, version);
     }
-    byte[] state = mode == PublishingService.FULL ? publishedState(perspective) : null;
-    return new WireState(identity, version, revision, formatVersion(), state);
+    if (mode == PublishingService.REFUSED) {
+      observers.remove(observer);
+      throw new PublishException(PbException.Code.BAD_ARGUMENTS,
+          "Publishable " + identity + " was sent outside an attach: published objects reach a"
+              + " client only through PublishedClient.attach (or a pb:// reference, or a relay),"
+              + " which activates them from its store; return its identity instead");
+    }
+    Object state = mode == PublishingService.FULL ? takeState(perspective) : null;
+    int format = format(state != null ? state : stateSample(perspective), observer.connection());
+    if (mode >= 0) {
+      return new HeldState(mode, revision, format);
+    }
+    return new WireState(identity, version, revision, format, state);
   }
 
   @Override
@@ -179,8 +257,43 @@ public abstract class Publishable implements Cacheable {
   }
 
   /** The state for a batched fetch: the same as a full send, without becoming an observer. */
-  final synchronized WireState fetchState(Object perspective) {
-    return new WireState(identity, version, revision, formatVersion(), publishedState(perspective));
+  final synchronized WireState fetchState(Object perspective, PbConnection connection) {
+    Object state = takeState(perspective);
+    return new WireState(identity, version, revision, format(state, connection), state);
+  }
+
+  /** Stops pushing to the connections that observe it (it was unpublished). */
+  final void forgetObservers() {
+    observers.clear();
+  }
+
+  @GuardedBy("this")
+  private Object takeState(Object perspective) {
+    Object state = Objects.requireNonNull(publishedState(perspective),
+        () -> getClass().getName() + ".publishedState returned null for " + identity);
+    stateClass = state.getClass();
+    return state;
+  }
+
+  /** A state whose class says what the format is (for a version-only send). */
+  @GuardedBy("this")
+  private Object stateSample(Object perspective) {
+    if (formatVersion() != DERIVED_FORMAT) {
+      return null;
+    }
+    return stateClass == byte[].class ? null : takeState(perspective);
+  }
+
+  /** The format of {@code state} on {@code connection}: see {@link #formatVersion()}. */
+  private int format(Object state, PbConnection connection) {
+    int f = formatVersion();
+    if (f != DERIVED_FORMAT) {
+      return f;
+    }
+    if (state == null || state instanceof byte[]) {
+      return 1;
+    }
+    return connection.codec().formatOf(state.getClass());
   }
 
   final synchronized void attachTo(PublishingService s) {
@@ -192,6 +305,13 @@ public abstract class Publishable implements Cacheable {
     if (!versionAssigned) {
       version = s.nextVersion();
       versionAssigned = true;
+    }
+  }
+
+  /** It was unpublished: it may be published again, in this service or another. */
+  final synchronized void detachFrom(PublishingService s) {
+    if (service == s) {
+      service = null;
     }
   }
 

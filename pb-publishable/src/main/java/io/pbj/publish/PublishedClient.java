@@ -73,13 +73,14 @@ public final class PublishedClient {
 
   private static final Logger log = LoggerFactory.getLogger(PublishedClient.class);
 
-  /** Batches written to the store with one {@code putAll} each. */
-  private static final int STORE_BATCH = 1000;
 
   private final SnapshotStore store;
   private final Mode mode;
   private final String expectedServerId;
+  /** The builder's perspective key, or null: learned from the server's answers. */
   private final String perspectiveKey;
+  /** Perspective keys servers named, by server id and service (see {@link #claimedKey}). */
+  private final Map<String, String> learnedKeys = new java.util.concurrent.ConcurrentHashMap<>();
   private final Consumer<ActivationProgress> progress;
   private final boolean retainStates;
   private final boolean allowUnproven;
@@ -90,7 +91,7 @@ public final class PublishedClient {
     this.store = b.store;
     this.mode = b.mode == null ? Mode.INVENTORY : b.mode;
     this.expectedServerId = b.expectedServerId;
-    this.perspectiveKey = b.perspectiveKey == null ? PublishingService.ANONYMOUS : b.perspectiveKey;
+    this.perspectiveKey = b.perspectiveKey;
     this.progress = b.progress;
     this.retainStates = b.retainStates;
     this.allowUnproven = b.allowUnproven;
@@ -109,8 +110,13 @@ public final class PublishedClient {
    * (wrong server id, unknown service, failed fetch) or the connection's failure; every object of
    * a failed attach has its {@link RemotePublished#whenReady()} failed too.
    *
+   * <p>The attachment is live: objects the server publishes or unpublishes later reach it
+   * ({@link Attachment#onPublished}, {@link Attachment#onUnpublished}), and objects this client
+   * stored for the service that the server no longer publishes are removed from the store.
+   *
    * <p>Attach on one connection one at a time (wait for the answer before the next attach): the
-   * server keeps one inventory per connection, which a second attach replaces.
+   * server keeps one inventory and one live attachment per connection, which a second attach
+   * replaces.
    */
   public CompletableFuture<Attachment> attach(RemoteReference endpoint, String service) {
     return attach(endpoint, service, null);
@@ -120,7 +126,8 @@ public final class PublishedClient {
    * Attaches to {@code service} through {@code endpoint} for the objects named by {@code
    * identities} only, and activates them, as {@link #attach(RemoteReference, String)} does. Fails
    * with {@link PbException.Code#NO_SUCH_OBJECT}, naming them, if the service publishes some
-   * of them not.
+   * of them not. The attachment is live for these objects (their unpublishing reaches it) and may
+   * grow and shrink ({@link Attachment#add}, {@link Attachment#drop}).
    *
    * @param identities the identities wanted; null means every object of the service
    */
@@ -129,33 +136,58 @@ public final class PublishedClient {
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(service, "service");
     Set<String> wanted = identities == null ? null : new LinkedHashSet<>(identities);
-    Inventory inventory = mode == Mode.INVENTORY ? inventory(service, wanted) : Inventory.NONE;
+    String claimed = claimedKey(service);
+    Inventory inventory =
+        mode == Mode.INVENTORY ? inventory(service, claimed, wanted) : Inventory.NONE;
     String[] only = wanted == null ? null : wanted.toArray(new String[0]);
     byte[] nonce = IdProof.newNonce();
     byte[] binding = IdProof.bindingOf(endpoint.connection());
+    Announcements sink = new Announcements();
     return endpoint
         .callRemote(
-            AttachReply.class, "attach", expectedServerId, service, perspectiveKey,
+            AttachReply.class, "attach", expectedServerId, service, claimed,
             inventory.identities(), inventory.versions(), only, nonce,
-            relayKey == null ? null : relayKey.encodedPublicKey())
+            relayKey == null ? null : relayKey.encodedPublicKey(), sink)
         .thenCompose(reply -> {
           if (reply == null || reply.objects() == null || reply.serverId() == null
               || reply.service() == null || reply.perspectiveKey() == null) {
             throw new PublishException(PbException.Code.PROTOCOL_ERROR,
                 "the attach answer is incomplete: " + reply);
           }
-          return new Activation(endpoint, service, wanted, inventory, reply, nonce, binding).run();
+          return new AttachCall(endpoint, service, wanted, inventory, claimed, reply, nonce,
+              binding, sink).run();
+        })
+        .whenComplete((attachment, failure) -> {
+          if (failure != null) {
+            sink.failed(failure);
+          } else {
+            sink.attached(attachment);
+          }
         });
   }
 
+  /** The perspective key to list the inventory under: the builder's, or the one learned. */
+  private String claimedKey(String service) {
+    if (perspectiveKey != null) {
+      return perspectiveKey;
+    }
+    String learned = expectedServerId == null ? null
+        : learnedKeys.get(expectedServerId + "\u0000" + service);
+    return learned != null ? learned : PublishingService.ANONYMOUS;
+  }
+
   /** What the store holds for one attach: identities and versions, no state. */
-  private record Inventory(String[] identities, long[] versions) {
+  record Inventory(String[] identities, long[] versions) {
     static final Inventory NONE = new Inventory(null, null);
   }
 
-  private Inventory inventory(String service, Set<String> wanted) {
-    List<SnapshotEntry> held =
-        store.list(SnapshotPrefix.of(expectedServerId, service, perspectiveKey));
+  private Inventory inventory(String service, String key, Set<String> wanted) {
+    return inventoryOf(SnapshotPrefix.of(expectedServerId, service, key), wanted);
+  }
+
+  /** The store's entries under {@code prefix} ({@code wanted} ones only, if not null). */
+  Inventory inventoryOf(SnapshotPrefix prefix, Set<String> wanted) {
+    List<SnapshotEntry> held = store.list(prefix);
     if (wanted != null) {
       held = held.stream().filter(e -> wanted.contains(e.key().identity())).toList();
     }
@@ -168,48 +200,96 @@ public final class PublishedClient {
     return new Inventory(ids, versions);
   }
 
-  /** One attach's activation: runs on the connection's executor. */
-  private final class Activation {
+  Mode mode() {
+    return mode;
+  }
+
+  boolean retainsStates() {
+    return retainStates;
+  }
+
+  SnapshotStore store() {
+    return store;
+  }
+
+  /**
+   * Checks the objects of an answer (an attach, an announcement, an interest change) and turns
+   * inventory positions into versions; {@code held}/{@code heldVersions} is the inventory the
+   * call sent, or null.
+   */
+  static List<RemotePublished> received(
+      List<Object> answered, String service, String[] held, long[] heldVersions) {
+    Set<String> seen = new java.util.HashSet<>(answered.size() * 2);
+    List<RemotePublished> objects = new ArrayList<>(answered.size());
+    for (Object o : answered) {
+      if (!(o instanceof RemotePublished r)) {
+        throw new PublishException(
+            PbException.Code.PROTOCOL_ERROR,
+            "service " + service + " sent a "
+                + (o == null ? "null" : o.getClass().getName())
+                + " where a RemotePublished was expected; register a RemotePublished subclass"
+                + " for each Publishable");
+      }
+      if (r.activationFailed()) {
+        throw new PublishException(
+            PbException.Code.PROTOCOL_ERROR,
+            r + " was part of a failed activation on this connection and cannot be activated"
+                + " on it again; attach on a new connection");
+      }
+      if (!r.resolveHeld(held, heldVersions)) {
+        throw new PublishException(
+            PbException.Code.PROTOCOL_ERROR,
+            "service " + service + " answered an object as held by the client, but not"
+                + " from the inventory the client sent");
+      }
+      if (r.identity() == null || !seen.add(r.identity())) {
+        throw new PublishException(
+            PbException.Code.PROTOCOL_ERROR,
+            "service " + service + " answered "
+                + (r.identity() == null ? "an object without identity"
+                    : "identity " + r.identity() + " twice"));
+      }
+      objects.add(r);
+    }
+    return objects;
+  }
+
+  /** One attach call's answer: checked, then activated. */
+  private final class AttachCall {
     final RemoteReference endpoint;
     final AttachReply reply;
     final String requestedService;
     final Set<String> wanted;
     final Inventory inventory;
+    final String claimed;
     final byte[] nonce;
     final byte[] binding;
+    final Announcements sink;
     boolean proven;
-    final List<RemotePublished> objects = new ArrayList<>();
-    final Map<SnapshotKey, Snapshot> toStore = new HashMap<>();
-    /** Objects whose fresh state is in {@link #toStore}: marked activated once it is written. */
-    final List<Runnable> awaitingWrite = new ArrayList<>();
-    /** Hooks, listeners and futures to run, in order, once every object is activated. */
-    final List<Runnable> announce = new ArrayList<>();
-    long bytesDone;
-    long bytesTotal;
-    long objectsDone;
-    int hits;
-    int inlined;
-    int fetched;
-    int extraCalls;
 
-    Activation(
+    AttachCall(
         RemoteReference endpoint,
         String requestedService,
         Set<String> wanted,
         Inventory inventory,
+        String claimed,
         AttachReply reply,
         byte[] nonce,
-        byte[] binding) {
-      this.inventory = inventory;
-      this.nonce = nonce;
-      this.binding = binding;
+        byte[] binding,
+        Announcements sink) {
       this.endpoint = endpoint;
       this.requestedService = requestedService;
       this.wanted = wanted;
+      this.inventory = inventory;
+      this.claimed = claimed;
       this.reply = reply;
+      this.nonce = nonce;
+      this.binding = binding;
+      this.sink = sink;
     }
 
     CompletableFuture<Attachment> run() {
+      List<RemotePublished> objects;
       try {
         // Who answered comes first: nothing of an answer whose server id is wrong or not proven
         // is used, and nothing is read from or written to the store under its id.
@@ -220,38 +300,8 @@ public final class PublishedClient {
                   + reply.serverId());
         }
         checkProof();
-        Set<String> seen = new java.util.HashSet<>(reply.objects().size() * 2);
-        for (Object o : reply.objects()) {
-          if (!(o instanceof RemotePublished r)) {
-            throw new PublishException(
-                PbException.Code.PROTOCOL_ERROR,
-                "service " + reply.service() + " sent a "
-                    + (o == null ? "null" : o.getClass().getName())
-                    + " where a RemotePublished was expected; register a RemotePublished subclass"
-                    + " for each Publishable");
-          }
-          if (r.activationFailed()) {
-            throw new PublishException(
-                PbException.Code.PROTOCOL_ERROR,
-                r + " was part of a failed activation on this connection and cannot be activated"
-                    + " on it again; attach on a new connection");
-          }
-          if (!r.resolveHeld(
-              reply.inventoryUsed() ? inventory.identities() : null, inventory.versions())) {
-            throw new PublishException(
-                PbException.Code.PROTOCOL_ERROR,
-                "service " + reply.service() + " answered an object as held by the client, but not"
-                    + " from the inventory the client sent");
-          }
-          if (r.identity() == null || !seen.add(r.identity())) {
-            throw new PublishException(
-                PbException.Code.PROTOCOL_ERROR,
-                "service " + reply.service() + " answered "
-                    + (r.identity() == null ? "an object without identity"
-                        : "identity " + r.identity() + " twice"));
-          }
-          objects.add(r);
-        }
+        objects = received(reply.objects(), reply.service(),
+            reply.inventoryUsed() ? inventory.identities() : null, inventory.versions());
         if (!requestedService.equals(reply.service())) {
           throw new PublishException(
               PbException.Code.NO_SUCH_SERVICE,
@@ -259,102 +309,63 @@ public final class PublishedClient {
                   + requestedService);
         }
         if (wanted != null) {
-          checkAnswered();
+          checkAnswered(objects);
         }
-        List<RemotePublished> stale = new ArrayList<>();
-        List<RemotePublished> versionOnly = new ArrayList<>();
-        List<SnapshotKey> versionOnlyKeys = new ArrayList<>();
-        for (RemotePublished r : objects) {
-          if (retainStates) {
-            r.retainStates();
-          }
-          WireState w = r.received();
-          if (w == null) {
-            done(0);    // already activated by an earlier attach on this connection
-            continue;
-          }
-          SnapshotKey key = key(w.identity());
-          if (w.state() != null) {
-            bytesTotal += w.state().length;
-            activateFresh(r, key, w);
-            inlined++;
-            continue;
-          }
-          versionOnly.add(r);
-          versionOnlyKeys.add(key);
-        }
-        Map<SnapshotKey, Snapshot> stored =
-            versionOnly.isEmpty() ? Map.of() : store.getAll(versionOnlyKeys);
-        for (Snapshot s : stored.values()) {
-          bytesTotal += s.stateSize();
-        }
-        for (int i = 0; i < versionOnly.size(); i++) {
-          RemotePublished r = versionOnly.get(i);
-          SnapshotKey key = versionOnlyKeys.get(i);
-          WireState w = r.received();
-          Snapshot snap = stored.get(key);
-          if (snap != null && snap.version() == w.version() && snap.formatVersion() == w.format()) {
-            byte[] state = snap.state();
-            if (r.tryApply(state, w.format(), w.version())) {
-              WireState push = r.markActivated(key, store, w.version(), w.revision(), true);
-              announce.add(() -> r.announce(push));
-              hits++;
-              done(state.length);
-              continue;
-            }
-          }
-          if (snap != null) {
-            bytesTotal -= snap.stateSize();
-          }
-          stale.add(r);
-        }
-        if (stale.isEmpty()) {
-          return CompletableFuture.completedFuture(finish());
-        }
-        String[] ids = new String[stale.size()];
-        for (int i = 0; i < ids.length; i++) {
-          ids[i] = stale.get(i).received().identity();
-        }
-        extraCalls++;
-        return endpoint
-            .callRemote(List.class, "fetch", (Object) ids)
-            .handle(
-                (states, failure) -> {
-                  if (failure != null) {
-                    throw fail(new PublishException(
-                        PbException.Code.ACTIVATION_FAILED,
-                        "fetching " + ids.length + " stale objects from " + reply.serverId() + "/"
-                            + reply.service() + " failed: " + PbException.unwrap(failure),
-                        PbException.unwrap(failure)));
-                  }
-                  try {
-                    if (states == null || states.size() != ids.length) {
-                      throw new PublishException(
-                          PbException.Code.PROTOCOL_ERROR,
-                          "fetch answered " + (states == null ? "null" : states.size() + " states")
-                              + " for " + ids.length
-                              + " identities");
-                    }
-                    for (int i = 0; i < ids.length; i++) {
-                      if (!(states.get(i) instanceof WireState w)
-                          || w.state() == null
-                          || !ids[i].equals(w.identity())) {
-                        throw new PublishException(
-                            PbException.Code.PROTOCOL_ERROR,
-                            "fetch gave no state for " + ids[i] + " (unpublished meanwhile?)");
-                      }
-                      bytesTotal += w.state().length;
-                      activateFresh(stale.get(i), key(ids[i]), w);
-                      fetched++;
-                    }
-                    return finish();
-                  } catch (RuntimeException e) {
-                    throw fail(e);
-                  }
-                });
+        learnKey();
       } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(fail(e));
+        return CompletableFuture.failedFuture(Activation.failAll(reply.objects(), e));
       }
+      Attachment attachment = new Attachment(PublishedClient.this, endpoint, reply.serverId(),
+          reply.service(), reply.perspectiveKey(), proven ? reply.proof() : null,
+          proven ? reply.granted() : null);
+      Activation activation =
+          new Activation(attachment, objects, false, progress, retainStates);
+      return activation.run().thenApply(activated -> {
+        int removed = wanted == null ? removeGone(attachment, activated) : 0;
+        attachment.attached(activated, activation.hits, activation.inlined, activation.fetched,
+            activation.extraCalls, removed);
+        return attachment;
+      });
+    }
+
+    /** The server named another perspective key than the one listed: use it from now on. */
+    private void learnKey() {
+      if (claimed.equals(reply.perspectiveKey())) {
+        return;
+      }
+      if (expectedServerId != null) {
+        learnedKeys.put(expectedServerId + "\u0000" + requestedService, reply.perspectiveKey());
+      }
+      if (perspectiveKey != null || mode == Mode.INVENTORY) {
+        log.warn("server {} names this connection's perspective {} for service {}, not {}:"
+                + " its objects are kept under {}; {}", reply.serverId(), reply.perspectiveKey(),
+            reply.service(), claimed, reply.perspectiveKey(),
+            perspectiveKey != null
+                ? "set PublishedClient.Builder.perspectiveKey to it (or leave it unset: the"
+                    + " client learns it); this attach compared versions in one more call"
+                : "learned; the next attach of this client sends the right inventory");
+      }
+    }
+
+    /** Removes the stored objects of the service the whole-service answer no longer has. */
+    private int removeGone(Attachment attachment, List<RemotePublished> activated) {
+      Set<String> answered = new java.util.HashSet<>(activated.size() * 2);
+      for (RemotePublished r : activated) {
+        answered.add(r.identity());
+      }
+      int removed = 0;
+      for (SnapshotEntry e : store.list(SnapshotPrefix.of(
+          reply.serverId(), reply.service(), reply.perspectiveKey()))) {
+        if (!answered.contains(e.key().identity())) {
+          store.remove(e.key());
+          removed++;
+        }
+      }
+      if (removed > 0) {
+        log.debug("{}/{}: removed {} stored objects the server no longer publishes",
+            reply.serverId(), reply.service(), removed);
+      }
+      return removed;
     }
 
     /** Fails unless the server proved its id, or it sent no proof and unproven ids are allowed. */
@@ -386,7 +397,7 @@ public final class PublishedClient {
     }
 
     /** Every object answered was asked for, and every one asked for was answered. */
-    private void checkAnswered() {
+    private void checkAnswered(List<RemotePublished> objects) {
       Set<String> missing = new LinkedHashSet<>(wanted);
       for (RemotePublished r : objects) {
         if (!missing.remove(r.identity())) {
@@ -403,96 +414,7 @@ public final class PublishedClient {
                 + String.join(", ", missing));
       }
     }
-
-    private SnapshotKey key(String identity) {
-      try {
-        return new SnapshotKey(reply.serverId(), reply.service(), reply.perspectiveKey(), identity);
-      } catch (IllegalArgumentException e) {
-        throw new PublishException(
-            PbException.Code.PROTOCOL_ERROR, "the server named a key the store refuses: "
-                + e.getMessage(), e);
-      }
-    }
-
-    /**
-     * Applies a state from the server. The object is marked activated only after its state is
-     * written to the store, so a push arriving meanwhile is held and applied (and stored) after
-     * the older state, never overwritten by it.
-     */
-    private void activateFresh(RemotePublished r, SnapshotKey key, WireState w) {
-      if (!r.tryApply(w.state(), w.format(), w.version())) {
-        throw new PublishException(
-            PbException.Code.ACTIVATION_FAILED,
-            r.getClass().getName() + " could not apply the state of " + w.identity() + " v"
-                + w.version() + " from the server");
-      }
-      toStore.put(key, Snapshot.of(w.version(), w.format(), w.state()));
-      awaitingWrite.add(() -> {
-        WireState push = r.markActivated(key, store, w.version(), w.revision(), false);
-        announce.add(() -> r.announce(push));
-      });
-      done(w.state().length);
-      if (toStore.size() >= STORE_BATCH) {
-        writeBatch();
-      }
-    }
-
-    private void done(int bytes) {
-      objectsDone++;
-      bytesDone += bytes;
-      if (progress != null) {
-        long n = objects.size();
-        if (objectsDone == n || objectsDone % Math.max(1, n / 100) == 0) {
-          progress.accept(new ActivationProgress(objectsDone, n, bytesDone, bytesTotal));
-        }
-      }
-    }
-
-    private void writeBatch() {
-      if (toStore.isEmpty()) {
-        return;
-      }
-      long dropped = store.stats().droppedWrites();
-      store.putAll(Map.copyOf(toStore));
-      if (store.stats().droppedWrites() != dropped) {
-        // The write-behind queue was full: wait for it to drain once and try again. A batch
-        // dropped twice only costs a refetch next session (a dropped key reads as a miss).
-        store.flush();
-        store.putAll(Map.copyOf(toStore));
-      }
-      toStore.clear();
-      for (Runnable mark : awaitingWrite) {
-        mark.run();
-      }
-      awaitingWrite.clear();
-    }
-
-    private Attachment finish() {
-      writeBatch();
-      if (progress != null && objects.isEmpty()) {
-        progress.accept(new ActivationProgress(0, 0, 0, 0));
-      }
-      for (Runnable a : announce) {
-        a.run();
-      }
-      return new Attachment(
-          reply.serverId(), reply.service(), reply.perspectiveKey(), objects, hits, inlined,
-          fetched, extraCalls, proven ? reply.proof() : null, proven ? reply.granted() : null);
-    }
-
-    private RuntimeException fail(RuntimeException e) {
-      for (Object o : reply.objects()) {
-        if (o instanceof RemotePublished r && !r.isActivated()) {
-          r.fail(e);
-          if (r.isConnected()) {
-            r.release();    // so a later attach on this connection gets a fresh object
-          }
-        }
-      }
-      return e;
-    }
   }
-
 
   /** Builds a {@link PublishedClient}. Thread-safety: not thread-safe; use from one thread. */
   public static final class Builder {

@@ -1,15 +1,19 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.Referenceable;
+import io.pbj.RemoteReference;
 import io.pbj.publish.internal.AttachReply;
 import io.pbj.publish.internal.Builders;
 import io.pbj.publish.internal.Delegation;
 import io.pbj.publish.internal.ServerProof;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -17,8 +21,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -98,7 +105,17 @@ public final class PublishingService {
   private final String fixedPerspectiveKey;
   private final VersionCounter versions;
   private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
-  private final Map<PbConnection, Inventory> inventories = new ConcurrentHashMap<>();
+  private final Map<PbConnection, Peer> peers = new ConcurrentHashMap<>();
+  private final Executor announcer;
+  /** Depth of {@link #batch} calls on this thread: announcements wait for the outermost end. */
+  private final ThreadLocal<int[]> batchDepth = ThreadLocal.withInitial(() -> new int[1]);
+  private final Referenceable sharedEndpoint = new Endpoint(null);
+
+  /** The connection whose announcement this thread is encoding (see {@link #isAnnouncing}). */
+  private static final ThreadLocal<PbConnection> ANNOUNCING = new ThreadLocal<>();
+
+  /** Objects per announcement message. */
+  static final int ANNOUNCE_BATCH = 1000;
 
   /** {@link #sendModeFor}: send the whole state. */
   static final int FULL = -2;
@@ -106,14 +123,18 @@ public final class PublishingService {
   /** {@link #sendModeFor}: send the version only (versions mode). */
   static final int VERSION_ONLY = -1;
 
+  /** {@link #sendModeFor}: the object is sent outside an attach; refuse to send it. */
+  static final int REFUSED = -3;
+
   /**
-   * What one connection's attach call said it holds: identity to its position in the call's
-   * arrays; entries are consumed as states are sent.
+   * What one call that answers objects (an attach, an interest change) said the client holds:
+   * identity to its position in the call's arrays, or nothing (send versions only); entries are
+   * consumed as the answer's states are encoded.
    */
   private static final class Inventory {
     final long[] versions;
     final Map<String, Integer> positions;
-    /** States of the attach answer not yet taken; at 0 the inventory is dropped. */
+    /** States of the answer not yet taken; at 0 the inventory is dropped. */
     final AtomicInteger unsent;
 
     Inventory(String[] identities, long[] versions, int answered) {
@@ -132,6 +153,180 @@ public final class PublishingService {
     }
   }
 
+  /** What the service keeps for one connection: the answer being encoded, the subscription. */
+  private final class Peer {
+    final PbConnection connection;
+    volatile Inventory inventory;
+    @GuardedBy("this")
+    Subscriber subscriber;
+
+    Peer(PbConnection connection) {
+      this.connection = connection;
+    }
+
+    synchronized Subscriber subscriber() {
+      return subscriber;
+    }
+
+    /** Makes {@code s} the connection's subscription (one attach per connection at a time). */
+    void subscribe(Subscriber s) {
+      Subscriber old;
+      synchronized (this) {
+        old = subscriber;
+        subscriber = s;
+      }
+      if (old != null) {
+        old.close();
+      }
+    }
+
+    void close() {
+      subscribe(null);
+    }
+  }
+
+  /**
+   * One live attachment: the client's sink for announcements, what it is interested in, and the
+   * announcements not yet sent. Announcements are sent in order, from the {@link #announcer},
+   * one batch of consecutive publishes or unpublishes per message.
+   */
+  private final class Subscriber {
+    final PbConnection connection;
+    final RemoteReference sink;
+    @GuardedBy("this")
+    Set<String> interest;
+    @GuardedBy("this")
+    final Set<String> excluded = new HashSet<>();
+    /** {@link Publishable}s to announce as published, identities ({@code String}) as gone. */
+    @GuardedBy("this")
+    final ArrayDeque<Object> pending = new ArrayDeque<>();
+    @GuardedBy("this")
+    boolean scheduled;
+    @GuardedBy("this")
+    boolean closed;
+
+    Subscriber(PbConnection connection, RemoteReference sink, Set<String> interest) {
+      this.connection = connection;
+      this.sink = sink;
+      this.interest = interest;
+    }
+
+    synchronized boolean wants(String identity) {
+      return !closed && (interest == null ? !excluded.contains(identity)
+          : interest.contains(identity));
+    }
+
+    synchronized void grow(Collection<String> identities) {
+      if (interest == null) {
+        excluded.removeAll(identities);
+      } else {
+        interest.addAll(identities);
+      }
+    }
+
+    synchronized void shrink(Collection<String> identities) {
+      if (interest == null) {
+        for (String id : identities) {
+          if (objects.containsKey(id)) {
+            excluded.add(id);    // only published identities: bounded by the service's size
+          }
+        }
+      } else {
+        interest.removeAll(identities);
+      }
+    }
+
+    /** Queues an announcement; returns true if a flush must be scheduled now. */
+    synchronized boolean enqueue(Object event) {
+      if (closed) {
+        return false;
+      }
+      if (event instanceof String gone) {
+        if (interest != null) {
+          interest.remove(gone);
+        } else {
+          excluded.remove(gone);
+        }
+      }
+      pending.add(event);
+      return !scheduled && batchDepth.get()[0] == 0 && (scheduled = true);
+    }
+
+    synchronized boolean scheduleIfPending() {
+      return !closed && !pending.isEmpty() && !scheduled && (scheduled = true);
+    }
+
+    void schedule() {
+      try {
+        announcer.execute(this::flush);
+      } catch (RuntimeException e) {
+        synchronized (this) {
+          scheduled = false;
+        }
+        log.warn("{}: could not schedule announcements for service {}: {}", connection, service,
+            e.toString());
+      }
+    }
+
+    synchronized void close() {
+      closed = true;
+      pending.clear();
+      if (sink.isConnected()) {
+        sink.release();
+      }
+    }
+
+    /** Sends what is pending, in order; one flush at a time per subscriber. */
+    void flush() {
+      while (true) {
+        List<Object> batch = new ArrayList<>();
+        boolean gone;
+        synchronized (this) {
+          if (closed || pending.isEmpty()) {
+            scheduled = false;
+            return;
+          }
+          gone = pending.peek() instanceof String;
+          while (!pending.isEmpty() && batch.size() < ANNOUNCE_BATCH
+              && (pending.peek() instanceof String) == gone) {
+            batch.add(pending.poll());
+          }
+        }
+        if (gone) {
+          sink.callRemoteOneWay(Announcements.UNPUBLISHED,
+              (Object) batch.toArray(new String[0]));
+        } else {
+          sendPublished(batch);
+        }
+      }
+    }
+
+    private void sendPublished(List<Object> batch) {
+      batch.removeIf(o -> objects.get(((Publishable) o).identity()) != o);
+      if (batch.isEmpty()) {
+        return;
+      }
+      CompletableFuture<Void> sent;
+      ANNOUNCING.set(connection);
+      try {
+        sent = sink.callRemoteOneWay(Announcements.PUBLISHED, batch);
+      } finally {
+        ANNOUNCING.remove();
+      }
+      if (sent.isCompletedExceptionally() && !sent.isCancelled()) {
+        Throwable cause = PbException.unwrap(sent.handle((v, t) -> t).join());
+        if (cause instanceof PbException pb && pb.code() == PbException.Code.LIMIT_EXCEEDED
+            && batch.size() > 1) {
+          sendPublished(new ArrayList<>(batch.subList(0, batch.size() / 2)));
+          sendPublished(new ArrayList<>(batch.subList(batch.size() / 2, batch.size())));
+        } else if (connection.isOpen()) {
+          log.warn("{}: announcing {} published objects of service {} failed: {}", connection,
+              batch.size(), service, cause.toString());
+        }
+      }
+    }
+  }
+
   private PublishingService(Builder b) {
     this.serverId = b.serverId;
     this.prover = b.prover;
@@ -143,6 +338,7 @@ public final class PublishingService {
     this.perspectiveKey = b.perspectiveKey;
     this.fixedPerspectiveKey = b.fixedPerspectiveKey;
     this.versions = b.versions;
+    this.announcer = b.announcer == null ? ForkJoinPool.commonPool() : b.announcer;
   }
 
   public static Builder builder() {
@@ -171,20 +367,31 @@ public final class PublishingService {
   }
 
   /**
-   * Publishes objects: clients attaching from now on receive them. An object without a version
-   * gets one from this service's counter.
+   * Publishes objects: clients attaching from now on receive them, and so does every live
+   * attachment that covers them (an attach to the whole service; not one to a subset), announced
+   * asynchronously in batches ({@link Attachment#onPublished}). An object without a version gets
+   * one from this service's counter.
    *
-   * @throws IllegalArgumentException if another object already has one of their identities
+   * @throws IllegalArgumentException if another object already has one of their identities (the
+   *     objects before it are published)
    */
   public void publish(Publishable... published) {
-    for (Publishable p : published) {
-      Objects.requireNonNull(p, "published");
-      p.attachTo(this);
-      Publishable old = objects.putIfAbsent(p.identity(), p);
-      if (old != null && old != p) {
-        throw new IllegalArgumentException(
-            "service " + service + " already publishes identity " + p.identity());
+    List<Publishable> added = new ArrayList<>(published.length);
+    try {
+      for (Publishable p : published) {
+        Objects.requireNonNull(p, "published");
+        p.attachTo(this);
+        Publishable old = objects.putIfAbsent(p.identity(), p);
+        if (old != null && old != p) {
+          throw new IllegalArgumentException(
+              "service " + service + " already publishes identity " + p.identity());
+        }
+        if (old == null) {
+          added.add(p);
+        }
       }
+    } finally {
+      announce(added);
     }
   }
 
@@ -193,9 +400,66 @@ public final class PublishingService {
     publish(published.toArray(new Publishable[0]));
   }
 
-  /** Stops offering the object with {@code identity} to new attaches. */
+  /**
+   * Withdraws the object with {@code identity}: new attaches do not receive it, and every live
+   * attachment that holds it is told ({@link Attachment#onUnpublished}): the client removes it
+   * from the attachment and from its store. Its observers get no more pushes.
+   */
   public Optional<Publishable> unpublish(String identity) {
-    return Optional.ofNullable(objects.remove(identity));
+    Publishable p = objects.remove(Objects.requireNonNull(identity, "identity"));
+    if (p != null) {
+      p.detachFrom(this);
+      p.forgetObservers();
+      announce(List.of(identity));
+    }
+    return Optional.ofNullable(p);
+  }
+
+  /**
+   * Runs {@code changes} (publishes and unpublishes, say one tick of a game) and announces what it
+   * did to each live attachment at the end, in a few messages rather than one per change (up to
+   * {@value #ANNOUNCE_BATCH} objects each). Nested batches announce at the end of the outermost.
+   * Announcements made outside a batch are sent soon after, on the announcer, also batched with
+   * whatever else is waiting.
+   */
+  public void batch(Runnable changes) {
+    int[] depth = batchDepth.get();
+    depth[0]++;
+    try {
+      changes.run();
+    } finally {
+      if (--depth[0] == 0) {
+        for (Peer peer : peers.values()) {
+          Subscriber s = peer.subscriber();
+          if (s != null && s.scheduleIfPending()) {
+            s.schedule();
+          }
+        }
+      }
+    }
+  }
+
+  /** Queues announcements of published objects or gone identities for every subscriber. */
+  private void announce(List<?> events) {
+    if (events.isEmpty()) {
+      return;
+    }
+    for (Peer peer : peers.values()) {
+      Subscriber s = peer.subscriber();
+      if (s == null) {
+        continue;
+      }
+      boolean schedule = false;
+      for (Object e : events) {
+        String id = e instanceof Publishable p ? p.identity() : (String) e;
+        if (s.wants(id)) {
+          schedule |= s.enqueue(e);
+        }
+      }
+      if (schedule) {
+        s.schedule();
+      }
+    }
   }
 
   /** The published object with {@code identity}. */
@@ -209,16 +473,58 @@ public final class PublishingService {
   }
 
   /**
-   * The remote object {@code connection}'s client attaches through ({@link
-   * PublishedClient#attach}): make it the connection's root ({@code rootFactory(service::endpoint)})
-   * or return it from your root or avatar (a {@code Realm} is given the connection). An endpoint
-   * answers only on its own connection, because the server remembers per connection which
-   * versions the client said it holds.
+   * The remote object through which clients attach ({@link PublishedClient#attach}), shared by
+   * every connection: make it the root ({@code rootObject(service.endpoint())}) or return it from
+   * your root or avatar. Each call learns its connection from {@link io.pbj.CallContext}, and the
+   * service keeps per connection what the client said it holds and what it attached to.
+   */
+  public Referenceable endpoint() {
+    return sharedEndpoint;
+  }
+
+  /**
+   * An endpoint for one connection, for a root factory ({@code rootFactory(service::endpoint)});
+   * it answers as {@link #endpoint()} does.
    */
   public Referenceable endpoint(PbConnection connection) {
     Objects.requireNonNull(connection, "connection");
-    connection.onClose(cause -> inventories.remove(connection));
+    peer(connection);
     return new Endpoint(connection);
+  }
+
+  /** The connection's peer state, made on its first call; dropped when it closes. */
+  private Peer peer(PbConnection connection) {
+    Peer peer = peers.get(connection);
+    if (peer != null) {
+      return peer;
+    }
+    Peer made = new Peer(connection);
+    peer = peers.putIfAbsent(connection, made);
+    if (peer != null) {
+      return peer;
+    }
+    // Outside putIfAbsent: onClose runs at once on a closed connection, and removes it again.
+    connection.onClose(cause -> {
+      peers.remove(connection, made);
+      made.close();
+    });
+    return made;
+  }
+
+  /** Live attachments (connections that attached and are still open): for tests and metrics. */
+  int subscriberCount() {
+    int n = 0;
+    for (Peer p : peers.values()) {
+      if (p.subscriber() != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Whether this thread is encoding an announcement for {@code connection}: states go in full. */
+  static boolean isAnnouncing(PbConnection connection) {
+    return ANNOUNCING.get() == connection;
   }
 
   /** A version no run of this service assigned before (see {@link VersionCounter}). */
@@ -244,20 +550,21 @@ public final class PublishingService {
 
   /**
    * Called by {@link Publishable#stateFor} for a connection's first copy of an object: {@link
-   * #FULL}, {@link #VERSION_ONLY}, or the position in the connection's inventory of the entry
-   * that holds the current version.
+   * #FULL}, {@link #VERSION_ONLY}, the position in the answering call's inventory of the entry that
+   * holds the current version, or {@link #REFUSED} when no call that answers published objects
+   * (an attach, an interest change) nor an announcement is being encoded for the connection.
    */
-  int sendModeFor(PbConnection connection, String identity, long version, boolean resend) {
-    Inventory inv = inventories.get(connection);
-    if (inv == null) {
+  int sendModeFor(PbConnection connection, String identity, long version) {
+    if (isAnnouncing(connection)) {
       return FULL;
+    }
+    Peer peer = peers.get(connection);
+    Inventory inv = peer == null ? null : peer.inventory;
+    if (inv == null) {
+      return REFUSED;
     }
     if (inv.unsent.decrementAndGet() <= 0) {
-      // The attach answer is encoded: a Publishable sent later on this connection goes in full.
-      inventories.remove(connection, inv);
-    }
-    if (resend) {
-      return FULL;
+      peer.inventory = peer.inventory == inv ? null : peer.inventory;    // the answer is encoded: nothing else may use its inventory
     }
     if (inv.positions == null) {
       return VERSION_ONLY;
@@ -271,18 +578,27 @@ public final class PublishingService {
    * A {@link io.pbj.Viewable}, so each call knows the caller's perspective.
    */
   final class Endpoint implements io.pbj.Viewable {
-    private final PbConnection connection;
+    /** The connection it serves, or null for the shared endpoint (the call's connection). */
+    private final PbConnection bound;
 
-    Endpoint(PbConnection connection) {
-      this.connection = connection;
+    Endpoint(PbConnection bound) {
+      this.bound = bound;
+    }
+
+    private PbConnection connection() {
+      return bound != null ? bound : io.pbj.CallContext.current().connection();
     }
 
     /**
      * Attaches the caller: answers the published objects ({@code only} those identities when it
      * is non-null; unknown ones are left out), each sent in full unless the caller's inventory
      * says it holds the same version ({@code identities}/{@code versions} non-null, inventory
-     * mode) or unless no inventory is given (versions mode: versions only). An identity named
-     * twice in {@code only} is refused ({@code BAD_ARGUMENTS}).
+     * mode) or unless no inventory is given (versions mode: versions only). An inventory listed
+     * under another perspective key than the server names is not used: versions go alone, and the
+     * client compares them with its store under the key the answer names. With a {@code sink}
+     * (the client's {@link Announcements} object) the attachment is live: later publishes and
+     * unpublishes that concern it are announced to the sink. An identity named twice in {@code
+     * only} is refused ({@code BAD_ARGUMENTS}).
      */
     @io.pbj.Remote
     public AttachReply attach(
@@ -294,54 +610,84 @@ public final class PublishingService {
         long[] versions,
         String[] only,
         byte[] nonce,
-        byte[] relayKey) {
+        byte[] relayKey,
+        RemoteReference sink) {
+      PbConnection connection = connection();
       String key = perspectiveKeyOf(perspective);
-      ServerProof proof = prove(key, nonce);
+      ServerProof proof = prove(connection, key, nonce);
       if ((expectedServerId != null && !expectedServerId.equals(serverId))
           || !service.equals(expectedService)) {
         return new AttachReply(serverId, service, key, false, List.of(), proof, null);
       }
-      Delegation granted = relayKey == null ? null : delegate(perspective, key, relayKey);
+      Delegation granted = relayKey == null ? null : delegate(connection, perspective, key,
+          relayKey);
       boolean inventoryMode = identities != null && versions != null;
       boolean inventoryUsed = inventoryMode && key.equals(claimedPerspectiveKey)
           && expectedServerId != null && identities.length == versions.length;
-      List<Object> answered;
-      if (only == null) {
-        answered = new ArrayList<>(objects.values());
-      } else {
-        answered = new ArrayList<>(only.length);
+      if (only != null) {
         requireDistinct("attach", only);
-        for (String id : only) {
-          Publishable p = id == null ? null : objects.get(id);
-          if (p != null) {
-            answered.add(p);
-          }
-        }
       }
-      Inventory inv;
-      if (inventoryUsed) {
-        inv = new Inventory(identities, versions, answered.size());
-      } else if (inventoryMode) {
-        inv = null;    // the inventory is for another key: send everything in full
-      } else {
-        inv = new Inventory(null, null, answered.size());
-      }
-      if (answered.isEmpty()) {
-        inv = null;
-      }
-      if (inv == null) {
-        inventories.remove(connection);
-      } else {
-        inventories.put(connection, inv);
-        if (!connection.isOpen()) {
-          inventories.remove(connection);   // closed meanwhile: its onClose may have run already
-        }
-      }
+      Peer peer = peer(connection);
+      // Subscribe before the objects are listed: what is published meanwhile is announced too
+      // (the client ignores an announcement of an object it already has).
+      peer.subscribe(sink == null ? null : new Subscriber(connection, sink,
+          only == null ? null : new HashSet<>(Arrays.asList(only))));
+      List<Object> answered = answer(only);
+      Inventory inv = answered.isEmpty() ? null
+          : new Inventory(inventoryUsed ? identities : null, versions, answered.size());
+      peer.inventory = inv;
       return new AttachReply(serverId, service, key, inventoryUsed, answered, proof, granted);
     }
 
+    /**
+     * Changes what a live attachment covers, in one call: {@code add} are answered as an attach
+     * answers them (each in full unless {@code held}/{@code heldVersions}, the client's inventory
+     * of them, holds the current version; versions only when {@code held} is null), and from
+     * now on announced; {@code drop} are announced no more (the client releases them itself, so
+     * they get no more pushes). Unknown identities in {@code add} are left out of the answer. An
+     * identity named twice in {@code add} is refused ({@code BAD_ARGUMENTS}).
+     */
+    @io.pbj.Remote
+    public List<Object> interest(
+        Object perspective, String[] add, String[] held, long[] heldVersions, String[] drop) {
+      PbConnection connection = connection();
+      Peer peer = peer(connection);
+      Subscriber s = peer.subscriber();
+      if (s == null) {
+        throw new PbException(PbException.Code.BAD_ARGUMENTS,
+            "interest: this connection has no live attachment to service " + service
+                + "; attach first");
+      }
+      requireDistinct("interest", add);
+      if (drop != null) {
+        s.shrink(Arrays.asList(drop));
+      }
+      s.grow(Arrays.asList(add));
+      List<Object> answered = answer(add);
+      boolean inventory = held != null && heldVersions != null
+          && held.length == heldVersions.length;
+      peer.inventory = answered.isEmpty() ? null
+          : new Inventory(inventory ? held : null, inventory ? heldVersions : null,
+              answered.size());
+      return answered;
+    }
+
+    private List<Object> answer(String[] only) {
+      if (only == null) {
+        return new ArrayList<>(objects.values());
+      }
+      List<Object> answered = new ArrayList<>(only.length);
+      for (String id : only) {
+        Publishable p = id == null ? null : objects.get(id);
+        if (p != null) {
+          answered.add(p);
+        }
+      }
+      return answered;
+    }
+
     /** The proof of this server's id for the caller's {@code nonce}; null if there is none. */
-    private ServerProof prove(String key, byte[] nonce) {
+    private ServerProof prove(PbConnection connection, String key, byte[] nonce) {
       if (nonce == null || prover == null) {
         return null;
       }
@@ -362,7 +708,8 @@ public final class PublishingService {
     }
 
     /** A delegation for the caller's relay key, if its perspective may relay; else null. */
-    private Delegation delegate(Object perspective, String key, byte[] relayKey) {
+    private Delegation delegate(
+        PbConnection connection, Object perspective, String key, byte[] relayKey) {
       try {
         IdProof.decodePublicKey(relayKey);
       } catch (IllegalArgumentException e) {
@@ -389,11 +736,12 @@ public final class PublishingService {
      */
     @io.pbj.Remote
     public List<Object> fetch(Object perspective, String[] identities) {
+      PbConnection connection = connection();
       requireDistinct("fetch", identities);
       List<Object> states = new ArrayList<>(identities.length);
       for (String id : identities) {
         Publishable p = id == null ? null : objects.get(id);
-        states.add(p == null ? null : p.fetchState(perspective));
+        states.add(p == null ? null : p.fetchState(perspective, connection));
       }
       return states;
     }
@@ -430,8 +778,19 @@ public final class PublishingService {
     private Long firstVersion;
     private java.nio.file.Path versionEpochFile;
     private VersionCounter versions;
+    private Executor announcer;
 
     private Builder() {}
+
+    /**
+     * Where announcements to live attachments are encoded and sent (each live attachment's in
+     * order, one at a time). Default: {@link ForkJoinPool#commonPool()}. Never a Netty event loop.
+     */
+    public Builder announcer(Executor executor) {
+      once("announcer", announcer);
+      announcer = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
 
     /**
      * The server's key (this or {@link #unprovenServerId} is required): the server id is derived

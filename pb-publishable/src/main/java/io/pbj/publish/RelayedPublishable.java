@@ -24,7 +24,7 @@ final class RelayedPublishable extends Publishable {
   }
 
   @Override
-  protected synchronized byte[] publishedState(Object perspective) {
+  protected synchronized Object publishedState(Object perspective) {
     return state.state();
   }
 

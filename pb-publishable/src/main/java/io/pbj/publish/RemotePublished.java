@@ -10,6 +10,8 @@ import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotStore;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -25,9 +27,13 @@ import org.slf4j.LoggerFactory;
  * say where it came from, and {@link #activated()} has run. Published objects reach a client
  * through an attach ({@link PublishedClient#attach}, or a {@link PublishedResolver}); code that
  * holds one before its attach completes (a listener, another thread) waits with {@link
- * #whenReady()}. An object received outside an attach (returned by some other remote method) is
- * never activated. Later republishes run {@link #applyPublishedState} again and
- * are written to the store with their version.
+ * #whenReady()}. A server refuses to send a published object outside an attach (returned by some
+ * other remote method), so no object that never becomes ready reaches the client. Later
+ * republishes run {@link #applyPublishedState} again, deltas ({@link Publishable#republishDelta})
+ * run this class's public {@link Remote @Remote} method of the delta's name, and each new state is
+ * written to the store with its version (after a delta: {@link #encodedState()}, or the value of
+ * a {@link RemoteValue}). When the server unpublishes the object, {@link #unpublished()} runs, the
+ * object leaves its attachment and its store entry is removed.
  *
  * <pre>{@code
  * public final class TileCache extends RemotePublished {
@@ -51,21 +57,39 @@ public abstract class RemotePublished extends RemoteCache {
   /** The remote name of the push a republish sends. */
   static final String PUSH_METHOD = "pbjRepublished";
 
+  /** The remote name of the push a delta sends. */
+  static final String DELTA_METHOD = "pbjDelta";
+
+  /** Changes held while the object is activated or refreshed; beyond, it refreshes instead. */
+  static final int MAX_PENDING = 1024;
+
   private static final Logger log = LoggerFactory.getLogger(RemotePublished.class);
+
+  /** A change pushed as a delta (see {@link Publishable#republishDelta}). */
+  private record Delta(long version, long revision, String method, Object[] args) {}
 
   private final Object lock = new Object();
   private final CompletableFuture<RemotePublished> ready = new CompletableFuture<>();
   private final List<Consumer<? super RemotePublished>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<? super RemotePublished>> updateListeners =
       new CopyOnWriteArrayList<>();
+  private final List<Consumer<? super RemotePublished>> unpublishListeners =
+      new CopyOnWriteArrayList<>();
   @GuardedBy("lock")
   private WireState received;
   @GuardedBy("lock")
   private HeldState held;
+  /** Pushes (WireState) and deltas (Delta) by revision, while not activated or refreshing. */
   @GuardedBy("lock")
-  private WireState pendingPush;
+  private final TreeMap<Long, Object> pending = new TreeMap<>();
   @GuardedBy("lock")
   private boolean activated;
+  /** A delta did not follow the state held: a fetch of the whole state is under way. */
+  @GuardedBy("lock")
+  private boolean refreshing;
+  /** Unpublished or dropped: no more changes are applied. */
+  @GuardedBy("lock")
+  private boolean removed;
   @GuardedBy("lock")
   private boolean retainStates;
   @GuardedBy("lock")
@@ -75,6 +99,8 @@ public abstract class RemotePublished extends RemoteCache {
   @GuardedBy("lock")
   private SnapshotStore store;
   @GuardedBy("lock")
+  private Consumer<RemotePublished> refresher;
+  @GuardedBy("lock")
   private volatile String identity;
   @GuardedBy("lock")
   private volatile long version;
@@ -82,6 +108,7 @@ public abstract class RemotePublished extends RemoteCache {
   private volatile long revision;
   @GuardedBy("lock")
   private volatile boolean fromStore;
+  private volatile boolean unpublished;
 
   protected RemotePublished() {}
 
@@ -92,8 +119,25 @@ public abstract class RemotePublished extends RemoteCache {
    */
   protected abstract void applyPublishedState(byte[] state, int formatVersion);
 
+  /**
+   * The current state in the publisher's encoding, for the store after a delta changed it; null
+   * (the default) if this class cannot encode it, and then the store keeps the entry of the last
+   * whole state, which the next attach finds stale and refetches. {@link RemoteValue} encodes its
+   * value itself.
+   */
+  protected byte[] encodedState() {
+    return null;
+  }
+
   /** Runs once, on the executor, after the first state was applied and before user code sees it. */
   protected void activated() {}
+
+  /**
+   * Runs once when the server unpublished the object while this client was attached (on the
+   * executor), after it left its {@link Attachment} and before the {@link #onUnpublished}
+   * listeners. Its store entry is removed; pushes to it are ignored from now on.
+   */
+  protected void unpublished() {}
 
   /** The published identity; null before the state arrived. */
   public final String identity() {
@@ -113,6 +157,11 @@ public abstract class RemotePublished extends RemoteCache {
   /** Whether the object has been activated. */
   public final boolean isActivated() {
     return ready.isDone() && !ready.isCompletedExceptionally();
+  }
+
+  /** Whether the server unpublished the object while this client was attached. */
+  public final boolean isUnpublished() {
+    return unpublished;
   }
 
   /** The store key the object is kept under; null before activation. */
@@ -139,13 +188,18 @@ public abstract class RemotePublished extends RemoteCache {
   }
 
   /**
-   * Runs {@code listener} on the executor after each pushed update (a republish on the server) has
-   * been applied and written to the store, in the order the updates arrive. A push that arrived
-   * while the object was being activated is applied just before {@link #activated()}, and its
-   * listeners may run before {@link #whenReady()} completes.
+   * Runs {@code listener} on the executor after each pushed update (a republish or a delta on the
+   * server) has been applied and written to the store, in the order the updates arrive. A push
+   * that arrived while the object was being activated is applied just before {@link
+   * #activated()}, and its listeners may run before {@link #whenReady()} completes.
    */
   public final void onUpdate(Consumer<? super RemotePublished> listener) {
     updateListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** Runs {@code listener} on the executor when the server unpublishes the object. */
+  public final void onUnpublished(Consumer<? super RemotePublished> listener) {
+    unpublishListeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
 
   /** Keeps the wire state until the attaching client activates the object. */
@@ -183,46 +237,246 @@ public abstract class RemotePublished extends RemoteCache {
    */
   @Remote(PUSH_METHOD)
   public final void republished(
-      String identity, long version, long revision, int format, byte[] state) {
+      String identity, long version, long revision, int format, Object state) {
     applyPush(new WireState(identity, version, revision, format, state));
+  }
+
+  /**
+   * The entry point of a delta push. Not for application code: the server calls it.
+   */
+  @Remote(DELTA_METHOD)
+  public final void delta(
+      String identity, long version, long revision, String method, Object[] args) {
+    if (method == null) {
+      log.warn("{}: a delta without a method name was ignored", this.identity);
+      return;
+    }
+    change(new Delta(version, revision, method, args));
   }
 
   private void applyPush(WireState w) {
     if (w.state() == null) {
       return;    // a resend of the version we hold
     }
+    change(w);
+  }
+
+  /** A push or a delta: applied now if it follows the state held, else held or refreshed. */
+  private void change(Object change) {
+    long rev = change instanceof WireState w ? w.revision() : ((Delta) change).revision();
+    int n;
+    boolean refresh;
     synchronized (lock) {
-      if (!activated) {
-        if (pendingPush == null || w.revision() > pendingPush.revision()) {
-          pendingPush = w;
+      if (removed || rev <= revision && activated) {
+        return;
+      }
+      if (!activated || refreshing) {
+        hold(rev, change);
+        if (!activated || !(change instanceof WireState)) {
+          return;
         }
-        return;
+      } else {
+        pending.put(rev, change);
       }
-      if (w.revision() <= revision) {
-        return;
-      }
-      applyPublishedState(w.state(), w.format());
-      version = w.version();
-      revision = w.revision();
-      fromStore = false;
-      if (retainStates) {
-        current = w;
-      }
-      // Under the lock, so the store sees the states in the order they were applied (put only
-      // enqueues: it never waits for the disk).
-      try {
-        store.put(key, Snapshot.of(w.version(), w.format(), w.state()));
-      } catch (RuntimeException e) {
-        log.warn("could not store republished {} v{}: {}", key, w.version(), e.toString());
+      refresh = drain();
+      n = applied;
+    }
+    afterChanges(n, refresh);
+  }
+
+  @GuardedBy("lock")
+  private void hold(long rev, Object change) {
+    if (pending.size() >= MAX_PENDING && !pending.containsKey(rev)) {
+      // A server that pushes this much faster than the object activates: keep the newest whole
+      // state, if any, and let a refresh bring the rest.
+      pending.entrySet().removeIf(e -> !(e.getValue() instanceof WireState));
+      if (pending.size() >= MAX_PENDING) {
+        pending.pollFirstEntry();
       }
     }
-    for (Consumer<? super RemotePublished> l : updateListeners) {
-      try {
-        l.accept(this);
-      } catch (RuntimeException e) {
-        log.warn("update listener of {} failed", identity, e);
+    pending.put(rev, change);
+  }
+
+  /**
+   * Applies held changes that follow the state held, in revision order: the newest whole state
+   * whenever it is newer (it supersedes everything before it), a delta only on the revision just
+   * before it. Counts what it applied in {@link #applied}. Returns true if a refresh must start:
+   * a delta does not follow (a gap), or one failed.
+   */
+  @GuardedBy("lock")
+  private boolean drain() {
+    applied = 0;
+    Map.Entry<Long, Object> whole = null;
+    for (Map.Entry<Long, Object> e : pending.descendingMap().entrySet()) {
+      if (e.getValue() instanceof WireState) {
+        whole = e;
+        break;
       }
     }
+    if (whole != null && whole.getKey() > revision) {
+      pending.headMap(whole.getKey(), false).clear();
+      pending.pollFirstEntry();
+      applyWhole((WireState) whole.getValue());
+      refreshing = false;
+    }
+    while (!pending.isEmpty()) {
+      Map.Entry<Long, Object> first = pending.firstEntry();
+      long rev = first.getKey();
+      if (rev <= revision || first.getValue() instanceof WireState) {
+        pending.pollFirstEntry();    // older than the state held
+        continue;
+      }
+      if (refreshing) {
+        return false;    // wait for the whole state
+      }
+      if (rev != revision + 1) {
+        refreshing = true;
+        return true;
+      }
+      pending.pollFirstEntry();
+      if (!applyDelta((Delta) first.getValue())) {
+        refreshing = true;
+        pending.clear();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Changes applied by the last {@link #drain()}. */
+  @GuardedBy("lock")
+  private int applied;
+
+  @GuardedBy("lock")
+  private void applyWhole(WireState w) {
+    applied++;
+    applyWire(w.state(), w.format());
+    version = w.version();
+    revision = w.revision();
+    fromStore = false;
+    if (retainStates) {
+      current = w;
+    }
+    // Under the lock, so the store sees the states in the order they were applied (put only
+    // enqueues: it never waits for the disk).
+    store(w.format(), storedForm(w.state()));
+  }
+
+  /** Applies a delta; false if it failed (the state may be half changed: refresh it). */
+  @GuardedBy("lock")
+  private boolean applyDelta(Delta d) {
+    try {
+      DeltaMethods.apply(this, d.method(), d.args());
+    } catch (RuntimeException e) {
+      log.warn("{}: delta {} v{} failed ({}); refetching the whole state", identity, d.method(),
+          d.version(), e.toString());
+      return false;
+    }
+    applied++;
+    version = d.version();
+    revision = d.revision();
+    fromStore = false;
+    Object state = currentValue();
+    if (state == null) {
+      state = encodedState();
+    }
+    if (retainStates) {
+      current = state == null ? null
+          : new WireState(identity, version, revision, lastFormat, state);
+    }
+    if (state != null) {
+      store(lastFormat, storedForm(state));
+    }
+    return true;
+  }
+
+  @GuardedBy("lock")
+  private int lastFormat = 1;
+
+  @GuardedBy("lock")
+  private void store(int format, byte[] bytes) {
+    lastFormat = format;
+    if (store == null || key == null) {
+      return;
+    }
+    try {
+      store.put(key, Snapshot.of(version, format, bytes));
+    } catch (RuntimeException e) {
+      log.warn("could not store {} v{}: {}", key, version, e.toString());
+    }
+  }
+
+  private void afterChanges(int applied, boolean refresh) {
+    if (refresh) {
+      requestRefresh();
+    }
+    for (int i = 0; i < applied; i++) {
+      for (Consumer<? super RemotePublished> l : updateListeners) {
+        try {
+          l.accept(this);
+        } catch (RuntimeException e) {
+          log.warn("update listener of {} failed", identity, e);
+        }
+      }
+    }
+  }
+
+  private void requestRefresh() {
+    Consumer<RemotePublished> r;
+    synchronized (lock) {
+      r = refresher;
+    }
+    if (r != null) {
+      r.accept(this);
+    }
+  }
+
+  /** A fetched whole state after a refresh: applied if newer, then what was held after it. */
+  final void refreshed(WireState w) {
+    int n;
+    boolean refresh;
+    synchronized (lock) {
+      if (removed || !activated) {
+        return;
+      }
+      refreshing = false;
+      if (w != null && w.state() != null && w.revision() > revision) {
+        pending.put(w.revision(), w);
+      }
+      refresh = drain();
+      n = applied;
+    }
+    afterChanges(n, refresh);
+  }
+
+  /** The refresh could not be made (connection lost, object gone): allow another later. */
+  final void refreshFailed() {
+    synchronized (lock) {
+      refreshing = false;
+    }
+  }
+
+  // --- states: bytes or registered values ------------------------------------------------------
+
+  /** Applies a state as it came: the application's bytes, or a registered value. */
+  void applyWire(Object state, int format) {
+    if (state instanceof byte[] bytes) {
+      applyPublishedState(bytes, format);
+      return;
+    }
+    throw new IllegalArgumentException(getClass().getName() + " received a state of type "
+        + (state == null ? "null" : state.getClass().getName()) + ": a RemotePublished"
+        + " receives bytes; extend RemoteValue to receive registered values");
+  }
+
+  /** The current state as a value (a {@link RemoteValue}'s); null for a byte-state object. */
+  Object currentValue() {
+    return null;
+  }
+
+  /** The bytes the store keeps for {@code state}. */
+  byte[] storedForm(Object state) {
+    return state instanceof byte[] b ? b : connection().codec().encode(state);
   }
 
   // --- used by the Activator -------------------------------------------------------------------
@@ -253,42 +507,55 @@ public abstract class RemotePublished extends RemoteCache {
     }
   }
 
-  /** Keeps the bytes of every state applied from now on, for {@link #currentState()} (relays). */
+  /** Keeps every state applied from now on, for {@link #currentState()} (relays). */
   final void retainStates() {
     synchronized (lock) {
       retainStates = true;
     }
   }
 
-  /** The state applied now, as bytes; null unless {@link #retainStates()} was called. */
+  /** The state applied now; null unless {@link #retainStates()} was called. */
   final WireState currentState() {
     synchronized (lock) {
       return current;
     }
   }
 
-  /** Applies the first state; returns false if the object's code refused it. */
-  final boolean tryApply(byte[] state, int format, long stateVersion) {
+  /** Applies the first state (stored bytes or from the server); false if the object refused it. */
+  final boolean tryApply(Object state, int format, long stateVersion, boolean stored) {
     try {
       synchronized (lock) {
-        applyPublishedState(state, format);
+        if (stored) {
+          applyPublishedState((byte[]) state, format);
+        } else {
+          applyWire(state, format);
+        }
+        lastFormat = format;
         if (retainStates) {
-          current = new WireState(identity, stateVersion, 0, format, state);
+          Object kept = stored ? currentValueOr((byte[]) state) : state;
+          current = new WireState(identity, stateVersion, 0, format, kept);
         }
       }
       return true;
     } catch (RuntimeException e) {
-      log.debug("{} refused a state of {} bytes: {}", identity, state.length, e.toString());
+      log.debug("{} refused a state: {}", identity, e.toString());
       return false;
     }
   }
 
+  /** A stored state as it travels: the value for a {@link RemoteValue}, else the bytes. */
+  private Object currentValueOr(byte[] bytes) {
+    Object v = currentValue();
+    return v != null ? v : bytes;
+  }
+
   /**
-   * Marks the object activated with the state last applied; returns a push that arrived while it
-   * was being activated and is newer, or null.
+   * Marks the object activated with the state last applied; pushes and deltas held meanwhile are
+   * applied by {@link #announce()}.
    */
-  final WireState markActivated(
-      SnapshotKey storeKey, SnapshotStore s, long v, long rev, boolean stored) {
+  final void markActivated(
+      SnapshotKey storeKey, SnapshotStore s, long v, long rev, boolean stored,
+      Consumer<RemotePublished> refresh) {
     synchronized (lock) {
       key = storeKey;
       store = s;
@@ -297,17 +564,22 @@ public abstract class RemotePublished extends RemoteCache {
       fromStore = stored;
       activated = true;
       received = null;
-      WireState p = pendingPush;
-      pendingPush = null;
-      return p != null && p.revision() > rev ? p : null;
+      refresher = refresh;
     }
   }
 
-  /** Runs the hook and listeners and completes {@link #whenReady()}. */
-  final void announce(WireState newerPush) {
-    if (newerPush != null) {
-      applyPush(newerPush);
+  /**
+   * Applies what arrived during activation, runs the hook and listeners and completes {@link
+   * #whenReady()}.
+   */
+  final void announce() {
+    int n;
+    boolean refresh;
+    synchronized (lock) {
+      refresh = drain();
+      n = applied;
     }
+    afterChanges(n, refresh);
     try {
       synchronized (lock) {    // not at the same time as a push's applyPublishedState
         activated();
@@ -323,6 +595,47 @@ public abstract class RemotePublished extends RemoteCache {
         } catch (RuntimeException e) {
           log.warn("activation listener of {} failed", identity, e);
         }
+      }
+    }
+  }
+
+  /**
+   * Takes the object out of service: no change is applied from now on. With {@code unpublish},
+   * its store entry is removed and the hook and listeners run; the caller releases the cache.
+   */
+  final void remove(boolean unpublish) {
+    SnapshotKey k;
+    SnapshotStore s;
+    synchronized (lock) {
+      if (removed) {
+        return;
+      }
+      removed = true;
+      pending.clear();
+      k = key;
+      s = store;
+    }
+    if (!unpublish) {
+      return;
+    }
+    unpublished = true;
+    if (k != null && s != null) {
+      try {
+        s.remove(k);
+      } catch (RuntimeException e) {
+        log.warn("could not remove unpublished {} from the store: {}", k, e.toString());
+      }
+    }
+    try {
+      unpublished();
+    } catch (RuntimeException e) {
+      log.warn("{}.unpublished() failed", getClass().getName(), e);
+    }
+    for (Consumer<? super RemotePublished> l : unpublishListeners) {
+      try {
+        l.accept(this);
+      } catch (RuntimeException e) {
+        log.warn("unpublish listener of {} failed", identity, e);
       }
     }
   }

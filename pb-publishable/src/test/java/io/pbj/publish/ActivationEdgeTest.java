@@ -43,11 +43,12 @@ class ActivationEdgeTest {
     assertThat(r.received()).as("the activation still sees the answer").isEqualTo(answered);
 
     SnapshotStore store = store();
-    assertThat(r.tryApply(bytes("t:old"), 1, answered.version())).isTrue();
-    WireState held = r.markActivated(new SnapshotKey("o", "world", "anonymous", "tile-0"), store,
-        answered.version(), answered.revision(), true);
-    assertThat(held).as("the resent state, held for after activation").isNotNull();
-    r.announce(held);
+    assertThat(r.tryApply(bytes("t:old"), 1, answered.version(), true)).isTrue();
+    r.markActivated(new SnapshotKey("o", "world", "anonymous", "tile-0"), store,
+        answered.version(), answered.revision(), true, null);
+    assertThat(r.terrain()).as("the resent state is held until the activation ends")
+        .isEqualTo("old");
+    r.announce();
     assertThat(r.terrain()).isEqualTo("new");
     assertThat(r.version()).isEqualTo(2);
     assertThat(store.get(new SnapshotKey("o", "world", "anonymous", "tile-0")).orElseThrow()
@@ -77,10 +78,11 @@ class ActivationEdgeTest {
         PbClient.builder().inProcess(name).registry(PublishingTest.REGISTRY).build());
     RemoteReference endpoint = second.rootObject().join();
     CompletableFuture<Attachment> failed = PublishedClient.builder()
-        .store(new HookedStore(store, null, () -> s.unpublish("tile-0")))
+        .store(new HookedStore(store, null, () -> {
+          throw new IllegalStateException("the store failed reading tile-0");
+        }))
         .mode(PublishedClient.Mode.VERSIONS).build().attach(endpoint, "world");
     assertThatThrownBy(() -> failed.get(10, TimeUnit.SECONDS)).hasMessageContaining("tile-0");
-    s.publish(tiles.get(0));
 
     // The failed activation released its objects: once the server has seen that, the retry on
     // the same open connection gets fresh ones and activates them all.

@@ -301,7 +301,7 @@ class PublishingTest {
                 () ->
                     endpoint
                         .callRemote(
-                            "attach", null, "world", "anonymous", null, null, only, null, null)
+                            "attach", null, "world", "anonymous", null, null, only, null, null, null)
                         .get(10, TimeUnit.SECONDS)));
     assertThat(refused).isInstanceOf(PbException.class).hasMessageContaining("more than once");
     assertThat(((PbException) refused).code()).isEqualTo(PbException.Code.BAD_ARGUMENTS);
@@ -309,7 +309,7 @@ class PublishingTest {
   }
 
   @Test
-  void failedRefreshFailsTheWaitingFutures() {
+  void anObjectUnpublishedBeforeItsFetchLeavesTheAttachWithoutFailingIt() {
     List<Tile> tiles = tiles(3);
     World world = new World("origin-1", tiles);
     SnapshotStore store = store();
@@ -320,24 +320,24 @@ class PublishingTest {
     RemoteReference endpoint = client.rootObject().join();
     List<TileCache> created = new CopyOnWriteArrayList<>();
     TileCache.onCreate = created::add;
-    CompletableFuture<Attachment> attach;
+    Attachment attached;
     try {
-      attach = versionsClient(
+      attached = versionsClient(
               new HookedStore(store, null, () -> world.service.unpublish("tile-0")))
-          .attach(endpoint, "world");
-      assertThatThrownBy(() -> attach.get(10, TimeUnit.SECONDS))
-          .hasCauseInstanceOf(PublishException.class)
-          .hasMessageContaining("tile-0");
+          .attach(endpoint, "world").join();
     } finally {
       TileCache.onCreate = null;
     }
-    assertThat(created).hasSize(3).allSatisfy(t -> {
-      assertThat(t.isActivated()).isFalse();
-      assertThatThrownBy(() -> t.whenReady().get(10, TimeUnit.SECONDS))
-          .as("whenReady of %s fails with the cause, it does not hang", t)
-          .hasCauseInstanceOf(PublishException.class)
-          .hasMessageContaining("tile-0");
-    });
+    assertThat(attached.objects()).containsOnlyKeys("tile-1", "tile-2");
+    TileCache gone = created.stream().filter(t -> "tile-0".equals(t.identity())).findFirst()
+        .orElseThrow();
+    assertThat(gone.isActivated()).isFalse();
+    assertThatThrownBy(() -> gone.whenReady().get(10, TimeUnit.SECONDS))
+        .as("whenReady of the unpublished object fails with the cause, it does not hang")
+        .hasCauseInstanceOf(PublishException.class)
+        .hasMessageContaining("tile-0 was unpublished");
+    assertThat(store.get(new SnapshotKey(ORIGIN, "world", "anonymous", "tile-0")))
+        .as("its store entry is removed").isEmpty();
   }
 
   @Test

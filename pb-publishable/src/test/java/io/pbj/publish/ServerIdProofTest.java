@@ -216,9 +216,10 @@ class ServerIdProofTest {
     @Remote
     public CompletableFuture<AttachReply> attach(Object perspective, String expectedServerId,
         String service, String key, String[] identities, long[] versions, String[] only,
-        byte[] nonce, byte[] relayKey) {
+        byte[] nonce, byte[] relayKey, RemoteReference sink) {
       AttachReply mine = own.attach(
-          perspective, expectedServerId, service, key, identities, versions, only, null, null);
+          perspective, expectedServerId, service, key, identities, versions, only, null, null,
+          sink);
       return forge.apply(nonce).thenApply(proof -> new AttachReply(mine.serverId(),
           mine.service(), mine.perspectiveKey(), mine.inventoryUsed(), mine.objects(), proof,
           null));
@@ -234,7 +235,7 @@ class ServerIdProofTest {
   CompletableFuture<ServerProof> realProof(PbServer realServer, byte[] nonce) {
     RemoteReference upstream = connect(realServer);
     return upstream.callRemote(AttachReply.class, "attach", PublishingTest.ORIGIN, "world",
-            "anonymous", null, null, new String[0], nonce, null)
+            "anonymous", null, null, new String[0], nonce, null, null)
         .thenApply(AttachReply::proof);
   }
 
@@ -373,15 +374,15 @@ class ServerIdProofTest {
     RemoteReference endpoint = connect(realServer);
     Throwable t = catchThrowable(() -> endpoint.callRemote(AttachReply.class, "attach",
         PublishingTest.ORIGIN, "world", "anonymous", null, null, new String[0], new byte[31],
-        null).join());
+        null, null).join());
     assertThat(t).isInstanceOf(CompletionException.class)
         .hasMessageContaining("the nonce must be 32 bytes, got 31");
     t = catchThrowable(() -> endpoint.callRemote(AttachReply.class, "attach",
         PublishingTest.ORIGIN, "world", "anonymous", null, null, new String[0],
-        IdProof.newNonce(), new byte[] {1, 2, 3}).join());
+        IdProof.newNonce(), new byte[] {1, 2, 3}, null).join());
     assertThat(t).hasMessageContaining("the relay key is not an Ed25519 public key");
     AttachReply noNonce = endpoint.callRemote(AttachReply.class, "attach", PublishingTest.ORIGIN,
-        "world", "anonymous", null, null, new String[0], null, null).join();
+        "world", "anonymous", null, null, new String[0], null, null, null).join();
     assertThat(noNonce.proof()).as("no nonce, nothing to sign").isNull();
     assertThat(endpoint.connection().isOpen()).as("bad requests do not cost the connection")
         .isTrue();

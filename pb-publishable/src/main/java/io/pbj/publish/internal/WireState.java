@@ -15,7 +15,13 @@ package io.pbj.publish.internal;
  * @param version the published version (compared for equality only)
  * @param revision per-object order within one server process
  * @param format the encoding version of {@code state}, chosen by the publisher
- * @param state the encoded state, or null when only the version is sent
+ * @param state the state: the application's encoding ({@code byte[]}) or a registered value, or
+ *     null when only the version is sent
  */
 @SuppressWarnings("ArrayRecordComponent")
-public record WireState(String identity, long version, long revision, int format, byte[] state) {}
+public record WireState(String identity, long version, long revision, int format, Object state) {
+  /** The state's size in bytes: its length for a {@code byte[]}, else {@code encoded}'s. */
+  public int size(byte[] encoded) {
+    return state instanceof byte[] b ? b.length : encoded == null ? 0 : encoded.length;
+  }
+}

@@ -1,0 +1,97 @@
+package io.pbj.publish;
+
+import io.pbj.Referenceable;
+import io.pbj.Remote;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client's receiver of one live attachment's announcements, sent with the attach call: the
+ * server calls {@value #PUBLISHED} with objects published since and {@value #UNPUBLISHED} with
+ * identities withdrawn. Every announcement and every interest change of the attachment runs as
+ * one step of a chain, in arrival order, after the attach itself completed; announcements that
+ * arrive before are held by the chain.
+ *
+ * <p>Thread-safety: thread-safe; the chain is extended under a lock, and its steps run one after
+ * another.
+ */
+final class Announcements implements Referenceable {
+  static final String PUBLISHED = "published";
+  static final String UNPUBLISHED = "unpublished";
+
+  private static final Logger log = LoggerFactory.getLogger(Announcements.class);
+
+  private final Object lock = new Object();
+  private final CompletableFuture<Attachment> attached = new CompletableFuture<>();
+  private CompletableFuture<Attachment> tail = attached;
+
+  /** Objects published since the attach (each already carries its state). */
+  @Remote(PUBLISHED)
+  public void published(List<Object> objects) {
+    if (objects == null) {
+      return;
+    }
+    then(a -> a.announcedPublished(objects)).whenComplete((v, failure) -> {
+      if (failure != null) {
+        Activation.failAll(objects, new PublishException(
+            io.pbj.PbException.Code.ACTIVATION_FAILED,
+            "published objects could not join their attachment: " + failure, failure));
+      }
+    });
+  }
+
+  /** Identities the server no longer publishes. */
+  @Remote(UNPUBLISHED)
+  public void unpublished(String[] identities) {
+    if (identities == null) {
+      return;
+    }
+    then(a -> a.announcedUnpublished(identities));
+  }
+
+  void attached(Attachment attachment) {
+    attachment.announcements(this);
+    attached.complete(attachment);
+  }
+
+  void failed(Throwable cause) {
+    attached.completeExceptionally(cause);
+  }
+
+  /**
+   * Runs {@code step} after every step before it; its failure is logged and the chain goes on.
+   * The result completes with the step's.
+   */
+  <T> CompletableFuture<T> then(Function<Attachment, CompletableFuture<T>> step) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    synchronized (lock) {
+      tail = tail.thenCompose(a -> {
+        CompletableFuture<T> f;
+        try {
+          f = step.apply(a);
+        } catch (RuntimeException e) {
+          f = CompletableFuture.failedFuture(e);
+        }
+        return f.handle((v, t) -> {
+          if (t != null) {
+            log.debug("{}/{}: a step of the live attachment failed: {}", a.serverId(),
+                a.service(), t.toString());
+            out.completeExceptionally(t);
+          } else {
+            out.complete(v);
+          }
+          return a;
+        });
+      });
+      tail.whenComplete((a, t) -> {
+        if (t != null) {
+          out.completeExceptionally(t);    // the attach failed: nothing runs
+        }
+      });
+    }
+    return out;
+  }
+}
