@@ -474,7 +474,7 @@ public final class PublishingService {
 
   /**
    * The remote object through which clients attach ({@link PublishedClient#attach}), shared by
-   * every connection: make it the root ({@code rootObject(service.endpoint())}) or return it from
+   * every connection: make it the root ({@code root(service.endpoint())}) or return it from
    * your root or avatar. Each call learns its connection from {@link io.pbj.CallContext}, and the
    * service keeps per connection what the client said it holds and what it attached to.
    */

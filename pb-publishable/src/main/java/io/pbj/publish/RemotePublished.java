@@ -305,6 +305,16 @@ public abstract class RemotePublished extends RemoteCache {
    */
   @GuardedBy("lock")
   private boolean drain() {
+    return drain(false);
+  }
+
+  /**
+   * {@link #drain()}; with {@code afterRefresh}, a delta that still does not follow the whole
+   * state just fetched is dropped rather than refreshed again (on an ordered connection only a
+   * bad push can leave such a gap).
+   */
+  @GuardedBy("lock")
+  private boolean drain(boolean afterRefresh) {
     applied = 0;
     Map.Entry<Long, Object> whole = null;
     for (Map.Entry<Long, Object> e : pending.descendingMap().entrySet()) {
@@ -330,6 +340,12 @@ public abstract class RemotePublished extends RemoteCache {
         return false;    // wait for the whole state
       }
       if (rev != revision + 1) {
+        if (afterRefresh) {
+          log.warn("{}: a delta at revision {} does not follow revision {}: dropped", identity,
+              rev, revision);
+          pending.pollFirstEntry();
+          continue;
+        }
         refreshing = true;
         return true;
       }
@@ -443,7 +459,7 @@ public abstract class RemotePublished extends RemoteCache {
       if (w != null && w.state() != null && w.revision() > revision) {
         pending.put(w.revision(), w);
       }
-      refresh = drain();
+      refresh = drain(true);
       n = applied;
     }
     afterChanges(n, refresh);
@@ -453,6 +469,7 @@ public abstract class RemotePublished extends RemoteCache {
   final void refreshFailed() {
     synchronized (lock) {
       refreshing = false;
+      pending.clear();    // what was held cannot be applied without the whole state
     }
   }
 

@@ -38,6 +38,16 @@ final class Tile extends Publishable {
     republish();
   }
 
+  /** Appends to the terrain and pushes it as a delta ({@link TileCache#append}). */
+  synchronized void append(String more) {
+    this.terrain = terrain + more;
+    republishDelta("append", more);
+  }
+
+  synchronized String terrain() {
+    return terrain;
+  }
+
   synchronized void change(String terrain, long version) {
     this.terrain = terrain;
     republish(version);

@@ -39,4 +39,15 @@ public final class TileCache extends RemotePublished {
   String terrain() {
     return terrain;
   }
+
+  /** The delta {@link Tile#append} sends. */
+  @io.pbj.Remote
+  public void append(String more) {
+    terrain = terrain + more;
+  }
+
+  @Override
+  protected byte[] encodedState() {
+    return ("t:" + terrain).getBytes(StandardCharsets.UTF_8);
+  }
 }
