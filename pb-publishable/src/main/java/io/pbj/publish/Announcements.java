@@ -1,9 +1,11 @@
 package io.pbj.publish;
 
+import io.pbj.PbConnection;
 import io.pbj.Referenceable;
 import io.pbj.Remote;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,9 +26,21 @@ final class Announcements implements Referenceable {
 
   private static final Logger log = LoggerFactory.getLogger(Announcements.class);
 
+  /**
+   * Steps that may wait in the chain: a server announcing faster than this client activates
+   * beyond this loses the connection rather than this client's memory.
+   */
+  static final int MAX_WAITING_STEPS = 4096;
+
   private final Object lock = new Object();
   private final CompletableFuture<Attachment> attached = new CompletableFuture<>();
+  private final PbConnection connection;
+  private final AtomicInteger waiting = new AtomicInteger();
   private CompletableFuture<Attachment> tail = attached;
+
+  Announcements(PbConnection connection) {
+    this.connection = connection;
+  }
 
   /** Objects published since the attach (each already carries its state). */
   @Remote(PUBLISHED)
@@ -67,6 +81,17 @@ final class Announcements implements Referenceable {
    */
   <T> CompletableFuture<T> then(Function<Attachment, CompletableFuture<T>> step) {
     CompletableFuture<T> out = new CompletableFuture<>();
+    if (waiting.incrementAndGet() > MAX_WAITING_STEPS) {
+      waiting.decrementAndGet();
+      PublishException e = new PublishException(io.pbj.PbException.Code.LIMIT_EXCEEDED,
+          "the server announced more than " + MAX_WAITING_STEPS + " changes this client had"
+              + " not yet applied; closing the connection");
+      log.warn("{}: {}", connection, e.getMessage());
+      connection.close();
+      out.completeExceptionally(e);
+      return out;
+    }
+    out.whenComplete((v, t) -> waiting.decrementAndGet());
     synchronized (lock) {
       tail = tail.thenCompose(a -> {
         CompletableFuture<T> f;

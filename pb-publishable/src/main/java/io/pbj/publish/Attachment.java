@@ -264,6 +264,11 @@ public final class Attachment {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(Activation.failAll(fresh, e));
     }
+    // An object unpublished and published again before this client released its copy arrives as
+    // that copy, which is out of service: ask for it again (its release goes first, so the
+    // answer is a fresh copy).
+    Set<String> revive = new LinkedHashSet<>();
+    received.removeIf(r -> r.isRemoved() && revive.add(r.identity()));
     for (RemotePublished r : received) {
       RemotePublished old = now.get(r.identity());
       if (old != null) {
@@ -272,20 +277,29 @@ public final class Attachment {
         Activation.release(old);
       }
     }
-    return new Activation(this, received, true, null, client.retainsStates()).run()
-        .thenAccept(activated -> {
+    CompletableFuture<Void> done = new Activation(this, received, true, null,
+        client.retainsStates()).run().thenAccept(activated -> {
           put(activated);
-          for (RemotePublished r : activated) {
-            publishedCount.incrementAndGet();
-            for (Consumer<? super RemotePublished> l : publishedListeners) {
-              try {
-                l.accept(r);
-              } catch (RuntimeException e) {
-                log.warn("publish listener of {} failed", r.identity(), e);
-              }
-            }
-          }
+          announcePublished(activated);
         });
+    if (revive.isEmpty()) {
+      return done;
+    }
+    return done.thenCompose(v -> grow(revive))
+        .thenAccept(added -> announcePublished(List.copyOf(added.values())));
+  }
+
+  private void announcePublished(List<RemotePublished> activated) {
+    for (RemotePublished r : activated) {
+      publishedCount.incrementAndGet();
+      for (Consumer<? super RemotePublished> l : publishedListeners) {
+        try {
+          l.accept(r);
+        } catch (RuntimeException e) {
+          log.warn("publish listener of {} failed", r.identity(), e);
+        }
+      }
+    }
   }
 
   /** Identities the server unpublished: removed from the attachment and the store. */

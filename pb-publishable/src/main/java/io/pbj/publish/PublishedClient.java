@@ -142,7 +142,7 @@ public final class PublishedClient {
     String[] only = wanted == null ? null : wanted.toArray(new String[0]);
     byte[] nonce = IdProof.newNonce();
     byte[] binding = IdProof.bindingOf(endpoint.connection());
-    Announcements sink = new Announcements();
+    Announcements sink = new Announcements(endpoint.connection());
     return endpoint
         .callRemote(
             AttachReply.class, "attach", expectedServerId, service, claimed,

@@ -630,9 +630,17 @@ public final class PublishingService {
       Peer peer = peer(connection);
       // Subscribe before the objects are listed: what is published meanwhile is announced too
       // (the client ignores an announcement of an object it already has).
-      peer.subscribe(sink == null ? null : new Subscriber(connection, sink,
-          only == null ? null : new HashSet<>(Arrays.asList(only))));
+      Subscriber subscriber = sink == null ? null
+          : new Subscriber(connection, sink, only == null ? null : new HashSet<>());
+      peer.subscribe(subscriber);
       List<Object> answered = answer(only);
+      if (subscriber != null && only != null) {
+        List<String> found = new ArrayList<>(answered.size());
+        for (Object o : answered) {
+          found.add(((Publishable) o).identity());
+        }
+        subscriber.grow(found);
+      }
       Inventory inv = answered.isEmpty() ? null
           : new Inventory(inventoryUsed ? identities : null, versions, answered.size());
       peer.inventory = inv;
@@ -662,8 +670,12 @@ public final class PublishingService {
       if (drop != null) {
         s.shrink(Arrays.asList(drop));
       }
-      s.grow(Arrays.asList(add));
       List<Object> answered = answer(add);
+      List<String> found = new ArrayList<>(answered.size());
+      for (Object o : answered) {
+        found.add(((Publishable) o).identity());
+      }
+      s.grow(found);    // published identities only: the interest never outgrows the service
       boolean inventory = held != null && heldVersions != null
           && held.length == heldVersions.length;
       peer.inventory = answered.isEmpty() ? null

@@ -657,6 +657,13 @@ public abstract class RemotePublished extends RemoteCache {
     }
   }
 
+  /** Whether the object was taken out of service ({@link #remove}). */
+  final boolean isRemoved() {
+    synchronized (lock) {
+      return removed;
+    }
+  }
+
   final void fail(Throwable cause) {
     ready.completeExceptionally(cause);
   }

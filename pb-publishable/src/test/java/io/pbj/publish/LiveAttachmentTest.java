@@ -331,4 +331,34 @@ class LiveAttachmentTest {
     c.add(3);
     await().atMost(WAIT).until(() -> r.version() == c.version() && r.value().count() == 3);
   }
+
+  @Test
+  void aServerThatAnnouncesFasterThanTheClientAppliesLosesTheConnectionNotTheClientsMemory()
+      throws Exception {
+    java.util.concurrent.CompletableFuture<io.pbj.publish.internal.AttachReply> never =
+        new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+    String flood = "pbj-live-flood-" + UUID.randomUUID();
+    cleanup.register(PbServer.builder().inProcess(flood).registry(REGISTRY)
+        .root(new Referenceable() {
+          @Remote
+          public java.util.concurrent.CompletableFuture<io.pbj.publish.internal.AttachReply>
+              attach(String id, String svc, String key, String[] ids, long[] versions,
+                  String[] only, byte[] nonce, byte[] relayKey, RemoteReference sink) {
+            // The answer never comes: every announcement waits in the client's chain.
+            for (int i = 0; i < Announcements.MAX_WAITING_STEPS + 100; i++) {
+              sink.callRemoteOneWay(Announcements.UNPUBLISHED, (Object) new String[] {"x" + i});
+              sent.incrementAndGet();
+            }
+            return never;
+          }
+        }).build().start());
+    RemoteReference root = cleanup.register(PbClient.builder().inProcess(flood)
+        .registry(REGISTRY).build()).rootObject().join();
+    var attach = PublishedClient.builder().store(store()).mode(PublishedClient.Mode.VERSIONS)
+        .allowUnprovenServerIds().build().attach(root, "world");
+    await().atMost(WAIT).until(() -> !root.connection().isOpen());
+    assertThatThrownBy(() -> attach.get(10, TimeUnit.SECONDS)).isNotNull();
+    assertThat(sent.get()).isGreaterThan(Announcements.MAX_WAITING_STEPS);
+  }
 }
