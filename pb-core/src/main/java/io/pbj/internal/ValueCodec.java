@@ -51,10 +51,12 @@ public final class ValueCodec {
     return Wire.DEFAULT_MAX_MESSAGE;
   }
 
+  /** The largest input decoded, and the largest encoding made. */
   public int maxBytes() {
     return maxBytes;
   }
 
+  /** The registry whose value types this codec encodes. */
   public PbRegistry registry() {
     return registry;
   }
