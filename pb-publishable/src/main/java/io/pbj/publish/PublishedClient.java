@@ -336,14 +336,15 @@ public final class PublishedClient {
       if (expectedServerId != null) {
         learnedKeys.put(expectedServerId + "\u0000" + requestedService, reply.perspectiveKey());
       }
-      if (perspectiveKey != null || mode == Mode.INVENTORY) {
-        log.warn("server {} names this connection's perspective {} for service {}, not {}:"
-                + " its objects are kept under {}; {}", reply.serverId(), reply.perspectiveKey(),
-            reply.service(), claimed, reply.perspectiveKey(),
-            perspectiveKey != null
-                ? "set PublishedClient.Builder.perspectiveKey to it (or leave it unset: the"
-                    + " client learns it); this attach compared versions in one more call"
-                : "learned; the next attach of this client sends the right inventory");
+      if (perspectiveKey != null) {
+        log.warn("server {} names this connection's perspective {} for service {}, not {} as"
+                + " PublishedClient.Builder.perspectiveKey says: its objects are kept under {},"
+                + " and this attach compared versions in one more call; set the key the server"
+                + " names, or leave it unset (the client learns it)", reply.serverId(),
+            reply.perspectiveKey(), reply.service(), claimed, reply.perspectiveKey());
+      } else {
+        log.debug("server {} names this connection's perspective {} for service {}: learned",
+            reply.serverId(), reply.perspectiveKey(), reply.service());
       }
     }
 
