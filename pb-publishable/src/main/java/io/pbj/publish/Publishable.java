@@ -170,7 +170,8 @@ public abstract class Publishable implements Cacheable {
    * and stores the result at the new version, so a small change costs a small message. Change
    * this object's own state first, under its lock, so that a client that attaches later gets the
    * same result as a whole state. A client that misses deltas (it was away) catches up through
-   * its next attach, whose version differs.
+   * its next attach, whose version differs. A delta is the same for every perspective: where
+   * perspectives see different states, push the change with {@link #republish()} instead.
    *
    * <pre>{@code
    * synchronized void setTile(int index, byte terrain) {

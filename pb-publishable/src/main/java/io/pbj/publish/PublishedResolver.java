@@ -122,8 +122,7 @@ public final class PublishedResolver implements AutoCloseable {
     }
     return session
         .endpoint(url.service())
-        .thenCompose(endpoint -> session.serially(
-            () -> client.attach(endpoint, url.service(), List.of(url.identity()))))
+        .thenCompose(endpoint -> session.serially(() -> session.attachTo(client, endpoint, url)))
         .handle((attachment, failure) -> {
           if (failure != null) {
             Throwable cause = PbException.unwrap(failure);
@@ -140,6 +139,10 @@ public final class PublishedResolver implements AutoCloseable {
             throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
           }
           RemotePublished r = attachment.objects().get(url.identity());
+          if (r == null) {
+            throw new PublishException(PbException.Code.NO_SUCH_OBJECT, "service "
+                + url.serverId() + "/" + url.service() + " publishes no object " + url.identity());
+          }
           session.remember(url, r);
           return r;
         });
@@ -228,6 +231,9 @@ public final class PublishedResolver implements AutoCloseable {
     private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
     @GuardedBy("this")
     private final Map<String, WeakReference<RemotePublished>> resolved = new HashMap<>();
+    /** One live attachment per service on this connection, grown by each resolve. */
+    @GuardedBy("this")
+    private final Map<String, CompletableFuture<Attachment>> attachments = new HashMap<>();
 
     Session(SessionKey key, PbUrl url, Credentials credentials) {
       this.key = key;
@@ -254,11 +260,38 @@ public final class PublishedResolver implements AutoCloseable {
               : CompletableFuture.completedFuture(avatar)));
     }
 
+    /**
+     * The live attachment to {@code url}'s service on this connection, grown by {@code url}'s
+     * object: the first resolve of a service attaches to its object, later ones add theirs to
+     * that attachment (one call each), so every resolved object of the service is told when it
+     * is unpublished. Runs serially.
+     */
+    CompletableFuture<Attachment> attachTo(
+        PublishedClient client, RemoteReference endpoint, PbUrl url) {
+      CompletableFuture<Attachment> live;
+      synchronized (this) {
+        live = attachments.get(url.service());
+        if (live != null && (live.isCompletedExceptionally() || !endpoint.isConnected())) {
+          attachments.remove(url.service());
+          live = null;
+        }
+      }
+      if (live == null) {
+        CompletableFuture<Attachment> made =
+            client.attach(endpoint, url.service(), List.of(url.identity()));
+        synchronized (this) {
+          attachments.put(url.service(), made);
+        }
+        return made;
+      }
+      return live.thenCompose(a -> a.add(List.of(url.identity())).thenApply(added -> a));
+    }
+
     /** The object {@code url} resolved to on this connection, if it is still live there. */
     synchronized RemotePublished resolved(PbUrl url) {
       WeakReference<RemotePublished> ref = resolved.get(url.service() + '\u0000' + url.identity());
       RemotePublished r = ref == null ? null : ref.get();
-      if (r != null && r.isActivated() && r.isConnected()) {
+      if (r != null && r.isActivated() && r.isConnected() && !r.isUnpublished()) {
         return r;
       }
       resolved.values().removeIf(w -> w.get() == null);
@@ -269,7 +302,10 @@ public final class PublishedResolver implements AutoCloseable {
       resolved.put(url.service() + '\u0000' + url.identity(), new WeakReference<>(r));
     }
 
-    /** Runs attaches on this connection one after another (the server keeps one inventory). */
+    /**
+     * Runs attaches on this connection one after another (the server keeps one inventory and one
+     * live attachment per connection).
+     */
     synchronized <T> CompletableFuture<T> serially(
         Supplier<CompletableFuture<T>> next) {
       CompletableFuture<T> run = tail.handle((x, e) -> null).thenCompose(x -> next.get());

@@ -273,4 +273,27 @@ class PublishedResolverTest {
     assertThatThrownBy(() -> PublishedResolver.builder().store(store()).store(store()))
         .hasMessageContaining("PublishedResolver.Builder.store was already set");
   }
+
+  @Test
+  void everyObjectResolvedOnAConnectionIsToldWhenItIsUnpublished() {
+    PublishingService s = world("origin-1");
+    PbServer server = serve(s);
+    PublishedResolver resolver = resolver(store());
+    TileCache first = resolver.resolve(url("origin-1", server, "tile-0"), null, TileCache.class)
+        .join();
+    long calls = first.connection().stats().callsSent();
+    TileCache second = resolver.resolve(url("origin-1", server, "tile-1"), null, TileCache.class)
+        .join();
+    assertThat(first.connection().stats().callsSent() - calls)
+        .as("the second resolve grows the live attachment in one call").isEqualTo(1);
+
+    s.unpublish("tile-0");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(first::isUnpublished);
+    assertThat(second.isUnpublished()).isFalse();
+    assertThat(publishFailure(resolver.resolve(url("origin-1", server, "tile-0"), null)).code())
+        .isEqualTo(PbException.Code.NO_SUCH_OBJECT);
+    assertThat(resolver.resolve(url("origin-1", server, "tile-2"), null, TileCache.class).join()
+        .terrain()).isEqualTo("grass-2");
+  }
 }
