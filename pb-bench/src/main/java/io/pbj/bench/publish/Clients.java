@@ -180,8 +180,9 @@ final class Clients {
       fetches.add(root.callRemote(List.class, "fetch", (Object) new String[] {announced.identity()})
           .thenAccept(states -> {
             WireState fresh = (WireState) states.get(0);
-            cache.apply(fresh.state());
-            writer.put(key, Snapshot.of(fresh.version(), fresh.format(), fresh.state()));
+            byte[] state = (byte[]) fresh.state();    // the bench's objects publish bytes
+            cache.apply(state);
+            writer.put(key, Snapshot.of(fresh.version(), fresh.format(), state));
           }));
     }
     int storeHits = hits;
