@@ -216,6 +216,17 @@ public final class PublishingService {
           : interest.contains(identity));
     }
 
+    /** The identities of {@code ids} this subscription does not cover yet, in order. */
+    synchronized String[] notCovered(String[] ids) {
+      List<String> out = new ArrayList<>(ids.length);
+      for (String id : ids) {
+        if (id != null && (interest == null ? excluded.contains(id) : !interest.contains(id))) {
+          out.add(id);
+        }
+      }
+      return out.toArray(new String[0]);
+    }
+
     synchronized void grow(Collection<String> identities) {
       if (interest == null) {
         excluded.removeAll(identities);
@@ -670,7 +681,9 @@ public final class PublishingService {
       if (drop != null) {
         s.shrink(Arrays.asList(drop));
       }
-      List<Object> answered = answer(add);
+      // What the attachment covers already was sent (or is announced): asking again, call after
+      // call, must not be a way to make the server send whole states for a few bytes each.
+      List<Object> answered = answer(s.notCovered(add));
       List<String> found = new ArrayList<>(answered.size());
       for (Object o : answered) {
         found.add(((Publishable) o).identity());

@@ -361,4 +361,20 @@ class LiveAttachmentTest {
     assertThatThrownBy(() -> attach.get(10, TimeUnit.SECONDS)).isNotNull();
     assertThat(sent.get()).isGreaterThan(Announcements.MAX_WAITING_STEPS);
   }
+
+  @Test
+  void askingAgainForWhatTheAttachmentCoversCostsNoState() throws Exception {
+    service.publish(new Tile("tile-0", "x".repeat(4000), 1));
+    Attachment a = attach(store());
+    RemoteReference endpoint = a.endpoint();
+    var before = endpoint.connection().stats();
+    for (int i = 0; i < 20; i++) {
+      endpoint.callRemote(List.class, "interest", new String[] {"tile-0"}, null, null,
+          new String[0]).get(10, TimeUnit.SECONDS);
+    }
+    var after = endpoint.connection().stats();
+    assertThat(after.bytesReceived() - before.bytesReceived())
+        .as("20 requests for a 4 KB object the attachment holds")
+        .isLessThan(4000);
+  }
 }
