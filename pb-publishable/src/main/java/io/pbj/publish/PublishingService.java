@@ -229,7 +229,7 @@ public final class PublishingService {
 
     synchronized void grow(Collection<String> identities) {
       if (interest == null) {
-        excluded.removeAll(identities);
+        identities.forEach(excluded::remove);    // not removeAll: List.contains per element
       } else {
         interest.addAll(identities);
       }
@@ -243,7 +243,7 @@ public final class PublishingService {
           }
         }
       } else {
-        interest.removeAll(identities);
+        identities.forEach(interest::remove);    // not removeAll: O(set x list) for a long list
       }
     }
 
