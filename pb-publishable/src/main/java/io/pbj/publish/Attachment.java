@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.PbException;
 import io.pbj.RemoteReference;
 import io.pbj.publish.internal.Delegation;
@@ -10,6 +11,7 @@ import io.pbj.store.SnapshotPrefix;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -59,6 +61,16 @@ public final class Attachment {
   private final AtomicLong publishedCount = new AtomicLong();
   private final AtomicLong unpublishedCount = new AtomicLong();
   private volatile Map<String, RemotePublished> objects = Map.of();
+  /**
+   * Identities being dropped, with how many drops of each are under way: from the drop step until
+   * the step after the server's answer. An announcement of one that the server sent before it
+   * learnt of the drop arrives before that answer but runs after the drop step (steps run in
+   * order): it is ignored, else the object would be shown though dropped, and never told of its
+   * unpublishing (the server announces only what the attachment covers). Announcements sent
+   * after the answer follow the server's interest again.
+   */
+  @GuardedBy("this")
+  private final Map<String, Integer> dropping = new HashMap<>();
   private volatile Announcements announcements;
   private int hits;
   private int inlined;
@@ -236,6 +248,11 @@ public final class Attachment {
   }
 
   private CompletableFuture<Void> shrink(Set<String> unwanted) {
+    synchronized (this) {
+      for (String id : unwanted) {
+        dropping.merge(id, 1, Integer::sum);
+      }
+    }
     List<RemotePublished> gone = take(unwanted);
     for (RemotePublished r : gone) {
       r.remove(false);
@@ -244,6 +261,15 @@ public final class Attachment {
     return endpoint
         .callRemote(Object.class, "interest", new String[0], null, null,
             unwanted.toArray(new String[0]))
+        .whenComplete((x, failure) -> steps().then(a -> {
+          // After the announcements that arrived before the answer.
+          synchronized (this) {
+            for (String id : unwanted) {
+              dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+            }
+          }
+          return CompletableFuture.completedFuture(null);
+        }))
         .thenApply(x -> null);
   }
 
@@ -255,6 +281,12 @@ public final class Attachment {
       if (o instanceof RemotePublished r && r.identity() != null
           && now.get(r.identity()) == r) {
         continue;    // announced while the attach answered it too
+      }
+      if (o instanceof RemotePublished r && isDropped(r.identity())) {
+        r.fail(new PublishException(PbException.Code.ACTIVATION_FAILED, r.identity()
+            + " was announced after its attachment dropped it: not activated"));
+        Activation.release(r);
+        continue;
       }
       fresh.add(o);
     }
@@ -300,6 +332,10 @@ public final class Attachment {
         }
       }
     }
+  }
+
+  private synchronized boolean isDropped(String identity) {
+    return identity != null && dropping.containsKey(identity);
   }
 
   /** Identities the server unpublished: removed from the attachment and the store. */

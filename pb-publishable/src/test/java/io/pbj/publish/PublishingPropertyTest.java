@@ -9,6 +9,9 @@ import static org.quicktheories.generators.SourceDSL.lists;
 
 import io.pbj.publish.PublishedClient.Mode;
 import io.pbj.publish.PublishingRun.Restart;
+import io.pbj.publish.PublishingRun.Kind;
+import io.pbj.publish.PublishingRun.Scope;
+import io.pbj.publish.PublishingRun.Spec;
 import io.pbj.publish.PublishingRun.Versioning;
 import io.pbj.store.StoreBackend;
 import io.pbj.testing.PbCleanup;
@@ -32,12 +35,21 @@ import org.quicktheories.core.Reporter;
 import org.quicktheories.generators.Generate;
 
 /**
- * Publishing under any sequence of server changes (pushed to an attached client or not, also
- * during an attach's activation), reconnects in either mode, store reopens and server restarts:
- * the client's store only ever holds a state the server really had at the stored version, an
- * attach activates exactly the server's current states and versions, and an attach after no
- * server-side change is all hits. {@link PublishingRun} drives the real server, client and file
- * store over the in-process transport and holds the checks.
+ * A live published world under any sequence of server changes and client moves: whole-state
+ * republishes and deltas (pushed to an attached client or not, also during an attach's
+ * activation) of byte-state tiles and typed counters ({@link RemoteValue}), publishes (of new
+ * identities and of identities published before) and unpublishes, a live attachment's interest
+ * growing and shrinking ({@link Attachment#add}, {@link Attachment#drop}), reconnects in either
+ * mode to the whole service or a subset, store reopens and server restarts. The client's store
+ * only ever holds a state the server really had at the stored version; every state that reached
+ * user code (activation, update and publish listeners) was one the server had at that version,
+ * and never one of an object already unpublished; an attach activates exactly the server's
+ * current states and versions and removes what the server no longer publishes; once the server
+ * stops changing, the live client's view and store equal the server's (every object it covers at
+ * the server's version and state, no object the server unpublished while it was attached); and an
+ * attach after no server-side change is all hits. {@link PublishingRun} drives the real server,
+ * client and file store over the in-process transport and holds the checks. Relays are left out:
+ * a relay does not follow publishes and unpublishes made after it attached (see {@link Relay}).
  *
  * <p>The property runs with QuickTheories inside a plain JUnit test. A failure reports the
  * smallest sequence it shrank to, the run of that sequence step by step, and the seed: run it
@@ -49,7 +61,7 @@ import org.quicktheories.generators.Generate;
  * it did not, once (PublishingPushDuringActivationTest keeps the case).
  */
 class PublishingPropertyTest {
-  /** About as many examples as take 10 s on two cores; each starts a server, client and store. */
+  /** About as many examples as take 15 s on two cores; each starts a server, client and store. */
   static final int EXAMPLES = 40;
   /** Shrink attempts after a failure; each runs a whole sequence again. */
   static final int SHRINK_CYCLES = 1_000;
@@ -61,7 +73,7 @@ class PublishingPropertyTest {
   static final Duration SHRINK_TIME = Duration.ofSeconds(60);
 
   @Test
-  void storedStateIsWhatTheServerHadAtThatVersionAfterAnySequence() {
+  void theClientEndsEqualToTheServerAndShowsOnlyRealStatesAfterAnySequence() {
     int examples = Integer.getInteger(Configuration.EXAMPLES, EXAMPLES);
     long seed = Long.getLong(Configuration.SEED, System.nanoTime());
     Coverage coverage = new Coverage();
@@ -90,21 +102,64 @@ class PublishingPropertyTest {
     if (examples < EXAMPLES) {
       return;
     }
-    // Every kind of step, and every way an update and an attach can go, ran in some example.
+    // Every kind of step, and every way a change, an announcement and an attach can go, ran in
+    // some example.
     for (Class<?> kind : Action.class.getPermittedSubclasses()) {
       requireSome(coverage, "steps", kind.getSimpleName());
     }
-    requireSome(coverage, "updates", "no client attached");
-    requireSome(coverage, "updates", "client attached, push awaited");
-    requireSome(coverage, "updates", "client attached, push not awaited");
+    for (String label : List.of("updates", "deltas")) {
+      requireSome(coverage, label, "no client attached");
+      requireSome(coverage, label, "client attached, push awaited");
+      requireSome(coverage, label, "client attached, push not awaited");
+    }
+    assertThat(coverage.count("updates", v -> v.equals(List.of("client attached, not in its view")))
+        + coverage.count("deltas", v -> v.equals(List.of("client attached, not in its view"))))
+        .as("changes of an object out of the view in some example%n%s", coverage)
+        .isPositive();
+    requireSome(coverage, "deltas of", "bytes");
+    requireSome(coverage, "deltas of", "a record");
+    for (Kind kind : Kind.values()) {
+      assertThat(coverage.count("publishes", v -> v.size() == 2 && v.get(0) == kind))
+          .as("publishes of a %s in some example%n%s", kind, coverage)
+          .isPositive();
+    }
+    assertThat(coverage.count("publishes", v -> v.size() == 2 && v.get(1).equals("identity again")))
+        .as("an identity published again in some example%n%s", coverage)
+        .isPositive();
+    requireSome(coverage, "publishes", "client attached, announcement awaited");
+    requireSome(coverage, "publishes", "client attached, announcement not awaited");
+    requireSome(coverage, "unpublishes", "no client attached");
+    requireSome(coverage, "unpublishes", "client attached, announcement awaited");
+    requireSome(coverage, "unpublishes", "client attached, announcement not awaited");
+    for (String change : List.of("add", "drop")) {
+      for (Scope scope : Scope.values()) {
+        assertThat(coverage.count("interest changes",
+                v -> v.get(0).equals(change) && v.get(1) == scope))
+            .as("%s on a %s attachment in some example%n%s", change, scope, coverage)
+            .isPositive();
+      }
+    }
     for (Mode mode : Mode.values()) {
-      requireSome(coverage, "attaches", mode, "all hits");
+      assertThat(coverage.count("attaches",
+              v -> v.get(0) == mode && v.get(1).equals("all hits")))
+          .as("%s attaches with all hits in some example%n%s", mode, coverage)
+          .isPositive();
       assertThat(coverage.count("attaches", v -> v.get(0) == mode && !v.get(1).equals("all hits")))
           .as("%s attaches with a stale object in some example%n%s", mode, coverage)
           .isPositive();
     }
     assertThat(coverage.count("attaches", v -> v.get(1).equals("some hits")))
         .as("attaches with some hits in some example%n%s", coverage)
+        .isPositive();
+    assertThat(coverage.count("attaches", v -> v.get(2) == Scope.SUBSET))
+        .as("attaches to a subset in some example%n%s", coverage)
+        .isPositive();
+    assertThat(coverage.count("whole attaches that removed unpublished objects", v -> true))
+        .as("an attach that removed unpublished objects in some example%n%s", coverage)
+        .isPositive();
+    assertThat(coverage.count("settled with a client attached",
+            v -> v.get(1).equals("objects in view")))
+        .as("a settled live client in some example%n%s", coverage)
         .isPositive();
   }
 
@@ -113,7 +168,7 @@ class PublishingPropertyTest {
    * closed and must terminate, and a Netty leak fails it. A failure carries the run's log.
    */
   private static void runExample(
-      List<Versioning> objects,
+      List<Spec> objects,
       StoreBackend backend,
       List<Action> actions,
       Mode finalMode,
@@ -125,17 +180,24 @@ class PublishingPropertyTest {
       Path dir = Files.createTempDirectory("pbj-publish-property");
       try (PublishingRun run = new PublishingRun(
           cleanup, dir.resolve("snapshots.db"), backend, objects, log::add, coverage)) {
+        // Most steps happen live: the client starts attached to the whole service.
+        log.add("reconnect(" + finalMode + ")");
+        run.reconnect(finalMode);
         for (Action action : actions) {
           log.add(action.toString());
           coverage.collect("steps", action.getClass().getSimpleName());
           action.applyTo(run);
+          run.checkShown();
         }
+        log.add("settle");
+        run.settle();
         Mode otherMode = finalMode == Mode.INVENTORY ? Mode.VERSIONS : Mode.INVENTORY;
         log.add("final reconnect(" + finalMode + "), then reconnect(" + otherMode + ")");
         run.reconnect(finalMode);
         Attachment again = run.reconnect(otherMode);
         assertThat(again.hits()).as("a second attach with nothing changed")
-            .isEqualTo(objects.size());
+            .isEqualTo(run.publishedCount());
+        run.settle();
       } finally {
         deleteRecursively(dir);
       }
@@ -228,9 +290,11 @@ class PublishingPropertyTest {
     assertThat(shrunk).as("shrunk from %s", first).containsExactly(new ReopenStore());
   }
 
-  /** How each of 1 to 8 published objects gets its versions. */
-  static Gen<List<Versioning>> worlds() {
-    return lists().of(arbitrary().enumValues(Versioning.class)).ofSizeBetween(1, 8);
+  /** What each of 1 to 8 objects published at the start is and how it gets its versions. */
+  static Gen<List<Spec>> worlds() {
+    return lists().of(arbitrary().enumValues(Kind.class)
+            .zip(arbitrary().enumValues(Versioning.class), Spec::new))
+        .ofSizeBetween(1, 8);
   }
 
   static Gen<StoreBackend> diskBackends() {
@@ -238,29 +302,52 @@ class PublishingPropertyTest {
   }
 
   /**
-   * Up to 15 steps, updates the most likely. Shrinking removes steps and turns each remaining one
-   * towards an update of object 0 to v0 with the service's counter and the push not awaited.
+   * Up to 20 steps, changes the most likely. Shrinking removes steps and turns each remaining one
+   * towards its simplest form (object 0, value 0, the service's counter, nothing awaited).
    */
   static Gen<List<Action>> actions() {
-    Gen<Action> update = integers().between(0, 7).zip(
+    Gen<Action> update = integers().between(0, 9).zip(
         integers().between(0, 3),
         arbitrary().enumValues(Versioning.class),
         booleans().all(),
         Update::new);
-    Gen<Action> reconnect = arbitrary().enumValues(Mode.class).map(Reconnect::new);
+    Gen<Action> delta = integers().between(0, 9).zip(
+        integers().between(0, 3),
+        arbitrary().enumValues(Versioning.class),
+        booleans().all(),
+        Delta::new);
+    Gen<Action> publish = integers().between(0, 9).zip(
+        arbitrary().enumValues(Kind.class),
+        arbitrary().enumValues(Versioning.class),
+        integers().between(0, 3),
+        booleans().all(),
+        Publish::new);
+    Gen<Action> unpublish = integers().between(0, 9).zip(booleans().all(), Unpublish::new);
+    Gen<Action> interest =
+        booleans().all().zip(integers().between(1, (1 << PublishingRun.IDENTITIES) - 1),
+            ChangeInterest::new);
+    Gen<Action> reconnect = arbitrary().enumValues(Mode.class).zip(
+        arbitrary().enumValues(Scope.class),
+        integers().between(0, (1 << PublishingRun.IDENTITIES) - 1),
+        Reconnect::new);
     Gen<Action> racingReconnect = arbitrary().enumValues(Mode.class).zip(
-        integers().between(0, 7),
+        integers().between(0, 9),
         integers().between(0, 3),
         ReconnectWhileServerChanges::new);
     Gen<Action> restart = arbitrary().enumValues(Restart.class).map(RestartServer::new);
     List<Pair<Integer, Gen<Action>>> weighted = List.of(
-        Pair.of(5, update),
+        Pair.of(4, update),
+        Pair.of(4, delta),
+        Pair.of(2, publish),
+        Pair.of(2, unpublish),
+        Pair.of(2, interest),
         Pair.of(3, reconnect),
         Pair.of(1, racingReconnect),
+        Pair.of(1, Generate.constant(new Settle())),
         Pair.of(1, Generate.constant(new Disconnect())),
         Pair.of(1, Generate.constant(new ReopenStore())),
         Pair.of(1, restart));
-    return lists().of(droppable(Generate.frequency(weighted))).ofSizeBetween(0, 15)
+    return lists().of(droppable(Generate.frequency(weighted))).ofSizeBetween(0, 20)
         .map(steps -> steps.stream().flatMap(Optional::stream).toList());
   }
 
@@ -279,7 +366,10 @@ class PublishingPropertyTest {
     void applyTo(PublishingRun run) throws Exception;
   }
 
-  /** The server changes object {@code object} (modulo the world's size) and republishes it. */
+  /**
+   * The server changes object {@code object} (modulo the number published) and republishes its
+   * whole state.
+   */
   record Update(int object, int value, Versioning versioning, boolean waitForPush)
       implements Action {
     @Override
@@ -289,9 +379,89 @@ class PublishingPropertyTest {
 
     @Override
     public String toString() {
-      return "update(#" + object + " := " + PublishingRun.terrain(value) + ", "
+      return "update(#" + object + " := " + value + ", "
           + (versioning == Versioning.SERVICE ? "republish()" : "republish(v)")
           + (waitForPush ? ", wait for the push" : ", push not awaited") + ")";
+    }
+  }
+
+  /**
+   * The server changes object {@code object} (modulo the number published) and pushes the change
+   * as a delta: a tile appends "+value", a counter adds value + 1.
+   */
+  record Delta(int object, int value, Versioning versioning, boolean waitForPush)
+      implements Action {
+    @Override
+    public void applyTo(PublishingRun run) {
+      run.delta(object, value, versioning, waitForPush);
+    }
+
+    @Override
+    public String toString() {
+      return "delta(#" + object + " by " + value + ", "
+          + (versioning == Versioning.SERVICE ? "republishDelta(method)" : "republishDelta(v)")
+          + (waitForPush ? ", wait for the push" : ", push not awaited") + ")";
+    }
+  }
+
+  /** The server publishes a new object under obj-{@code object}, or the next free identity. */
+  record Publish(int object, Kind kind, Versioning versioning, int value, boolean waitForIt)
+      implements Action {
+    @Override
+    public void applyTo(PublishingRun run) {
+      run.publish(object, kind, versioning, value, waitForIt);
+    }
+
+    @Override
+    public String toString() {
+      return "publish(obj-" + object + " or the next free, " + kind + " " + value + ", "
+          + versioning + (waitForIt ? ", wait for the announcement" : ", not awaited") + ")";
+    }
+  }
+
+  /** The server unpublishes object {@code object} (modulo the number published). */
+  record Unpublish(int object, boolean waitForIt) implements Action {
+    @Override
+    public void applyTo(PublishingRun run) {
+      run.unpublish(object, waitForIt);
+    }
+
+    @Override
+    public String toString() {
+      return "unpublish(#" + object
+          + (waitForIt ? ", wait for the announcement" : ", not awaited") + ")";
+    }
+  }
+
+  /** The live attachment adds or drops the identities obj-i for each bit i of {@code mask}. */
+  record ChangeInterest(boolean add, int mask) implements Action {
+    @Override
+    public void applyTo(PublishingRun run) throws Exception {
+      run.changeInterest(add, mask);
+    }
+
+    @Override
+    public String toString() {
+      StringBuilder ids = new StringBuilder();
+      for (int i = 0; i < PublishingRun.IDENTITIES; i++) {
+        if ((mask & (1 << i)) != 0) {
+          ids.append(ids.length() == 0 ? "" : ", ").append("obj-").append(i);
+        }
+      }
+      return (add ? "add(" : "drop(") + ids + ")";
+    }
+  }
+
+  /** Waits until the live client reached the server and checks its view and store. */
+  record Settle() implements Action {
+    @Override
+    public void applyTo(PublishingRun run) {
+      run.settle();
+    }
+
+    @Override
+    public String toString() {
+      return "settle";
     }
   }
 
@@ -308,20 +478,26 @@ class PublishingPropertyTest {
     }
   }
 
-  /** The client attaches again on a new connection. */
-  record Reconnect(Mode mode) implements Action {
+  /**
+   * The client attaches again on a new connection: to the whole service, or to the published
+   * objects picked by the bits of {@code mask}.
+   */
+  record Reconnect(Mode mode, Scope scope, int mask) implements Action {
     @Override
     public void applyTo(PublishingRun run) throws Exception {
-      run.reconnect(mode);
+      run.reconnect(mode, scope, mask);
     }
 
     @Override
     public String toString() {
-      return "reconnect(" + mode + ")";
+      return "reconnect(" + mode + (scope == Scope.WHOLE ? "" : ", subset " + mask) + ")";
     }
   }
 
-  /** The client attaches again while the server changes object {@code object} (modulo size). */
+  /**
+   * The client attaches again while the server changes object {@code object} (modulo the number
+   * published).
+   */
   record ReconnectWhileServerChanges(Mode mode, int object, int value) implements Action {
     @Override
     public void applyTo(PublishingRun run) throws Exception {
@@ -331,7 +507,7 @@ class PublishingPropertyTest {
     @Override
     public String toString() {
       return "reconnect(" + mode + ") while the server changes #" + object + " := "
-          + PublishingRun.terrain(value) + " with republish()";
+          + value + " with republish()";
     }
   }
 
