@@ -100,7 +100,7 @@ final class Activation {
         Snapshot snap = stored.get(key);
         if (snap != null && snap.version() == w.version() && snap.formatVersion() == w.format()) {
           byte[] state = snap.state();
-          if (r.tryApply(state, w.format(), w.version(), true)) {
+          if (r.tryApply(state, w.format(), w.version(), true) == null) {
             r.markActivated(key, store, w.version(), w.revision(), true, attachment::refresh);
             announce.add(r);
             hits++;
@@ -183,11 +183,12 @@ final class Activation {
   private boolean activateFresh(RemotePublished r, SnapshotKey key, WireState w) {
     byte[] bytes;
     try {
-      if (!r.tryApply(w.state(), w.format(), w.version(), false)) {
+      RuntimeException refused = r.tryApply(w.state(), w.format(), w.version(), false);
+      if (refused != null) {
         throw new PublishException(
             PbException.Code.ACTIVATION_FAILED,
             r.getClass().getName() + " could not apply the state of " + w.identity() + " v"
-                + w.version() + " from the server");
+                + w.version() + " from the server: " + refused.getMessage(), refused);
       }
       bytes = r.storedForm(w.state());
     } catch (RuntimeException e) {

@@ -32,10 +32,18 @@ final class Announcements implements Referenceable {
    */
   static final int MAX_WAITING_STEPS = 4096;
 
+  /**
+   * What the waiting steps may hold, estimated from what they carry (identities, states): the
+   * count alone would let a server park thousands of large messages in this client's memory.
+   */
+  static final long MAX_WAITING_BYTES = 64L << 20;
+
   private final Object lock = new Object();
   private final CompletableFuture<Attachment> attached = new CompletableFuture<>();
   private final PbConnection connection;
   private final AtomicInteger waiting = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong waitingBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private CompletableFuture<Attachment> tail = attached;
 
   Announcements(PbConnection connection) {
@@ -48,7 +56,17 @@ final class Announcements implements Referenceable {
     if (objects == null) {
       return;
     }
-    then(a -> a.announcedPublished(objects)).whenComplete((v, failure) -> {
+    long weight = 0;
+    for (Object o : objects) {
+      weight += 64;
+      if (o instanceof RemotePublished r && r.received() != null
+          && r.received().state() instanceof byte[] b) {
+        weight += b.length;
+      } else {
+        weight += 256;    // a registered value: its decoded size is not known here
+      }
+    }
+    then(weight, a -> a.announcedPublished(objects)).whenComplete((v, failure) -> {
       if (failure != null) {
         Activation.failAll(objects, new PublishException(
             io.pbj.PbException.Code.ACTIVATION_FAILED,
@@ -63,7 +81,11 @@ final class Announcements implements Referenceable {
     if (identities == null) {
       return;
     }
-    then(a -> a.announcedUnpublished(identities));
+    long weight = 16L * identities.length;
+    for (String id : identities) {
+      weight += id == null ? 0 : 40L + 2L * id.length();
+    }
+    then(weight, a -> a.announcedUnpublished(identities));
   }
 
   void attached(Attachment attachment) {
@@ -80,18 +102,31 @@ final class Announcements implements Referenceable {
    * The result completes with the step's.
    */
   <T> CompletableFuture<T> then(Function<Attachment, CompletableFuture<T>> step) {
+    return then(0, step);
+  }
+
+  /** {@link #then(Function)} for a step that holds about {@code weight} bytes while it waits. */
+  private <T> CompletableFuture<T> then(
+      long weight, Function<Attachment, CompletableFuture<T>> step) {
     CompletableFuture<T> out = new CompletableFuture<>();
-    if (waiting.incrementAndGet() > MAX_WAITING_STEPS) {
+    int steps = waiting.incrementAndGet();
+    long bytes = waitingBytes.addAndGet(weight);
+    if (steps > MAX_WAITING_STEPS || bytes > MAX_WAITING_BYTES) {
       waiting.decrementAndGet();
+      waitingBytes.addAndGet(-weight);
       PublishException e = new PublishException(io.pbj.PbException.Code.LIMIT_EXCEEDED,
-          "the server announced more than " + MAX_WAITING_STEPS + " changes this client had"
-              + " not yet applied; closing the connection");
+          "the server announced more than this client had applied (" + steps + " steps, about "
+              + bytes + " bytes waiting; at most " + MAX_WAITING_STEPS + " and "
+              + MAX_WAITING_BYTES + "); closing the connection");
       log.warn("{}: {}", connection, e.getMessage());
       connection.close();
       out.completeExceptionally(e);
       return out;
     }
-    out.whenComplete((v, t) -> waiting.decrementAndGet());
+    out.whenComplete((v, t) -> {
+      waiting.decrementAndGet();
+      waitingBytes.addAndGet(-weight);
+    });
     synchronized (lock) {
       tail = tail.thenCompose(a -> {
         CompletableFuture<T> f;

@@ -67,6 +67,9 @@ public abstract class Publishable implements Cacheable {
   private long revision;
   @GuardedBy("this")
   private PublishingService service;
+  /** The service it was last published in, kept after it is unpublished. */
+  @GuardedBy("this")
+  private PublishingService lastService;
   /** The class of the last state taken, so a version-only send knows its format. */
   @GuardedBy("this")
   private Class<?> stateClass;
@@ -228,14 +231,14 @@ public abstract class Publishable implements Cacheable {
   @Override
   public final synchronized Object stateFor(Object perspective, RemoteObserver observer) {
     boolean resend = !observers.add(observer);
-    PublishingService s = service;
+    // The service it was last published in: an object unpublished while an answer or an
+    // announcement that lists it is being encoded still goes (its unpublishing follows).
+    PublishingService s = service != null ? service : lastService;
     int mode;
-    if (resend) {
-      mode = PublishingService.FULL;    // the whole state again, after pb-core coalesced updates
-    } else if (s == null) {
-      mode = PublishingService.REFUSED;
+    if (s == null) {
+      mode = resend ? PublishingService.FULL : PublishingService.REFUSED;
     } else {
-      mode = s.sendModeFor(observer.connection(), identity, version);
+      mode = s.sendModeFor(observer.connection(), identity, version, resend);
     }
     if (mode == PublishingService.REFUSED) {
       observers.remove(observer);
@@ -303,6 +306,7 @@ public abstract class Publishable implements Cacheable {
           "Publishable " + identity + " is already published by service " + service.service());
     }
     service = s;
+    lastService = s;
     if (!versionAssigned) {
       version = s.nextVersion();
       versionAssigned = true;

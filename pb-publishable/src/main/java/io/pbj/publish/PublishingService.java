@@ -100,6 +100,7 @@ public final class PublishingService {
   private final Duration delegationLifetime;
   private final Clock clock;
   private final AtomicBoolean expiryLogged = new AtomicBoolean();
+  private final AtomicBoolean announceFailures = new AtomicBoolean();
   private final String service;
   private final Function<Object, String> perspectiveKey;
   private final String fixedPerspectiveKey;
@@ -247,17 +248,19 @@ public final class PublishingService {
       }
     }
 
+    /** An identity was unpublished: the subscription holds nothing of it any more. */
+    synchronized void forget(String identity) {
+      if (interest != null) {
+        interest.remove(identity);
+      } else {
+        excluded.remove(identity);
+      }
+    }
+
     /** Queues an announcement; returns true if a flush must be scheduled now. */
     synchronized boolean enqueue(Object event) {
       if (closed) {
         return false;
-      }
-      if (event instanceof String gone) {
-        if (interest != null) {
-          interest.remove(gone);
-        } else {
-          excluded.remove(gone);
-        }
       }
       pending.add(event);
       return !scheduled && batchDepth.get()[0] == 0 && (scheduled = true);
@@ -324,15 +327,17 @@ public final class PublishingService {
       } finally {
         ANNOUNCING.remove();
       }
-      if (sent.isCompletedExceptionally() && !sent.isCancelled()) {
+      if (sent.isCompletedExceptionally() && !sent.isCancelled() && connection.isOpen()) {
         Throwable cause = PbException.unwrap(sent.handle((v, t) -> t).join());
-        if (cause instanceof PbException pb && pb.code() == PbException.Code.LIMIT_EXCEEDED
-            && batch.size() > 1) {
+        if (batch.size() > 1) {
+          // Too large for one message, or one object's state could not be taken: halve until
+          // only what fails is left out.
           sendPublished(new ArrayList<>(batch.subList(0, batch.size() / 2)));
           sendPublished(new ArrayList<>(batch.subList(batch.size() / 2, batch.size())));
-        } else if (connection.isOpen()) {
-          log.warn("{}: announcing {} published objects of service {} failed: {}", connection,
-              batch.size(), service, cause.toString());
+        } else if (announceFailures.compareAndSet(false, true)) {
+          log.warn("{}: announcing {} of service {} failed, left out: {} (logged once per"
+                  + " service)", connection, ((Publishable) batch.get(0)).identity(), service,
+              cause.toString());
         }
       }
     }
@@ -463,7 +468,11 @@ public final class PublishingService {
       boolean schedule = false;
       for (Object e : events) {
         String id = e instanceof Publishable p ? p.identity() : (String) e;
-        if (s.wants(id)) {
+        boolean wanted = s.wants(id);
+        if (e instanceof String gone) {
+          s.forget(gone);    // an identity it dropped too: a new object under it is new
+        }
+        if (wanted) {
           schedule |= s.enqueue(e);
         }
       }
@@ -565,17 +574,21 @@ public final class PublishingService {
    * holds the current version, or {@link #REFUSED} when no call that answers published objects
    * (an attach, an interest change) nor an announcement is being encoded for the connection.
    */
-  int sendModeFor(PbConnection connection, String identity, long version) {
+  int sendModeFor(PbConnection connection, String identity, long version, boolean resend) {
     if (isAnnouncing(connection)) {
       return FULL;
     }
     Peer peer = peers.get(connection);
     Inventory inv = peer == null ? null : peer.inventory;
     if (inv == null) {
-      return REFUSED;
+      // A resend outside an answer: the whole state again, after pb-core coalesced updates.
+      return resend ? FULL : REFUSED;
     }
-    if (inv.unsent.decrementAndGet() <= 0) {
-      peer.inventory = peer.inventory == inv ? null : peer.inventory;    // the answer is encoded: nothing else may use its inventory
+    if (inv.unsent.decrementAndGet() <= 0 && peer.inventory == inv) {
+      peer.inventory = null;    // the answer is encoded: nothing else may use its inventory
+    }
+    if (resend) {
+      return FULL;    // the client has this object already; it keeps its copy
     }
     if (inv.positions == null) {
       return VERSION_ONLY;

@@ -538,8 +538,11 @@ public abstract class RemotePublished extends RemoteCache {
     }
   }
 
-  /** Applies the first state (stored bytes or from the server); false if the object refused it. */
-  final boolean tryApply(Object state, int format, long stateVersion, boolean stored) {
+  /**
+   * Applies the first state (stored bytes or from the server); returns null, or why the object
+   * refused it.
+   */
+  final RuntimeException tryApply(Object state, int format, long stateVersion, boolean stored) {
     try {
       synchronized (lock) {
         if (stored) {
@@ -553,10 +556,10 @@ public abstract class RemotePublished extends RemoteCache {
           current = new WireState(identity, stateVersion, 0, format, kept);
         }
       }
-      return true;
+      return null;
     } catch (RuntimeException e) {
       log.debug("{} refused a state: {}", identity, e.toString());
-      return false;
+      return e;
     }
   }
 

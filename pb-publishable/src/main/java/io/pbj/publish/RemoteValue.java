@@ -98,20 +98,19 @@ public abstract class RemoteValue<S> extends RemotePublished {
     return value;
   }
 
-  /** The class of {@code S} as the subclass binds it; Object when it cannot be told. */
+  /**
+   * The class of {@code S} as the subclass binds it, through any generic classes between.
+   *
+   * @throws IllegalStateException naming the class when it does not bind {@code S} to a class
+   *     (a raw or still generic subclass), since any value would then be taken for its state
+   */
   private static Class<?> valueTypeOf(Class<?> type) {
-    for (Class<?> c = type; c != null && c != RemoteValue.class; c = c.getSuperclass()) {
-      Type sup = c.getGenericSuperclass();
-      if (sup instanceof ParameterizedType p && p.getRawType() == RemoteValue.class) {
-        Type arg = p.getActualTypeArguments()[0];
-        if (arg instanceof Class<?> k) {
-          return k;
-        }
-        if (arg instanceof ParameterizedType pa && pa.getRawType() instanceof Class<?> k) {
-          return k;
-        }
-      }
+    Class<?> raw = com.google.common.reflect.TypeToken.of(type)
+        .resolveType(RemoteValue.class.getTypeParameters()[0]).getRawType();
+    if (raw == Object.class) {
+      throw new IllegalStateException(type.getName() + " extends RemoteValue without binding its"
+          + " state type to a class: declare it as extends RemoteValue<YourStateRecord>");
     }
-    return Object.class;
+    return raw;
   }
 }

@@ -43,7 +43,7 @@ class ActivationEdgeTest {
     assertThat(r.received()).as("the activation still sees the answer").isEqualTo(answered);
 
     SnapshotStore store = store();
-    assertThat(r.tryApply(bytes("t:old"), 1, answered.version(), true)).isTrue();
+    assertThat(r.tryApply(bytes("t:old"), 1, answered.version(), true)).isNull();
     r.markActivated(new SnapshotKey("o", "world", "anonymous", "tile-0"), store,
         answered.version(), answered.revision(), true, null);
     assertThat(r.terrain()).as("the resent state is held until the activation ends")
