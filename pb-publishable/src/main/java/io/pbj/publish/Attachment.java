@@ -349,7 +349,7 @@ public final class Attachment {
     List<RemotePublished> gone = take(ids);
     for (RemotePublished r : gone) {
       ids.remove(r.identity());
-      r.remove(true);
+      r.remove(true, proven());
       Activation.release(r);
       unpublishedCount.incrementAndGet();
       for (Consumer<? super RemotePublished> l : unpublishedListeners) {
@@ -360,7 +360,7 @@ public final class Attachment {
         }
       }
     }
-    for (String id : ids) {
+    for (String id : proven() ? ids : Set.<String>of()) {
       try {
         client.store().remove(key(id));    // held in the store, not in this attachment
       } catch (RuntimeException e) {

@@ -321,7 +321,9 @@ public final class PublishedClient {
       Activation activation =
           new Activation(attachment, objects, false, progress, retainStates);
       return activation.run().thenApply(activated -> {
-        int removed = wanted == null ? removeGone(attachment, activated) : 0;
+        // Only a proven server may make this client forget what it stored under the server's
+        // id: an unproven one (allowUnprovenServerIds) could be anybody claiming it.
+        int removed = wanted == null && attachment.proven() ? removeGone(attachment, activated) : 0;
         attachment.attached(activated, activation.hits, activation.inlined, activation.fetched,
             activation.extraCalls, removed);
         return attachment;

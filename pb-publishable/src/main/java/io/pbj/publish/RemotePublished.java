@@ -624,6 +624,14 @@ public abstract class RemotePublished extends RemoteCache {
    * its store entry is removed and the hook and listeners run; the caller releases the cache.
    */
   final void remove(boolean unpublish) {
+    remove(unpublish, true);
+  }
+
+  /**
+   * {@link #remove(boolean)}; {@code forgetStored} false keeps the store entry (the attachment's
+   * server did not prove its id, so it may not make this client forget what it stored).
+   */
+  final void remove(boolean unpublish, boolean forgetStored) {
     SnapshotKey k;
     SnapshotStore s;
     synchronized (lock) {
@@ -639,7 +647,7 @@ public abstract class RemotePublished extends RemoteCache {
       return;
     }
     unpublished = true;
-    if (k != null && s != null) {
+    if (k != null && s != null && forgetStored) {
       try {
         s.remove(k);
       } catch (RuntimeException e) {

@@ -377,4 +377,34 @@ class LiveAttachmentTest {
         .as("20 requests for a 4 KB object the attachment holds")
         .isLessThan(4000);
   }
+
+  @Test
+  void aServerThatDoesNotProveItsIdCannotMakeTheClientForgetWhatItStored() {
+    PublishingService unproven =
+        PublishingService.builder().unprovenServerId("lan-world").service("world").build();
+    unproven.publishAll(PublishingTest.tiles(3));
+    String lan = "pbj-live-lan-" + UUID.randomUUID();
+    cleanup.register(PbServer.builder().inProcess(lan).registry(REGISTRY)
+        .root(unproven.endpoint()).build().start());
+    SnapshotStore store = store();
+    PublishedClient trusting = PublishedClient.builder().store(store)
+        .expectedServerId("lan-world").allowUnprovenServerIds().build();
+    Attachment a = trusting.attach(cleanup.register(PbClient.builder().inProcess(lan)
+        .registry(REGISTRY).build()).rootObject().join(), "world").join();
+    List<RemotePublished> gone = new CopyOnWriteArrayList<>();
+    a.onUnpublished(gone::add);
+    unproven.unpublish("tile-0");
+    await().atMost(WAIT).until(() -> gone.size() == 1);
+    assertThat(a.objects()).doesNotContainKey("tile-0");
+    unproven.unpublish("tile-1");
+    Attachment again = trusting.attach(cleanup.register(PbClient.builder().inProcess(lan)
+        .registry(REGISTRY).build()).rootObject().join(), "world").join();
+    assertThat(again.objects()).containsOnlyKeys("tile-2");
+    assertThat(again.removed()).isZero();
+    store.flush();
+    assertThat(store.get(new SnapshotKey("lan-world", "world", "anonymous", "tile-0")))
+        .as("kept: an unproven server may be anybody claiming the id").isPresent();
+    assertThat(store.get(new SnapshotKey("lan-world", "world", "anonymous", "tile-1")))
+        .isPresent();
+  }
 }
