@@ -95,7 +95,8 @@ public final class PublishingService {
   public static final Duration DEFAULT_DELEGATION_LIFETIME = Duration.ofHours(24);
 
   private final String serverId;
-  private final IdProof.Prover prover;
+  /** Replaced when a relay re-attaches upstream and gets a new delegation. */
+  private volatile IdProof.Prover prover;
   private final Predicate<Object> mayRelay;
   private final Duration delegationLifetime;
   private final Clock clock;
@@ -380,6 +381,15 @@ public final class PublishingService {
   /** The service name. */
   public String service() {
     return service;
+  }
+
+  /**
+   * A relay's service: proves the origin's id with {@code relayProver} from now on (the
+   * delegation a re-attach upstream got), or proves nothing if it is null.
+   */
+  void replaceProver(IdProof.Prover relayProver) {
+    prover = relayProver;
+    expiryLogged.set(false);
   }
 
   /**
@@ -726,6 +736,7 @@ public final class PublishingService {
 
     /** The proof of this server's id for the caller's {@code nonce}; null if there is none. */
     private ServerProof prove(PbConnection connection, String key, byte[] nonce) {
+      IdProof.Prover prover = PublishingService.this.prover;
       if (nonce == null || prover == null) {
         return null;
       }
@@ -753,6 +764,7 @@ public final class PublishingService {
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("attach: the relay key " + e.getMessage());
       }
+      IdProof.Prover prover = PublishingService.this.prover;
       if (prover == null || mayRelay == null || !mayRelay.test(perspective)) {
         log.debug("{} asked to relay {}/{} as {}; not delegated", connection, serverId, service,
             key);

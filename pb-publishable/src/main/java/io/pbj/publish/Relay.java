@@ -1,22 +1,34 @@
 package io.pbj.publish;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.Cacheable;
+import io.pbj.PbException;
 import io.pbj.PbRegistry;
+import io.pbj.ReconnectPolicy;
 import io.pbj.RemoteReference;
 import io.pbj.publish.internal.Builders;
 import io.pbj.publish.internal.Delegation;
 import io.pbj.publish.internal.ServerProof;
 import io.pbj.publish.internal.WireState;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,15 +89,37 @@ public final class Relay implements AutoCloseable {
   private final ServerKey key = ServerKey.generate();
   private final Predicate<Object> mayRelay;
   private final Clock clock;
+  private final ReconnectPolicy reconnect;
+  private final Random random = new Random();
   private final AtomicBoolean attaching = new AtomicBoolean();
-  private final AtomicReference<State> state = new AtomicReference<>();
-
-  private record State(Attachment upstream, PublishingService service) {}
+  private final Map<Class<?>, Class<? extends Cacheable>> sentAs = new ConcurrentHashMap<>();
+  /** Guards the fields below and every change of what is relayed downstream. */
+  private final Object lock = new Object();
+  @GuardedBy("lock")
+  private Attachment current;
+  @GuardedBy("lock")
+  private PublishingService downstream;
+  @GuardedBy("lock")
+  private String downstreamKey;
+  /** What is published downstream, by identity. */
+  @GuardedBy("lock")
+  private final Map<String, RelayedPublishable> relayed = new HashMap<>();
+  @GuardedBy("lock")
+  private boolean closed;
+  @GuardedBy("lock")
+  private ScheduledThreadPoolExecutor timer;
+  @GuardedBy("lock")
+  private Supplier<? extends CompletionStage<RemoteReference>> connector;
+  @GuardedBy("lock")
+  private String serviceName;
+  /** Re-attaches since the relay first attached (tests, metrics). */
+  private final AtomicInteger reattached = new AtomicInteger();
 
   private Relay(Builder b) {
     this.registry = b.registry;
     this.mayRelay = b.mayRelay;
     this.clock = b.clock;
+    this.reconnect = b.reconnect == null ? ReconnectPolicy.defaults() : b.reconnect;
     this.upstreamClient = b.upstream.retainStates().relayKey(key).build();
   }
 
@@ -96,32 +130,79 @@ public final class Relay implements AutoCloseable {
   /**
    * Attaches to {@code service} upstream through {@code endpoint}, activates every object (from
    * the relay's store where the version matches), and publishes them downstream in {@link
-   * #service()}. Completes with this relay; fails as {@link PublishedClient#attach} does, or with
-   * {@link IllegalStateException} if a registered class is missing or ambiguous.
+   * #service()}; from then on it forwards what the upstream publishes, unpublishes and changes.
+   * Completes with this relay; fails as {@link PublishedClient#attach} does, or with {@link
+   * IllegalStateException} if a registered class is missing or ambiguous. If the upstream
+   * connection is lost, the relay goes on serving what it holds but cannot reconnect: use {@link
+   * #attach(Supplier, String)} for a relay that reconnects.
    *
    * @throws IllegalStateException if this relay attached before, or is attaching (a failed
    *     attach releases what it got upstream and may be tried again)
    */
   public CompletableFuture<Relay> attach(RemoteReference endpoint, String service) {
+    Objects.requireNonNull(endpoint, "endpoint");
+    Objects.requireNonNull(service, "service");
+    claim();
+    return first(upstreamClient.attach(endpoint, service), false);
+  }
+
+  /**
+   * Attaches to {@code service} upstream through an endpoint {@code connector} makes, as {@link
+   * #attach(RemoteReference, String)} does, and keeps attached: when the upstream connection is
+   * lost, the relay goes on serving what it holds, asks {@code connector} for a new endpoint and
+   * attaches again, with the {@link Builder#reconnect} backoff between failed attempts, until
+   * {@link #close()}. Each re-attach lists the relay's store (in inventory mode only changed
+   * objects cross), forwards downstream exactly what changed, appeared or disappeared meanwhile,
+   * and renews the relay's delegation. The connector runs on the relay's reconnect thread; it
+   * may make a new connection ({@code () -> PbClient.builder()...build().session()}) or return
+   * the next session of a client that reconnects by itself ({@code client::session}). The
+   * connections it gives are the caller's: a connection the relay could not attach over is
+   * closed, the others are left open when the relay closes. The first attach is not retried: if
+   * it fails, the returned future fails, and the relay may attach again.
+   *
+   * @throws IllegalStateException if this relay attached before, or is attaching
+   */
+  public CompletableFuture<Relay> attach(
+      Supplier<? extends CompletionStage<RemoteReference>> connector, String service) {
+    Objects.requireNonNull(connector, "connector");
+    Objects.requireNonNull(service, "service");
+    claim();
+    synchronized (lock) {
+      this.connector = connector;
+      this.serviceName = service;
+    }
+    CompletableFuture<Attachment> attached;
+    try {
+      attached = connector.get().toCompletableFuture()
+          .thenCompose(endpoint -> upstreamClient.attach(endpoint, service));
+    } catch (RuntimeException e) {
+      attached = CompletableFuture.failedFuture(e);
+    }
+    return first(attached, true);
+  }
+
+  private void claim() {
     if (!attaching.compareAndSet(false, true)) {
       throw new IllegalStateException(
           "this Relay already attached (or is attaching); a relay serves one upstream");
     }
-    return upstreamClient
-        .attach(endpoint, service)
-        .thenApply(
-            upstream -> {
-              try {
-                return publish(upstream);
-              } catch (RuntimeException e) {
-                for (RemotePublished r : upstream.objects().values()) {
-                  if (r.isConnected()) {
-                    r.release();
-                  }
-                }
-                throw e;
-              }
-            })
+  }
+
+  private CompletableFuture<Relay> first(CompletableFuture<Attachment> attached,
+      boolean reconnects) {
+    return attached
+        .thenApply(upstream -> {
+          try {
+            switchTo(upstream, true);
+          } catch (RuntimeException e) {
+            releaseAll(upstream);
+            throw e;
+          }
+          if (reconnects) {
+            watch(upstream);
+          }
+          return this;
+        })
         .whenComplete((relay, failure) -> {
           if (failure != null) {
             attaching.set(false);    // nothing is relayed: the relay may attach again
@@ -129,26 +210,253 @@ public final class Relay implements AutoCloseable {
         });
   }
 
-  private Relay publish(Attachment upstream) {
-    PublishingService.Builder b = PublishingService.builder()
-        .relayOf(upstream.serverId(), prover(upstream))
-        .service(upstream.service())
-        .fixedPerspectiveKey(upstream.perspectiveKey());
-    if (mayRelay != null) {
-      b.delegateToRelays(mayRelay);
+  /**
+   * Makes {@code upstream} the attachment relayed: the downstream service (built on the first
+   * attach; a re-attach gives it the new delegation), then what is published downstream made
+   * equal to what {@code upstream} holds, announced downstream in one batch.
+   *
+   * @param strict the first attach: an object the relay cannot re-publish fails it (later, such
+   *     an object is left out and logged)
+   */
+  private void switchTo(Attachment upstream, boolean strict) {
+    if (strict) {
+      for (RemotePublished r : upstream.objects().values()) {
+        sentAs(r.getClass());    // a missing class fails the attach before anything is published
+      }
     }
-    if (clock != null) {
-      b.clock(clock);
+    IdProof.Prover prover = prover(upstream);
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("the Relay is closed");
+      }
+      if (downstream == null) {
+        PublishingService.Builder b = PublishingService.builder()
+            .relayOf(upstream.serverId(), prover)
+            .service(upstream.service())
+            .fixedPerspectiveKey(upstream.perspectiveKey());
+        if (mayRelay != null) {
+          b.delegateToRelays(mayRelay);
+        }
+        if (clock != null) {
+          b.clock(clock);
+        }
+        downstream = b.build();
+        downstreamKey = upstream.perspectiveKey();
+      } else {
+        if (!downstreamKey.equals(upstream.perspectiveKey())) {
+          log.warn("relay {}: the upstream now names its perspective {}, not {}; its clients"
+                  + " keep storing under {}", key.serverId(), upstream.perspectiveKey(),
+              downstreamKey, downstreamKey);
+        }
+        downstream.replaceProver(prover);
+      }
+      current = upstream;
+      // Before reconciling: what the upstream announces from now on is synced by identity, and
+      // what it announced before is in its objects() already.
+      upstream.onPublished(r -> sync(upstream, r.identity()));
+      upstream.onUnpublished(r -> sync(upstream, r.identity()));
+      PublishingService d = downstream;
+      d.batch(() -> {
+        Map<String, RemotePublished> now = upstream.objects();
+        for (String id : new ArrayList<>(relayed.keySet())) {
+          if (!now.containsKey(id)) {
+            syncOne(upstream, id, null);
+          }
+        }
+        for (RemotePublished r : now.values()) {
+          syncOne(upstream, r.identity(), r);
+        }
+      });
     }
-    PublishingService downstream = b.build();
-    Map<Class<?>, Class<? extends Cacheable>> sentAs = new HashMap<>();
-    List<RelayedPublishable> relayed = new ArrayList<>(upstream.objects().size());
-    for (RemotePublished r : upstream.objects().values()) {
-      relayed.add(relay(r, sentAs.computeIfAbsent(r.getClass(), this::cacheableFor)));
+  }
+
+  /** An object {@code upstream} announced: relayed as the attachment holds it now. */
+  private void sync(Attachment upstream, String identity) {
+    synchronized (lock) {
+      if (closed || upstream != current || identity == null) {
+        return;
+      }
+      try {
+        syncOne(upstream, identity, upstream.objects().get(identity));
+      } catch (RuntimeException e) {
+        log.warn("relay {}: {} is not relayed: {}", key.serverId(), identity, e.getMessage());
+      }
     }
-    downstream.publishAll(relayed);
-    state.set(new State(upstream, downstream));
-    return this;
+  }
+
+  /**
+   * Makes downstream's {@code identity} follow {@code r} (null: the upstream no longer publishes
+   * it): unpublished, published, or rebound to a new upstream object whose state, if its version
+   * differs, is pushed downstream.
+   */
+  @GuardedBy("lock")
+  private void syncOne(Attachment upstream, String identity, RemotePublished r) {
+    RelayedPublishable p = relayed.get(identity);
+    if (r == null || r.isUnpublished()) {
+      if (p != null) {
+        relayed.remove(identity);
+        p.source().forwardChanges(null);
+        downstream.unpublish(identity);
+      }
+      return;
+    }
+    if (p != null && p.source() == r) {
+      return;
+    }
+    Class<? extends Cacheable> as = sentAs(r.getClass());
+    if (p != null && p.sentAs() != as) {
+      relayed.remove(identity);    // the upstream now publishes another class under it
+      p.source().forwardChanges(null);
+      downstream.unpublish(identity);
+      p = null;
+    }
+    if (p == null) {
+      WireState first = r.currentState();
+      if (first == null) {
+        throw new IllegalStateException(
+            "Relay: " + identity + " was activated on this connection before the relay attached,"
+                + " without its state; give the relay a connection of its own");
+      }
+      p = new RelayedPublishable(first, as);
+      bind(upstream, r, p);
+      relayed.put(identity, p);
+      downstream.publish(p);
+    } else {
+      RemotePublished old = p.source();
+      if (old != null) {
+        old.forwardChanges(null);
+      }
+      bind(upstream, r, p);
+    }
+  }
+
+  /** {@code p} follows {@code r}'s changes from now on, starting with the state it holds now. */
+  private static void bind(Attachment upstream, RemotePublished r, RelayedPublishable p) {
+    p.bind(r);
+    r.forwardChanges((from, version, method, args, now) -> {
+      if (p.changed(r, from, version, method, args, now)) {
+        fetch(upstream, r, p);
+      }
+    });
+  }
+
+  /**
+   * Fetches the whole state of an object whose class could not encode it after a delta, so the
+   * relay never serves a state under a version it does not hold. One fetch at a time per object.
+   */
+  private static void fetch(Attachment upstream, RemotePublished r, RelayedPublishable p) {
+    String id = r.identity();
+    upstream.endpoint().callRemote(List.class, "fetch", (Object) new String[] {id})
+        .whenComplete((states, failure) -> {
+          WireState w = failure == null && states != null && states.size() == 1
+              && states.get(0) instanceof WireState s && id.equals(s.identity()) ? s : null;
+          if (p.fetched(r, w)) {
+            fetch(upstream, r, p);
+          }
+        });
+  }
+
+  /** Re-attaches when {@code upstream}'s connection closes (at once if it is closed already). */
+  private void watch(Attachment upstream) {
+    upstream.endpoint().connection().onClose(cause -> {
+      synchronized (lock) {
+        if (closed || upstream != current) {
+          return;
+        }
+      }
+      log.info("relay {}: lost the upstream {}/{} ({}); serving what it holds and reconnecting",
+          key.serverId(), upstream.serverId(), upstream.service(), cause);
+      schedule(1);
+    });
+  }
+
+  /** Schedules reconnection attempt {@code attempt} (from 1) after its backoff. */
+  private void schedule(int attempt) {
+    Duration delay = backoff(reconnect, attempt, random);
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      if (timer == null) {
+        timer = new ScheduledThreadPoolExecutor(1, r -> {
+          Thread t = new Thread(r, "pbj-relay-reconnect");
+          t.setDaemon(true);
+          return t;
+        });
+        // No thread while nothing is scheduled: a relay that never loses its upstream has none.
+        timer.setKeepAliveTime(1, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+        timer.setRemoveOnCancelPolicy(true);
+      }
+      try {
+        timer.schedule(() -> reattach(attempt), delay.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        log.debug("relay {}: reconnection not scheduled: {}", key.serverId(), e.toString());
+      }
+    }
+  }
+
+  /** One reconnection attempt: a new endpoint, an attach, then the switch; else the next try. */
+  private void reattach(int attempt) {
+    Supplier<? extends CompletionStage<RemoteReference>> c;
+    String service;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      c = connector;
+      service = serviceName;
+    }
+    AtomicReference<RemoteReference> endpoint = new AtomicReference<>();
+    CompletableFuture<Attachment> attached;
+    try {
+      attached = c.get().toCompletableFuture().thenCompose(e -> {
+        endpoint.set(e);
+        return upstreamClient.attach(e, service);
+      });
+    } catch (RuntimeException e) {
+      attached = CompletableFuture.failedFuture(e);
+    }
+    attached.whenComplete((upstream, failure) -> {
+      if (failure == null) {
+        try {
+          switchTo(upstream, false);
+          reattached.incrementAndGet();
+          log.info("relay {}: re-attached to {}/{} (attempt {}): {}", key.serverId(),
+              upstream.serverId(), upstream.service(), attempt, upstream);
+          watch(upstream);
+          return;
+        } catch (RuntimeException e) {
+          releaseAll(upstream);
+          failure = e;
+        }
+      }
+      RemoteReference e = endpoint.get();
+      if (e != null && e.connection().isOpen()) {
+        e.connection().close();    // not attached over it: nobody else uses it
+      }
+      boolean stop;
+      synchronized (lock) {
+        stop = closed;
+      }
+      if (!stop) {
+        log.info("relay {}: reconnection attempt {} failed: {}", key.serverId(), attempt,
+            PbException.unwrap(failure).toString());
+        schedule(attempt + 1);
+      }
+    });
+  }
+
+  /**
+   * The delay before reconnection attempt {@code attempt} (from 1), as {@link ReconnectPolicy}
+   * defines it: {@code min(maxDelay, initialDelay * multiplier^(attempt - 1))}, shortened by a
+   * random fraction of up to {@code jitter} of itself.
+   */
+  static Duration backoff(ReconnectPolicy policy, int attempt, Random random) {
+    double base = policy.initialDelay().toNanos() * Math.pow(policy.multiplier(), attempt - 1.0);
+    double capped = Math.min(policy.maxDelay().toNanos(), base);
+    double jittered = capped * (1.0 - policy.jitter() * random.nextDouble());
+    return Duration.ofNanos(Math.max(1L, (long) jittered));
   }
 
   /**
@@ -192,27 +500,11 @@ public final class Relay implements AutoCloseable {
     return null;
   }
 
-  private static RelayedPublishable relay(RemotePublished r, Class<? extends Cacheable> sentAs) {
-    AtomicReference<RelayedPublishable> holder = new AtomicReference<>();
-    r.onUpdate(u -> {
-      RelayedPublishable p = holder.get();
-      if (p != null) {
-        p.refresh(r.currentState());
-      }
-    });
-    WireState first = r.currentState();
-    if (first == null) {
-      throw new IllegalStateException(
-          "Relay: " + r.identity() + " was activated on this connection before the relay attached,"
-              + " without its bytes; give the relay a connection of its own");
-    }
-    RelayedPublishable p = new RelayedPublishable(first, sentAs);
-    holder.set(p);
-    p.refresh(r.currentState());    // an update applied before the holder was set
-    return p;
+  /** The registered Cacheable class whose RemotePublished class {@code type} is. */
+  private Class<? extends Cacheable> sentAs(Class<?> type) {
+    return sentAs.computeIfAbsent(type, this::cacheableFor);
   }
 
-  /** The registered Cacheable class whose RemotePublished class {@code type} is. */
   private Class<? extends Cacheable> cacheableFor(Class<?> type) {
     Class<? extends Cacheable> found = null;
     for (PbRegistry.CacheType t : registry.cacheTypes().values()) {
@@ -235,35 +527,71 @@ public final class Relay implements AutoCloseable {
 
   /** The downstream service: serve it with {@code rootFactory(relay.service()::endpoint)}. */
   public PublishingService service() {
-    return attached().service();
-  }
-
-  /** What the upstream attach activated, and what it cost. */
-  public Attachment upstream() {
-    return attached().upstream();
-  }
-
-  private State attached() {
-    State s = state.get();
-    if (s == null) {
-      throw new IllegalStateException("the Relay has not attached yet: call attach first");
+    synchronized (lock) {
+      if (downstream == null) {
+        throw notAttached();
+      }
+      return downstream;
     }
-    return s;
   }
 
   /**
-   * Stops relaying updates: releases the upstream objects (the upstream server stops observing).
+   * What the current upstream attach activated, and what it cost (after a re-attach, the
+   * re-attach's).
+   */
+  public Attachment upstream() {
+    synchronized (lock) {
+      if (current == null) {
+        throw notAttached();
+      }
+      return current;
+    }
+  }
+
+  /** Re-attaches upstream since the first attach. */
+  int reattached() {
+    return reattached.get();
+  }
+
+  /** Whether the reconnect thread is running now (tests). */
+  boolean reconnectThreadAlive() {
+    synchronized (lock) {
+      return timer != null && !timer.isTerminated() && timer.getPoolSize() > 0;
+    }
+  }
+
+  private static IllegalStateException notAttached() {
+    return new IllegalStateException("the Relay has not attached yet: call attach first");
+  }
+
+  private static void releaseAll(Attachment upstream) {
+    for (RemotePublished r : upstream.objects().values()) {
+      r.forwardChanges(null);
+      if (r.isConnected()) {
+        r.release();
+      }
+    }
+  }
+
+  /**
+   * Stops relaying updates and stops reconnecting (a pending attempt is cancelled and the
+   * reconnect thread ends): releases the upstream objects (the upstream server stops observing).
    * The downstream service keeps serving the states it holds. Idempotent.
    */
   @Override
   public void close() {
-    State s = state.get();
-    if (s != null) {
-      for (RemotePublished r : s.upstream().objects().values()) {
-        if (r.isConnected()) {
-          r.release();
-        }
-      }
+    Attachment a;
+    ScheduledThreadPoolExecutor t;
+    synchronized (lock) {
+      closed = true;
+      a = current;
+      t = timer;
+    }
+    if (t != null) {
+      t.shutdownNow();
+    }
+    if (a != null) {
+      releaseAll(a);
     }
   }
 
@@ -273,6 +601,7 @@ public final class Relay implements AutoCloseable {
     private PublishedClient.Builder upstream;
     private Predicate<Object> mayRelay;
     private Clock clock;
+    private ReconnectPolicy reconnect;
 
     private Builder() {}
 
@@ -284,6 +613,17 @@ public final class Relay implements AutoCloseable {
     public Builder delegateToRelays(Predicate<Object> mayRelay) {
       Builders.requireUnset("Relay.Builder", "delegateToRelays", this.mayRelay);
       this.mayRelay = Objects.requireNonNull(mayRelay, "mayRelay");
+      return this;
+    }
+
+    /**
+     * The backoff between reconnection attempts of a relay attached with {@link
+     * Relay#attach(Supplier, String)}: exponential with jitter, capped. Default {@link
+     * ReconnectPolicy#defaults()} (200 ms doubling up to 30 s, jitter 0.2).
+     */
+    public Builder reconnect(ReconnectPolicy policy) {
+      Builders.requireUnset("Relay.Builder", "reconnect", this.reconnect);
+      this.reconnect = Objects.requireNonNull(policy, "policy");
       return this;
     }
 

@@ -101,6 +101,8 @@ public abstract class RemotePublished extends RemoteCache {
   @GuardedBy("lock")
   private Consumer<RemotePublished> refresher;
   @GuardedBy("lock")
+  private ChangeForwarder forwarder;
+  @GuardedBy("lock")
   private volatile String identity;
   @GuardedBy("lock")
   private volatile long version;
@@ -365,6 +367,7 @@ public abstract class RemotePublished extends RemoteCache {
 
   @GuardedBy("lock")
   private void applyWhole(WireState w) {
+    long from = version;
     applied++;
     applyWire(w.state(), w.format());
     version = w.version();
@@ -376,6 +379,7 @@ public abstract class RemotePublished extends RemoteCache {
     // Under the lock, so the store sees the states in the order they were applied (put only
     // enqueues: it never waits for the disk).
     store(w.format(), storedForm(w.state()));
+    forward(from, null, null, w);
   }
 
   /** Applies a delta; false if it failed (the state may be half changed: refresh it). */
@@ -389,6 +393,7 @@ public abstract class RemotePublished extends RemoteCache {
       return false;
     }
     applied++;
+    long from = version;
     version = d.version();
     revision = d.revision();
     fromStore = false;
@@ -396,14 +401,57 @@ public abstract class RemotePublished extends RemoteCache {
     if (state == null) {
       state = encodedState();
     }
+    WireState now = state == null ? null
+        : new WireState(identity, version, revision, lastFormat, state);
     if (retainStates) {
-      current = state == null ? null
-          : new WireState(identity, version, revision, lastFormat, state);
+      current = now;
     }
     if (state != null) {
       store(lastFormat, storedForm(state));
     }
+    forward(from, d.method(), d.args(), now);
     return true;
+  }
+
+  /**
+   * Told of each change applied to an object, under the object's lock and in the order the
+   * changes are applied (a {@link Relay} forwards them downstream).
+   */
+  @FunctionalInterface
+  interface ChangeForwarder {
+    /**
+     * A change was applied: a whole state ({@code method} null) or the delta {@code method} with
+     * {@code args} on top of the state at {@code fromVersion}. {@code now} is the state held after
+     * it, or null if the class cannot encode it after a delta ({@link #encodedState()}).
+     */
+    void changed(long fromVersion, long version, String method, Object[] args, WireState now);
+  }
+
+  /**
+   * Forwards every change applied from now on to {@code f} (null: to nobody), after handing it,
+   * as a whole state, the state held now if it is retained ({@link #retainStates()}): under the
+   * lock, so no change falls between the two.
+   */
+  final void forwardChanges(ChangeForwarder f) {
+    synchronized (lock) {
+      forwarder = f;
+      if (f != null && current != null && !removed) {
+        forward(version, null, null, current);
+      }
+    }
+  }
+
+  @GuardedBy("lock")
+  private void forward(long from, String method, Object[] args, WireState now) {
+    ChangeForwarder f = forwarder;
+    if (f == null) {
+      return;
+    }
+    try {
+      f.changed(from, version, method, args, now);
+    } catch (RuntimeException e) {
+      log.warn("forwarding a change of {} v{} failed", identity, version, e);
+    }
   }
 
   @GuardedBy("lock")
