@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  * A client of an upstream publishing server that re-publishes one of its services to its own
  * clients, with the <em>origin's</em> server id, identities and versions: a client's cache stays
  * valid whether it connects to the origin directly or through any relay. The relay keeps its own
- * {@link SnapshotStore}, so it reactivates from it (only stale objects transfer from upstream),
- * forwards every upstream update downstream, and answers its clients' reactivation from what it
- * holds. Relays stack: a relay's upstream may be another relay.
+ * {@link io.pbj.store.SnapshotStore}, so it reactivates from it (only stale objects transfer from
+ * upstream) and answers its clients' reactivation from what it holds. Relays stack: a relay's
+ * upstream may be another relay.
  *
  * <pre>{@code
  * Relay relay = Relay.builder()
@@ -46,34 +46,61 @@ import org.slf4j.LoggerFactory;
  *     .upstream(PublishedClient.builder()
  *         .store(relayStore)              // the relay's own store
  *         .expectedServerId(originId))    // the origin's id, as its server prints it
+ *     .reconnect(ReconnectPolicy.exponential(Duration.ofMillis(200), Duration.ofSeconds(30)))
  *     .build();
  * // at the origin: PublishingService.builder()...delegateToRelays(p -> p instanceof RelayAccount)
- * relay.attach(upstream.rootObject().join(), "world").join();
+ * relay.attach(() -> PbClient.builder().address("origin", 7000).registry(registry).build()
+ *     .session(), "world").join();        // a new upstream connection for each (re)attach
  * PbServer downstream = PbServer.builder().port(7001).registry(registry)
- *     .rootFactory(relay.service()::endpoint).build().start();
+ *     .root(relay.service().endpoint()).build().start();
  * }</pre>
  *
- * <p>A relay cannot sign as the origin: it proves the origin's id to its own clients with a
- * <em>delegation</em>. Each relay has a key pair of its own (made when it is built) and sends its
- * public key with its upstream attach; an upstream service that lets the relay's perspective
- * relay ({@link PublishingService.Builder#delegateToRelays}) answers with a certificate, signed by
- * the upstream's key, for the relay's key, the origin's id, the service and the relay's
- * perspective key, valid until an expiry. The relay's attach answers downstream carry the chain
- * of certificates from the origin to its key and its own signature over the client's nonce;
- * clients check the chain back to the origin's id. Relays stack up to {@value
+ * <p><b>A live world.</b> The relay forwards what happens upstream after it attached: objects the
+ * upstream publishes are published downstream (announced to the relay's live clients), objects it
+ * unpublishes are unpublished downstream (removed from its clients and their stores), whole
+ * states are pushed down whole, and deltas ({@link Publishable#republishDelta}) are pushed down
+ * as the same deltas, each in the order the upstream object applied it. After a delta the relay
+ * keeps the object's new whole state for clients that attach later: the upstream object's
+ * state after the delta, which a {@link RemoteValue} always has and a byte-state class gives
+ * through {@link RemotePublished#encodedState()}. A class that cannot encode its state after a
+ * delta costs one {@code fetch} upstream per change (one at a time per object): meanwhile the
+ * relay forwards nothing for that object and goes on serving the last whole state it holds, at
+ * that state's version, then pushes the fetched state down whole. So a client of a relay never
+ * receives a state under a version whose state it is not, even for such classes.
+ *
+ * <p><b>Reconnection.</b> Attached with {@link #attach(Supplier, String)}, a relay whose upstream
+ * connection is lost goes on serving what it holds (attaches included, still proven), asks its
+ * connector for a new endpoint and attaches again, waiting between failed attempts as the
+ * {@link Builder#reconnect} policy says (exponential with jitter, capped), until {@link #close()}.
+ * The re-attach lists the relay's store, so in inventory mode only objects whose version changed
+ * cross; then the relay makes its downstream service equal to what the upstream holds, in one
+ * batch of announcements: changed objects are pushed down whole at their new version, new ones
+ * published, gone ones unpublished, unchanged ones left alone; its clients see no gap and no
+ * stale object. Each re-attach also renews the relay's delegation. A relay attached with {@link
+ * #attach(RemoteReference, String)} has no way to make a new connection: it keeps serving what
+ * it holds and does not reconnect.
+ *
+ * <p><b>Proofs.</b> A relay cannot sign as the origin: it proves the origin's id to its own
+ * clients with a <em>delegation</em>. Each relay has a key pair of its own (made when it is built)
+ * and sends its public key with its upstream attach; an upstream service that lets the relay's
+ * perspective relay ({@link PublishingService.Builder#delegateToRelays}) answers with a
+ * certificate, signed by the upstream's key, for the relay's key, the origin's id, the service
+ * and the relay's perspective key, valid until an expiry. The relay's attach answers downstream
+ * carry the chain of certificates from the origin to its key and its own signature over the
+ * client's nonce; clients check the chain back to the origin's id. Relays stack up to {@value
  * #MAX_DEPTH} deep; a relay delegates further only to the perspectives its own {@link
  * Builder#delegateToRelays} accepts. A relay without a delegation (or whose upstream proved
  * nothing) serves unproven: its clients refuse it unless they allow unproven ids. When the
  * certificate expires, the relay's answers stop carrying a proof (and its clients refuse them)
- * until a new relay attaches upstream and gets a fresh one.
+ * until the relay attaches upstream again (a re-attach, or a new relay).
  *
  * <p>Downstream, every connection sees what the relay's upstream perspective sees, and is named
  * by that perspective's key in store keys ({@link PublishingService.Builder#fixedPerspectiveKey}).
- * Objects the origin publishes after the relay attached are not relayed (attach a new relay). If
- * the upstream connection is lost, the relay goes on serving the states it holds, each still a
- * state the origin really had at its version.
  *
- * <p>Thread-safety: thread-safe.
+ * <p>Thread-safety: thread-safe. Changes are forwarded on the upstream connection's executor;
+ * the connector and the reconnection attempts run on the relay's own reconnect thread ({@code
+ * pbj-relay-reconnect}), which exists only while an attempt is scheduled and ends with {@link
+ * #close()}.
  */
 public final class Relay implements AutoCloseable {
   /**
