@@ -291,7 +291,15 @@ public final class Relay implements AutoCloseable {
           }
         }
         for (RemotePublished r : now.values()) {
-          syncOne(upstream, r.identity(), r);
+          try {
+            syncOne(upstream, r.identity(), r);
+          } catch (RuntimeException e) {
+            if (strict) {
+              throw e;
+            }
+            log.warn("relay {}: {} is not relayed: {}", key.serverId(), r.identity(),
+                e.getMessage());
+          }
         }
       });
     }
