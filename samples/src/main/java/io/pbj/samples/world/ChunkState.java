@@ -3,28 +3,32 @@ package io.pbj.samples.world;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * A terrain chunk: {@value #SIZE} x {@value #SIZE} tiles of the world map, each with a terrain
  * type and an elevation, at chunk coordinates ({@link #x()}, {@link #y()}). Identity {@code
- * c:X:Y}; encoded as a tag, the coordinates, then one terrain byte and one elevation byte per
- * tile (2,053 bytes).
+ * c:X:Y}; about 2 KiB encoded (one terrain byte and one elevation byte per tile). A registered
+ * record: pb-core encodes it, and the delta {@link #withTile} changes one tile.
  *
  * <pre>{@code
- * ChunkState chunk = remoteChunk.state();
+ * ChunkState chunk = remoteChunk.value();
  * Terrain t = chunk.terrainAt(3, 17);
- * int height = chunk.heightAt(3, 17);
+ * ChunkState after = chunk.withTile(ChunkState.index(3, 17), Terrain.ROAD.ordinal());
  * }</pre>
  *
- * <p>Thread-safety: immutable.
+ * <p>Thread-safety: immutable; the arrays are copied in and out.
+ *
+ * @param x chunk column, 0 to 65,535
+ * @param y chunk row, 0 to 65,535
+ * @param terrain per tile, row by row, the ordinal of its {@link Terrain}
+ * @param height per tile, row by row, its elevation (0-255 as an unsigned byte)
  */
-public final class ChunkState implements WorldState {
+public record ChunkState(int x, int y, byte[] terrain, byte[] height) implements WorldState {
   /** Tiles along each side of a chunk. */
   public static final int SIZE = 32;
 
-  private static final int TILES = SIZE * SIZE;
-  private static final int ENCODED_SIZE = 1 + 2 + 2 + 2 * TILES;
+  /** Tiles in a chunk. */
+  public static final int TILES = SIZE * SIZE;
   private static final Terrain[] TERRAINS = Terrain.values();
 
   /** What a tile is made of; stored as its ordinal, so new kinds go at the end. Immutable. */
@@ -39,35 +43,26 @@ public final class ChunkState implements WorldState {
     FIELD
   }
 
-  private final int x;
-  private final int y;
-  private final byte[] terrain;
-  private final byte[] height;
-
-  private ChunkState(int x, int y, byte[] terrain, byte[] height) {
+  /** Checks every part (a decoded state comes through here too) and copies the arrays. */
+  public ChunkState {
     if (x < 0 || x > 0xFFFF || y < 0 || y > 0xFFFF) {
       throw new IllegalArgumentException("chunk coordinates out of range: " + x + "," + y);
     }
-    this.x = x;
-    this.y = y;
-    this.terrain = terrain;
-    this.height = height;
-  }
-
-  /**
-   * A chunk from per-tile terrain ordinals and elevations (0-255), row by row; both arrays are
-   * copied.
-   */
-  static ChunkState of(int x, int y, byte[] terrain, byte[] height) {
-    if (terrain.length != TILES || height.length != TILES) {
-      throw new IllegalArgumentException("a chunk has " + TILES + " tiles");
+    if (terrain == null || height == null || terrain.length != TILES || height.length != TILES) {
+      throw new IllegalArgumentException("chunk " + x + "," + y + ": a chunk has " + TILES + " tiles");
     }
     for (byte t : terrain) {
       if (t < 0 || t >= TERRAINS.length) {
-        throw new IllegalArgumentException("unknown terrain " + t);
+        throw new IllegalArgumentException("chunk " + x + "," + y + " has unknown terrain " + t);
       }
     }
-    return new ChunkState(x, y, terrain.clone(), height.clone());
+    terrain = terrain.clone();
+    height = height.clone();
+  }
+
+  /** A chunk from per-tile terrain ordinals and elevations, row by row; both arrays are copied. */
+  static ChunkState of(int x, int y, byte[] terrain, byte[] height) {
+    return new ChunkState(x, y, terrain, height);
   }
 
   /** The identity of the chunk at ({@code x}, {@code y}). */
@@ -75,52 +70,40 @@ public final class ChunkState implements WorldState {
     return "c:" + x + ":" + y;
   }
 
-  /** Decodes {@link #encode()}'s bytes; throws IllegalArgumentException for anything else. */
-  public static ChunkState decode(byte[] state, int format) {
-    StateCodec.checkFormat(format, "chunk");
-    if (state.length != ENCODED_SIZE) {
-      throw new IllegalArgumentException(
-          "chunk state of " + state.length + " bytes, expected " + ENCODED_SIZE);
-    }
-    StateCodec.Reader in = new StateCodec.Reader(state, "chunk");
-    in.tag('C');
-    int x = in.u16();
-    int y = in.u16();
-    byte[] terrain = in.bytes(TILES);
-    byte[] height = in.bytes(TILES);
-    in.end();
-    for (byte t : terrain) {
-      if (t < 0 || t >= TERRAINS.length) {
-        throw new IllegalArgumentException("chunk state has unknown terrain " + t);
-      }
-    }
-    return new ChunkState(x, y, terrain, height);
-  }
-
-  @Override
-  public byte[] encode() {
-    return new StateCodec.Writer(ENCODED_SIZE)
-        .u8('C').u16(x).u16(y).bytes(terrain).bytes(height).toByteArray();
-  }
-
   @Override
   public String identity() {
     return identity(x, y);
   }
 
-  /** Chunk column. */
-  public int x() {
-    return x;
+  /** A copy of the terrain ordinals, row by row. */
+  @Override
+  public byte[] terrain() {
+    return terrain.clone();
   }
 
-  /** Chunk row. */
-  public int y() {
-    return y;
+  /** A copy of the elevations, row by row. */
+  @Override
+  public byte[] height() {
+    return height.clone();
+  }
+
+  /** The index of tile ({@code tx}, {@code ty}) in {@link #terrain()}, each 0 to SIZE - 1. */
+  public static int index(int tx, int ty) {
+    if (tx < 0 || tx >= SIZE || ty < 0 || ty >= SIZE) {
+      throw new IndexOutOfBoundsException("tile " + tx + "," + ty + " is outside a chunk");
+    }
+    return ty * SIZE + tx;
   }
 
   /** The terrain of tile ({@code tx}, {@code ty}), each 0 to {@value #SIZE} - 1. */
   public Terrain terrainAt(int tx, int ty) {
     return TERRAINS[terrain[index(tx, ty)]];
+  }
+
+  /** The terrain of the tile at {@code index} ({@link #index}). */
+  public Terrain terrainAt(int index) {
+    checkIndex(index);
+    return TERRAINS[terrain[index]];
   }
 
   /** The elevation of tile ({@code tx}, {@code ty}), 0 to 255. */
@@ -138,29 +121,26 @@ public final class ChunkState implements WorldState {
   }
 
   /**
-   * The chunk after a change on the server: a short road is laid (or, where one is already, a
-   * field is ploughed) across a few tiles. Always differs from this chunk.
+   * The delta a chunk changes by: the chunk with tile {@code index} made of terrain {@code
+   * terrain} (an ordinal of {@link Terrain}).
+   *
+   * @throws IllegalArgumentException if the index or the terrain is out of range
    */
-  ChunkState changed(Random random) {
-    byte[] t = terrain.clone();
-    int tx = random.nextInt(SIZE);
-    int ty = random.nextInt(SIZE);
-    int length = 8 + random.nextInt(17);
-    boolean horizontal = random.nextBoolean();
-    for (int i = 0; i < length; i++) {
-      int cx = horizontal ? (tx + i) % SIZE : tx;
-      int cy = horizontal ? ty : (ty + i) % SIZE;
-      int at = index(cx, cy);
-      t[at] = (byte) (t[at] == Terrain.ROAD.ordinal() ? Terrain.FIELD.ordinal() : Terrain.ROAD.ordinal());
+  public ChunkState withTile(int index, int terrain) {
+    checkIndex(index);
+    if (terrain < 0 || terrain >= TERRAINS.length) {
+      throw new IllegalArgumentException("chunk " + identity() + ": unknown terrain " + terrain);
     }
+    byte[] t = this.terrain.clone();
+    t[index] = (byte) terrain;
     return new ChunkState(x, y, t, height);
   }
 
-  private static int index(int tx, int ty) {
-    if (tx < 0 || tx >= SIZE || ty < 0 || ty >= SIZE) {
-      throw new IndexOutOfBoundsException("tile " + tx + "," + ty + " is outside a chunk");
+  private void checkIndex(int index) {
+    if (index < 0 || index >= TILES) {
+      throw new IllegalArgumentException(
+          "chunk " + identity() + ": tile index " + index + " is outside 0.." + (TILES - 1));
     }
-    return ty * SIZE + tx;
   }
 
   @Override

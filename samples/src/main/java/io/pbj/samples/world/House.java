@@ -2,7 +2,10 @@ package io.pbj.samples.world;
 
 import java.util.Random;
 
-/** A published house. Thread-safety: as {@link WorldObject}. */
+/**
+ * A published house; it changes whole (republished with its new state). Thread-safety: as
+ * {@link WorldObject}.
+ */
 final class House extends WorldObject<HouseState> {
   House(HouseState state, long version) {
     super(state, version);
@@ -13,5 +16,10 @@ final class House extends WorldObject<HouseState> {
     synchronized (this) {
       change(state().changed(random, WorldGenerator.OWNERS));
     }
+  }
+
+  @Override
+  boolean changesByDelta() {
+    return false;
   }
 }

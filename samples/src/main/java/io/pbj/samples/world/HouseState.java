@@ -7,11 +7,11 @@ import java.util.Random;
 
 /**
  * A house on the map: where it stands, who owns it, and its rooms with their furniture. Identity
- * {@code h:N}; encoded as a tag, the fields in order, and per room its name, size and five bytes
- * per piece of furniture (about 1.1 KiB for eleven rooms).
+ * {@code h:N}; a registered record (with {@link Room} and {@link Furniture}), about 1 KiB as
+ * pb-core encodes it. A house changes whole: the server republishes its new state.
  *
  * <pre>{@code
- * HouseState house = remoteHouse.state();
+ * HouseState house = remoteHouse.value();
  * int pieces = house.rooms().stream().mapToInt(r -> r.furniture().size()).sum();
  * }</pre>
  *
@@ -44,6 +44,7 @@ public record HouseState(
       "barrel", "desk", "bookcase", "mirror", "cradle", "loom", "anvil", "bath", "fireplace",
       "painting", "plant", "clock", "stool", "cupboard");
 
+  /** Checks every part (a decoded state comes through here too). */
   public HouseState {
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(name, "name");
@@ -62,6 +63,7 @@ public record HouseState(
    * @param furniture what stands in it, at most 255 pieces
    */
   public record Room(String name, int width, int depth, List<Furniture> furniture) {
+    /** Checks every part. */
     public Room {
       Objects.requireNonNull(name, "name");
       furniture = List.copyOf(furniture);
@@ -81,6 +83,7 @@ public record HouseState(
    * @param condition 0 (broken) to 100 (new)
    */
   public record Furniture(int kind, int x, int y, int rotation, int condition) {
+    /** Checks every part. */
     public Furniture {
       if (kind < 0 || kind >= FURNITURE.size() || rotation < 0 || rotation > 3
           || condition < 0 || condition > 100 || x < 0 || x > 255 || y < 0 || y > 255) {
@@ -107,50 +110,6 @@ public record HouseState(
   /** Pieces of furniture in all rooms. */
   public int furnitureCount() {
     return rooms.stream().mapToInt(r -> r.furniture().size()).sum();
-  }
-
-  @Override
-  public byte[] encode() {
-    StateCodec.Writer w = new StateCodec.Writer(1100)
-        .u8('H').i32(id).u16(chunkX).u16(chunkY).u8(tileX).u8(tileY)
-        .text(owner).text(name).u8(floors).u8(rooms.size());
-    for (Room r : rooms) {
-      w.text(r.name()).u8(r.width()).u8(r.depth()).u8(r.furniture().size());
-      for (Furniture f : r.furniture()) {
-        w.u8(f.kind()).u8(f.x()).u8(f.y()).u8(f.rotation()).u8(f.condition());
-      }
-    }
-    return w.toByteArray();
-  }
-
-  /** Decodes {@link #encode()}'s bytes; throws IllegalArgumentException for anything else. */
-  public static HouseState decode(byte[] state, int format) {
-    StateCodec.checkFormat(format, "house");
-    StateCodec.Reader in = new StateCodec.Reader(state, "house");
-    in.tag('H');
-    int id = in.i32();
-    int chunkX = in.u16();
-    int chunkY = in.u16();
-    int tileX = in.u8();
-    int tileY = in.u8();
-    String owner = in.text();
-    String name = in.text();
-    int floors = in.u8();
-    int roomCount = in.u8();
-    List<Room> rooms = new ArrayList<>(roomCount);
-    for (int i = 0; i < roomCount; i++) {
-      String roomName = in.text();
-      int width = in.u8();
-      int depth = in.u8();
-      int pieces = in.u8();
-      List<Furniture> furniture = new ArrayList<>(pieces);
-      for (int j = 0; j < pieces; j++) {
-        furniture.add(new Furniture(in.u8(), in.u8(), in.u8(), in.u8(), in.u8()));
-      }
-      rooms.add(new Room(roomName, width, depth, furniture));
-    }
-    in.end();
-    return new HouseState(id, chunkX, chunkY, tileX, tileY, owner, name, floors, rooms);
   }
 
   /**

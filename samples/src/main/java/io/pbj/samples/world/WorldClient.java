@@ -34,6 +34,21 @@ import picocli.CommandLine.Spec;
  * refuses one that is not), so an impostor that claims a world server's id gets nothing from this
  * client's cache and puts nothing into it.
  *
+ * <p>{@code --follow SECONDS} then stays attached that long to a live server ({@code world-server
+ * --live N}), shows a live line on stderr (updates a second, objects published and unpublished),
+ * compares its whole view (every object's state and version) and its store entries with the
+ * server's digest (taken while the server's simulation pauses, once the client has caught up
+ * with it) and prints, last:
+ *
+ * <pre>
+ * follow seconds=S objects=N published=P unpublished=U deltas=D full_states=F mismatches=M
+ * </pre>
+ *
+ * <p>{@code deltas} and {@code full_states} count what the client's objects applied: deltas
+ * (a tile, a move) and whole states (a house republished, or a whole state fetched after a gap);
+ * {@code mismatches} counts objects whose state, version or store entry differs from the
+ * server's, or that one side has and the other not; the exit code is 1 unless it is 0.
+ *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */
 @Command(name = "world-client", mixinStandardHelpOptions = true,
@@ -68,6 +83,14 @@ public final class WorldClient implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "60", description = "Seconds to wait at most (default ${DEFAULT-VALUE}).")
   int timeoutSeconds;
 
+  @Option(names = "--follow", defaultValue = "0", paramLabel = "SECONDS",
+      description = "Stay attached this long, then compare the view and the store with the"
+          + " server's digest (default ${DEFAULT-VALUE}: attach once and leave).")
+  int followSeconds;
+
+  /** Longest {@code --follow}. */
+  static final int MAX_FOLLOW = 86_400;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -79,11 +102,32 @@ public final class WorldClient implements Callable<Integer> {
           + " it), or use --mode versions");
       return 2;
     }
+    if (followSeconds < 0 || followSeconds > MAX_FOLLOW) {
+      err.println("world-client: --follow must be 0 to " + Reports.count(MAX_FOLLOW)
+          + " seconds, got " + followSeconds);
+      return 2;
+    }
     PublishedClient.Mode handshake = PublishedClient.Mode.valueOf(mode.name().toUpperCase(Locale.ROOT));
-    WorldSession.Result r;
-    try (SnapshotStore snapshots = SnapshotStore.builder().path(store.resolve(FILE)).build()) {
-      r = WorldSession.attach(host, port, snapshots, serverId, handshake,
-          new ProgressBar("sync", err, ProgressBar.console()), Duration.ofSeconds(timeoutSeconds));
+    Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    try (SnapshotStore snapshots = SnapshotStore.builder().path(store.resolve(FILE)).build();
+        WorldSession session = WorldSession.open(host, port, snapshots, serverId, handshake,
+            new ProgressBar("sync", err, ProgressBar.console()), timeout)) {
+      report(out, session.result());
+      if (followSeconds == 0) {
+        return 0;
+      }
+      Follow.Result f = Follow.follow(session, snapshots, Duration.ofSeconds(followSeconds), err,
+          ProgressBar.console(), timeout);
+      if (!f.caughtUp()) {
+        out.println("follow:  the view did not reach the server's digest within " + timeoutSeconds
+            + " s");
+      }
+      for (String m : f.examples()) {
+        out.println("MISMATCH: " + m);
+      }
+      out.println(f.line());
+      out.flush();
+      return f.mismatches() == 0 ? 0 : 1;
     } catch (StoreException e) {
       err.println("world-client: " + e.getMessage());
       return 1;
@@ -97,6 +141,9 @@ public final class WorldClient implements Callable<Integer> {
       err.println("world-client: no answer from " + host + ":" + port + " within " + timeoutSeconds + " s");
       return 1;
     }
+  }
+
+  private void report(PrintWriter out, WorldSession.Result r) {
     out.println("world-client: attached to " + r.attachment().serverId() + " at " + host + ":" + port
         + " (" + Reports.kinds(r.counts()) + "); store " + store.resolve(FILE) + "; handshake " + mode);
     out.println(Reports.header());
@@ -106,6 +153,5 @@ public final class WorldClient implements Callable<Integer> {
     out.printf(Locale.ROOT, "summary objects=%d ms=%d bytes=%d hits=%d stale=%d round_trips=%d%n",
         r.objects(), r.millis(), r.bytes(), r.hits(), r.stale(), r.roundTrips());
     out.flush();
-    return 0;
   }
 }

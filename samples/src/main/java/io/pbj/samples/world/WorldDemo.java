@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -37,16 +36,19 @@ import picocli.CommandLine.Spec;
 /**
  * {@code world-demo}: the world sample embedded in one process, nothing to set up. A server
  * publishes a generated tile world; a client with a MapDB store in a temporary folder attaches
- * over loopback TCP and activates every object (cold); the server then changes a few objects; a
- * second session, on a new connection with the store reopened, activates everything again (warm).
+ * over loopback TCP and activates every object (cold); then the world goes live for a few seconds
+ * ({@code --live-seconds}, {@code --live-rate} changes a second: deltas, whole states, objects
+ * published and unpublished) while a second session follows it and checks that its view and its
+ * store end equal to the server's; the server then changes a few objects; a last session, on a
+ * new connection with the store reopened, activates everything again (warm).
  * Prints what each session cost and ends with one line:
  *
  * <pre>
  * summary objects=N cold_ms=.. warm_ms=.. cold_bytes=.. warm_bytes=.. warm_hits=.. warm_stale=.. warm_round_trips=..
  * </pre>
  *
- * <p>Exit code 0 only if every unchanged object came from the store, every object equals the
- * server's, the warm session made at most one extra round trip and its bytes were at most 5% of
+ * <p>Exit code 0 only if the live session ended equal to the server (no mismatch), every object
+ * unchanged since it came from the store, every object equals the server's, the warm session made at most one extra round trip and its bytes were at most 5% of
  * the cold session's; otherwise it says which check failed and exits 1 (2 for bad options).
  *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
@@ -83,6 +85,15 @@ public final class WorldDemo implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "World generator seed (default ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--live-seconds", defaultValue = "3",
+      description = "Seconds of the live phase between the cold and the warm session (default"
+          + " ${DEFAULT-VALUE}; 0: none).")
+  int liveSeconds;
+
+  @Option(names = "--live-rate", defaultValue = "200",
+      description = "Changes a second in the live phase (default ${DEFAULT-VALUE}).")
+  int liveRate;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -94,6 +105,15 @@ public final class WorldDemo implements Callable<Integer> {
     }
     if (!(changedPercent >= 0 && changedPercent <= 100)) {
       err.println("world-demo: --changed-percent must be 0 to 100, got " + changedPercent);
+      return 2;
+    }
+    if (liveSeconds < 0 || liveSeconds > 600) {
+      err.println("world-demo: --live-seconds must be 0 to 600, got " + liveSeconds);
+      return 2;
+    }
+    if (liveRate < 1 || liveRate > WorldServer.MAX_LIVE) {
+      err.println("world-demo: --live-rate must be 1 to " + Reports.count(WorldServer.MAX_LIVE)
+          + ", got " + liveRate);
       return 2;
     }
     PublishedClient.Mode handshake = PublishedClient.Mode.valueOf(mode.name().toUpperCase(Locale.ROOT));
@@ -108,15 +128,17 @@ public final class WorldDemo implements Callable<Integer> {
     Path dir = Files.createTempDirectory("pbj-world-demo-");
     Path storeFile = dir.resolve("client.db");
     boolean inPlace = ProgressBar.console();
+    WorldRoot root = new WorldRoot(service.endpoint(), world, null);
     try (PbServer server = PbServer.builder()
         .address("127.0.0.1", 0)
         .registry(WorldModel.registry())
         .maxMessageSize(WorldModel.MAX_MESSAGE_BYTES)
-        .rootFactory(service::endpoint)
+        .root(root)
         .onDisconnect((connection, cause) -> disconnects.release())
         .build()
         .start()) {
-      out.println("world-demo: a world server and two client sessions in one process, over"
+      out.println("world-demo: a world server and " + (liveSeconds > 0 ? "three" : "two")
+          + " client sessions in one process, over"
           + " loopback TCP (127.0.0.1:" + server.port() + ")");
       describeWorld(out, world);
       out.println("client:  store is a MapDB file in " + dir + " (deleted at the end);"
@@ -133,6 +155,15 @@ public final class WorldDemo implements Callable<Integer> {
       // two real sessions; nothing is pushed to a connection that is going away.
       if (!disconnects.tryAcquire(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         err.println("world-demo: the server did not see the first session end");
+      }
+
+      Follow.Result live = null;
+      if (liveSeconds > 0) {
+        live = livePhase(server, key.serverId(), storeFile, handshake, world, service, root, out,
+            err, inPlace);
+        if (!disconnects.tryAcquire(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+          err.println("world-demo: the server did not see the live session end");
+        }
       }
 
       List<WorldObject<?>> changed =
@@ -155,6 +186,10 @@ public final class WorldDemo implements Callable<Integer> {
       out.println();
       out.println("walk:    " + Reports.walk(warm.attachment()));
       List<String> failures = check(out, world, changed, cold, warm);
+      if (live != null && live.mismatches() > 0) {
+        failures.add(0, "the live session ended with " + live.mismatches() + " objects that differ"
+            + " from the server's (first: " + String.join("; ", live.examples()) + ")");
+      }
       for (String f : failures) {
         out.println("FAILED:  " + f);
       }
@@ -174,6 +209,42 @@ public final class WorldDemo implements Callable<Integer> {
     } finally {
       deleteRecursively(dir);
     }
+  }
+
+  /**
+   * The live phase: a session attaches (warm), the world changes {@code liveRate} times a second
+   * for {@code liveSeconds} while the session follows it, and the session's view and store are
+   * compared with the server's digest.
+   */
+  private Follow.Result livePhase(PbServer server, String serverId, Path storeFile,
+      PublishedClient.Mode handshake, World world, PublishingService service, WorldRoot root,
+      PrintWriter out, PrintWriter err, boolean inPlace)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    Follow.Result r;
+    LiveSimulation simulation;
+    try (SnapshotStore store = openStore(storeFile);
+        WorldSession session = WorldSession.open("127.0.0.1", server.port(), store, serverId,
+            handshake, new ProgressBar("live", err, inPlace), TIMEOUT)) {
+      simulation = LiveSimulation.start(world, service, liveRate, new Random(seed + 2),
+          (changed, removed) -> { });
+      root.live(simulation);
+      try {
+        r = Follow.follow(session, store, Duration.ofSeconds(liveSeconds), err, inPlace, TIMEOUT);
+      } finally {
+        root.live(null);
+        simulation.close();
+      }
+    }
+    out.println("live:    " + Reports.count(simulation.changes()) + " changes in " + liveSeconds
+        + " s (" + Reports.count(simulation.deltas()) + " deltas, "
+        + Reports.count(simulation.wholeStates()) + " houses republished, "
+        + Reports.count(simulation.published()) + " published, "
+        + Reports.count(simulation.unpublished()) + " unpublished); the following session applied "
+        + Reports.count(r.deltas()) + " deltas and " + Reports.count(r.fullStates())
+        + " whole states, and its view and store of " + Reports.count(r.objects())
+        + " objects end with " + r.mismatches() + " mismatches against the server's digest");
+    out.flush();
+    return r;
   }
 
   private static SnapshotStore openStore(Path file) {
@@ -221,21 +292,17 @@ public final class WorldDemo implements Callable<Integer> {
     List<String> failures = new ArrayList<>();
     Set<String> changedIds = new HashSet<>();
     changed.forEach(o -> changedIds.add(o.identity()));
-    int unchanged = world.size() - changedIds.size();
+    Map<String, WorldObject<?>> objects = world.objects();
+    int unchanged = objects.size() - changedIds.size();
     int unchangedHits = 0;
     int changedFresh = 0;
     int mismatched = 0;
     String firstMismatch = null;
-    for (WorldObject<?> o : world.objects().values()) {
+    for (WorldObject<?> o : objects.values()) {
       RemotePublished r = warm.attachment().objects().get(o.identity());
-      byte[] expected;
-      long version;
-      synchronized (o) {
-        expected = o.encodedState();
-        version = o.version();
-      }
+      WorldObject.Versioned<? extends WorldState> v = o.versioned();
       WorldState s = r == null ? null : WorldModel.stateOf(r);
-      if (r == null || s == null || r.version() != version || !Arrays.equals(s.encode(), expected)) {
+      if (r == null || s == null || r.version() != v.version() || !s.equals(v.state())) {
         mismatched++;
         if (firstMismatch == null) {
           firstMismatch = o.identity();
@@ -248,8 +315,8 @@ public final class WorldDemo implements Callable<Integer> {
         unchangedHits += r.fromStore() ? 1 : 0;
       }
     }
-    if (warm.objects() != world.size()) {
-      failures.add("the warm session has " + warm.objects() + " objects, the server " + world.size());
+    if (warm.objects() != objects.size()) {
+      failures.add("the warm session has " + warm.objects() + " objects, the server " + objects.size());
     }
     if (mismatched > 0) {
       failures.add(mismatched + " client objects differ from the server's state or version"
@@ -274,7 +341,7 @@ public final class WorldDemo implements Callable<Integer> {
     out.println("checks:  " + Reports.count(unchangedHits) + " of " + Reports.count(unchanged)
         + " unchanged objects came from the store, " + Reports.count(changedFresh) + " of "
         + Reports.count(changedIds.size()) + " changed ones from the server; "
-        + Reports.count(world.size() - mismatched) + " of " + Reports.count(world.size())
+        + Reports.count(objects.size() - mismatched) + " of " + Reports.count(objects.size())
         + " objects equal the server's state and version; warm bytes "
         + Reports.percent(ratio) + " of cold (at most " + Reports.percent(WARM_BUDGET)
         + "); extra round trips cold " + cold.roundTrips() + ", warm " + warm.roundTrips()

@@ -147,7 +147,8 @@ final class WorldGenerator {
     return (h >>> 11) * 0x1.0p-53;
   }
 
-  private HouseState house(int id, int side) {
+  /** A house numbered {@code id} on a map of {@code side} x {@code side} chunks. */
+  HouseState house(int id, int side) {
     int roomCount = 9 + random.nextInt(5);
     List<Room> rooms = new ArrayList<>(roomCount);
     for (int r = 0; r < roomCount; r++) {
@@ -167,7 +168,8 @@ final class WorldGenerator {
         pick(HOUSE_ADJECTIVES) + " " + pick(HOUSE_NOUNS), 1 + random.nextInt(3), rooms);
   }
 
-  private ItemState item(int id, int worldTiles) {
+  /** An item numbered {@code id} lying within {@code worldTiles} x {@code worldTiles} tiles. */
+  ItemState item(int id, int worldTiles) {
     String kind = pick(ITEM_KINDS);
     String name = pick(ITEM_ADJECTIVES) + " " + pick(MATERIALS) + " " + kind;
     boolean stacks = kind.equals("coin") || kind.equals("arrow") || kind.equals("apple");

@@ -1,13 +1,15 @@
 package io.pbj.samples.world;
 
+import io.pbj.PbCodec;
 import io.pbj.PbRegistry;
 import io.pbj.publish.Publishing;
 import io.pbj.publish.RemotePublished;
+import io.pbj.publish.RemoteValue;
 
 /**
  * What the world's server and client agree on: the service name, the registry (the publishing
- * handshake's types and the three Publishable / RemotePublished pairs, in the same order on both
- * sides) and the kinds of object.
+ * handshake's types, the state records, and the three Publishable / RemoteValue pairs, in the
+ * same order on both sides) and the kinds of object.
  *
  * <p>Thread-safety: stateless.
  */
@@ -36,27 +38,43 @@ final class WorldModel {
   /** Fewest objects a world may have: one chunk, some houses and items. */
   static final int MIN_OBJECTS = 10;
 
+  private static final PbRegistry REGISTRY = Publishing.register(PbRegistry.builder())
+      .register(ChunkState.class, HouseState.class, HouseState.Room.class,
+          HouseState.Furniture.class, ItemState.class, ItemState.Enchantment.class)
+      .registerCache(Chunk.class, RemoteChunk.class)
+      .registerCache(House.class, RemoteHouse.class)
+      .registerCache(Item.class, RemoteItem.class)
+      .build();
+
   private WorldModel() {}
 
-  /** The registry of the world sample, identical on server and client. */
+  /** The registry of the world sample, identical on server and client (one shared instance). */
   static PbRegistry registry() {
-    return Publishing.register(PbRegistry.builder())
-        .registerCache(Chunk.class, RemoteChunk.class)
-        .registerCache(House.class, RemoteHouse.class)
-        .registerCache(Item.class, RemoteItem.class)
-        .build();
+    return REGISTRY;
+  }
+
+  /** pb-core's codec of the world's states: what stores keep and digests hash. */
+  static PbCodec codec() {
+    return PbCodec.of(REGISTRY);
+  }
+
+  /** The format version the state records of {@code kind} are stored under (their shape's). */
+  static int formatOf(Kind kind) {
+    return codec().formatOf(kind.stateClass);
   }
 
   /** The three kinds of published object, told apart by their identity's prefix. */
   enum Kind {
-    CHUNK("terrain chunks"),
-    HOUSE("houses"),
-    ITEM("items");
+    CHUNK("terrain chunks", ChunkState.class),
+    HOUSE("houses", HouseState.class),
+    ITEM("items", ItemState.class);
 
     final String plural;
+    final Class<? extends WorldState> stateClass;
 
-    Kind(String plural) {
+    Kind(String plural, Class<? extends WorldState> stateClass) {
       this.plural = plural;
+      this.stateClass = stateClass;
     }
 
     /** The kind of the object with {@code identity}. */
@@ -76,14 +94,23 @@ final class WorldModel {
 
   /** The decoded state of a client object; null before activation. */
   static WorldState stateOf(RemotePublished object) {
+    if (object instanceof RemoteChunk || object instanceof RemoteHouse
+        || object instanceof RemoteItem) {
+      return (WorldState) ((RemoteValue<?>) object).value();
+    }
+    throw new IllegalArgumentException("not a world object: " + object);
+  }
+
+  /** What a client object received since it was activated (deltas and whole states). */
+  static UpdateCounts countsOf(RemotePublished object) {
     if (object instanceof RemoteChunk c) {
-      return c.state();
+      return c.counts();
     }
     if (object instanceof RemoteHouse h) {
-      return h.state();
+      return h.counts();
     }
     if (object instanceof RemoteItem i) {
-      return i.state();
+      return i.counts();
     }
     throw new IllegalArgumentException("not a world object: " + object);
   }

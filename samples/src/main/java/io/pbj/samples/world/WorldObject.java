@@ -4,32 +4,27 @@ import io.pbj.publish.Publishable;
 import java.util.Random;
 
 /**
- * A published object of the world: its current state, encoded once per change (every client
- * that attaches gets the same bytes), and an application-supplied version that goes up by one
- * with each change, so that a restarted server holding the same states offers the same versions.
+ * A published object of the world: its current state, a registered record that pb-core encodes
+ * for every client (no codec of its own), and an application-supplied version that goes up by
+ * one with each change, so that a restarted server holding the same states offers the same
+ * versions and its clients' caches stay valid. A chunk changes by a delta of one tile, an item
+ * by a delta that moves it, a house by its whole state.
  *
- * <p>Thread-safety: thread-safe; the state and its encoding change together under this object's
+ * <p>Thread-safety: thread-safe; the state and the version change together under this object's
  * lock, the one {@link Publishable} holds while taking a state.
  */
 abstract sealed class WorldObject<S extends WorldState> extends Publishable
     permits Chunk, House, Item {
   private S state;
-  private byte[] encoded;
 
   WorldObject(S state, long version) {
     super(state.identity(), version);
     this.state = state;
-    this.encoded = state.encode();
   }
 
   @Override
-  protected final byte[] publishedState(Object perspective) {
-    return encoded;    // never mutated: every change makes a new array
-  }
-
-  @Override
-  protected final int formatVersion() {
-    return StateCodec.FORMAT;
+  protected final synchronized Object publishedState(Object perspective) {
+    return state;    // immutable: every change makes a new record
   }
 
   /** The current state. */
@@ -37,37 +32,54 @@ abstract sealed class WorldObject<S extends WorldState> extends Publishable
     return state;
   }
 
-  /** The current state's encoding; callers must not modify it. */
-  final synchronized byte[] encodedState() {
-    return encoded;
+  /** The current state and version, read together. */
+  final synchronized Versioned<S> versioned() {
+    return new Versioned<>(state, version());
   }
 
-  /** Replaces the state and republishes it with the next version. */
+  /** A state with the version it has. */
+  record Versioned<S>(S state, long version) {}
+
+  /** Replaces the state and republishes it whole with the next version. */
   final synchronized void change(S newState) {
-    if (!newState.identity().equals(identity())) {
-      throw new IllegalArgumentException(identity() + " cannot become " + newState.identity());
-    }
+    checkIdentity(newState);
     state = newState;
-    encoded = newState.encode();
     republish(version() + 1);
   }
 
   /**
-   * Makes a random change of the kind this object has (items move within {@code worldTiles})
-   * and republishes it.
+   * Replaces the state by what the client's delta method {@code method(args)} makes of the old
+   * one, and pushes that delta with the next version.
+   */
+  final synchronized void changeByDelta(S newState, String method, Object... args) {
+    checkIdentity(newState);
+    state = newState;
+    republishDelta(version() + 1, method, args);
+  }
+
+  private void checkIdentity(S newState) {
+    if (!newState.identity().equals(identity())) {
+      throw new IllegalArgumentException(identity() + " cannot become " + newState.identity());
+    }
+  }
+
+  /**
+   * Makes a random change of the kind this object has (a chunk's tile, an item's place, a
+   * house's rooms; items move within {@code worldTiles}) and pushes it.
    */
   abstract void changeRandomly(Random random, int worldTiles);
 
-  /** The object of the right kind for a stored state and version. */
-  static WorldObject<?> restore(String identity, long version, byte[] bytes, int format) {
-    WorldObject<?> o = switch (WorldModel.Kind.of(identity)) {
-      case CHUNK -> new Chunk(ChunkState.decode(bytes, format), version);
-      case HOUSE -> new House(HouseState.decode(bytes, format), version);
-      case ITEM -> new Item(ItemState.decode(bytes, format), version);
-    };
-    if (!o.identity().equals(identity)) {
-      throw new IllegalArgumentException("state stored as " + identity + " is " + o.identity());
+  /** Whether this object changes by deltas (chunks and items) rather than whole states. */
+  abstract boolean changesByDelta();
+
+  /** The object of the right kind for a state and version. */
+  static WorldObject<?> of(WorldState state, long version) {
+    if (state instanceof ChunkState c) {
+      return new Chunk(c, version);
     }
-    return o;
+    if (state instanceof HouseState h) {
+      return new House(h, version);
+    }
+    return new Item((ItemState) state, version);
   }
 }

@@ -34,6 +34,13 @@ import picocli.CommandLine.Spec;
  * takes another server's world for this one. Later starts read the key; a folder whose key is
  * missing or is not the one its world was saved under is refused (exit 1).
  *
+ * <p>{@code --live N} makes the world live ({@link LiveSimulation}): N changes a second, mostly
+ * deltas (a chunk's tile, an item's move), some houses republished whole, and about 3% houses and
+ * items published or unpublished, each tick announced as one batch; the changes are saved to
+ * DIR as they happen (every second, and at a clean stop), so a restart keeps clients' caches
+ * valid. The root ({@link WorldRoot}) also answers the server's digest of its world, for {@code
+ * world-client --follow}.
+ *
  * <p>Prints {@code world-server listening on port P (server id ID, N objects)} once it accepts
  * connections. Exit codes: 1 when the folder cannot be used (another server has it, damaged),
  * 2 for bad options.
@@ -70,6 +77,14 @@ public final class WorldServer implements Callable<Integer> {
       description = "Percent of the objects to change at start-up (default ${DEFAULT-VALUE}).")
   double changePercent;
 
+  @Option(names = "--live", defaultValue = "0", paramLabel = "N",
+      description = "Changes a second while serving (default ${DEFAULT-VALUE}: none): chunk tiles"
+          + " and item moves as deltas, houses whole, houses and items published and unpublished.")
+  int live;
+
+  /** Most changes a second {@code --live} takes. */
+  static final int MAX_LIVE = 100_000;
+
   @Override
   public Integer call() throws InterruptedException {
     PrintWriter out = spec.commandLine().getOut();
@@ -81,6 +96,10 @@ public final class WorldServer implements Callable<Integer> {
     }
     if (!(changePercent >= 0 && changePercent <= 100)) {
       err.println("world-server: --change-percent must be 0 to 100, got " + changePercent);
+      return 2;
+    }
+    if (live < 0 || live > MAX_LIVE) {
+      err.println("world-server: --live must be 0 to " + Reports.count(MAX_LIVE) + ", got " + live);
       return 2;
     }
     WorldArchive archive;
@@ -109,6 +128,11 @@ public final class WorldServer implements Callable<Integer> {
           return 1;
         }
         world = saved.get().world();
+        if (saved.get().lostSave()) {
+          out.println("world-server: the live world was not stopped cleanly and may have lost its"
+              + " last changes: every version moves on, so clients refetch rather than keep a"
+              + " change this world no longer has");
+        }
         boolean objectsGiven = spec.commandLine().getParseResult().hasMatchedOption("--objects");
         out.println("world-server: serving the saved world of " + store + ": "
             + Reports.kinds(world.counts())
@@ -122,7 +146,7 @@ public final class WorldServer implements Callable<Integer> {
         }
         key = ServerKey.readOrCreate(keyFile);
         world = World.generate(objects, seed);
-        archive.saveWorld(key.serverId(), world.objects().values());
+        archive.saveWorld(key.serverId(), world);
         out.println("world-server: made a new world in " + store + ": " + Reports.kinds(world.counts()));
       }
       if (changePercent > 0) {
@@ -137,19 +161,44 @@ public final class WorldServer implements Callable<Integer> {
       PublishingService service =
           PublishingService.builder().serverKey(key).service(WorldModel.SERVICE).build();
       world.publishTo(service);
+      LiveSimulation simulation = null;
+      if (live > 0) {
+        World w = world;
+        // Marked not clean before any change can reach a client: see WorldArchive.
+        archive.saveLive(id, w, List.of(), List.of(), false);
+        simulation = LiveSimulation.start(world, service, live, new Random(), (changed, removed) -> {
+          try {
+            archive.saveLive(id, w, changed, removed, false);
+          } catch (RuntimeException e) {
+            err.println("world-server: could not save the live world: " + e.getMessage());
+            err.flush();
+          }
+        });
+      }
+      LiveSimulation sim = simulation;
       server = PbServer.builder()
           .address(host, port)
           .registry(WorldModel.registry())
           .maxMessageSize(WorldModel.MAX_MESSAGE_BYTES)
           // whole worlds go out; only inventories and identity lists come in
           .maxIncomingMessageSize(WorldModel.MAX_REQUEST_BYTES)
-          .rootFactory(service::endpoint)
+          .root(new WorldRoot(service.endpoint(), world, sim))
           .build()
           .start();
+      World w = world;
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (sim != null) {
+          sim.close();    // saves what changed since the last save
+          archive.saveLive(id, w, List.of(), List.of(), true);
+        }
         server.close();
         archive.close();
       }, "world-server-shutdown"));
+      if (live > 0) {
+        out.println("world-server: live: " + Reports.count(live) + " changes a second, "
+            + LiveSimulation.TICKS_PER_SECOND + " ticks a second (deltas to chunk tiles and item"
+            + " places, houses republished, houses and items published and unpublished)");
+      }
       out.println("world-server listening on port " + server.port() + " (server id " + id + ", "
           + world.size() + " objects)");
       out.flush();

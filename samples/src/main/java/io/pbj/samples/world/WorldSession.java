@@ -16,9 +16,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * One client session of the world: connect over TCP, attach to the world service with a {@link
- * PublishedClient}, wait until every object is activated, and measure what that cost on the
- * connection. The connection is closed before it returns; the objects stay usable.
+ * One client session of the world: connect over TCP, ask the root for the publishing endpoint,
+ * attach to the world service with a {@link PublishedClient}, wait until every object is
+ * activated, and measure what that cost on the connection. {@link #attach} closes the connection
+ * before it returns (the objects stay usable); {@link #open} keeps it, and the attachment live,
+ * until {@link #close}.
  *
  * <pre>{@code
  * WorldSession.Result r = WorldSession.attach("127.0.0.1", 7000, store, serverId,
@@ -26,10 +28,20 @@ import java.util.function.Consumer;
  * System.out.println(r.hits() + " hits, " + r.stale() + " stale, " + r.bytes() + " bytes");
  * }</pre>
  *
- * <p>Thread-safety: stateless; each call is its own session.
+ * <p>Thread-safety: an open session is used by one thread; its attachment is thread-safe.
  */
-final class WorldSession {
-  private WorldSession() {}
+final class WorldSession implements AutoCloseable {
+  private final PbClient client;
+  private final RemoteReference root;
+  private final Result result;
+  private final Duration timeout;
+
+  private WorldSession(PbClient client, RemoteReference root, Result result, Duration timeout) {
+    this.client = client;
+    this.root = root;
+    this.result = result;
+    this.timeout = timeout;
+  }
 
   /**
    * What one session cost. Bytes are what the client's connection counted on the wire ({@link
@@ -72,7 +84,7 @@ final class WorldSession {
   }
 
   /**
-   * Runs one session against the world server at {@code host:port}.
+   * Runs one session against the world server at {@code host:port} and closes its connection.
    *
    * @throws ExecutionException when connecting or attaching fails (the cause says why: a {@code
    *     PbException} for the connection, a {@code PublishException} for the handshake)
@@ -87,26 +99,80 @@ final class WorldSession {
       Consumer<ActivationProgress> progress,
       Duration timeout)
       throws ExecutionException, TimeoutException, InterruptedException {
+    try (WorldSession s = open(host, port, store, serverId, mode, progress, timeout)) {
+      return s.result();
+    }
+  }
+
+  /**
+   * Opens a session that stays attached (its attachment live) until {@link #close}.
+   *
+   * @throws ExecutionException when connecting or attaching fails
+   * @throws TimeoutException when connecting or attaching takes longer than {@code timeout}
+   */
+  static WorldSession open(
+      String host,
+      int port,
+      SnapshotStore store,
+      String serverId,
+      PublishedClient.Mode mode,
+      Consumer<ActivationProgress> progress,
+      Duration timeout)
+      throws ExecutionException, TimeoutException, InterruptedException {
     PublishedClient.Builder b = PublishedClient.builder().store(store).mode(mode).progress(progress);
     if (serverId != null) {
       b.expectedServerId(serverId);
     }
     PublishedClient publishing = b.build();
-    try (PbClient client = PbClient.builder()
+    PbClient client = PbClient.builder()
         .address(host, port)
         .registry(WorldModel.registry())
         .maxMessageSize(WorldModel.MAX_MESSAGE_BYTES)
-        .build()) {
-      RemoteReference endpoint = client.rootObject().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        .build();
+    try {
+      long ms = timeout.toMillis();
+      RemoteReference root = client.rootObject().get(ms, TimeUnit.MILLISECONDS);
+      RemoteReference endpoint = root.callRemote(RemoteReference.class, "publishing")
+          .get(ms, TimeUnit.MILLISECONDS);
       PbConnection connection = endpoint.connection();
       PbConnection.Stats before = connection.stats();
       long start = System.nanoTime();
       Attachment attachment = publishing.attach(endpoint, WorldModel.SERVICE)
-          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+          .get(ms, TimeUnit.MILLISECONDS);
       long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
       PbConnection.Stats after = connection.stats();
-      return new Result(attachment, millis, after.bytesSent() - before.bytesSent(),
+      Result r = new Result(attachment, millis, after.bytesSent() - before.bytesSent(),
           after.bytesReceived() - before.bytesReceived());
+      return new WorldSession(client, root, r, timeout);
+    } catch (ExecutionException | TimeoutException | InterruptedException | RuntimeException e) {
+      client.close();
+      throw e;
     }
+  }
+
+  /** What the attach cost, and the (live) attachment. */
+  Result result() {
+    return result;
+  }
+
+  /**
+   * The server's digest of its world ({@link WorldRoot#digest}); a live world then stays still
+   * for {@code pause} or until {@link #resume}.
+   */
+  @SuppressWarnings("unchecked")
+  Map<String, String> digest(Duration pause)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    return (Map<String, String>) root.callRemote(Map.class, "digest", (int) pause.toMillis())
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Lets a paused live world go on. */
+  void resume() throws ExecutionException, TimeoutException, InterruptedException {
+    root.callRemote("resume").get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void close() {
+    client.close();
   }
 }

@@ -18,7 +18,7 @@ class WorldArchiveTest {
     List<WorldObject<?>> changed;
     try (WorldArchive archive = WorldArchive.open(dir)) {
       assertThat(archive.load()).isEmpty();
-      archive.saveWorld("origin-7", world.objects().values());
+      archive.saveWorld("origin-7", world);
       changed = world.change(30, new Random(1));
       archive.save(changed);
     }
@@ -29,7 +29,7 @@ class WorldArchiveTest {
       for (WorldObject<?> o : world.objects().values()) {
         WorldObject<?> back = saved.world().objects().get(o.identity());
         assertThat(back.version()).as(o.identity()).isEqualTo(o.version());
-        assertThat(back.encodedState()).as(o.identity()).isEqualTo(o.encodedState());
+        assertThat(back.state()).as(o.identity()).isEqualTo(o.state());
       }
       assertThat(changed).allMatch(o -> saved.world().objects().get(o.identity()).version() == 2);
     }

@@ -125,7 +125,7 @@ class WorldServerClientTest {
   void aFolderHoldsTheWorldOfOneServerKey() {
     ServerKey other = ServerKey.generate();
     try (WorldArchive archive = WorldArchive.open(serverDir)) {
-      archive.saveWorld(other.serverId(), World.generate(20, 1).objects().values());
+      archive.saveWorld(other.serverId(), World.generate(20, 1));
     }
     StringWriter err = new StringWriter();
     CommandLine cmd = new CommandLine(new WorldServer());
