@@ -119,8 +119,10 @@ final class WorldArchive implements AutoCloseable {
     World world = World.of(objects, number(fields, "next-house", 0), number(fields, "next-item", 0));
     world.firstVersion(epoch * LOST_SAVE_VERSION_STEP + 1);
     if (lost) {
-      // Saved at once, so a second crash before the first save does not step them twice.
-      putCommitted(withRecord(new HashMap<>(snapshots(objects)), serverId, world, true, epoch));
+      // Saved at once (in batches the store's write queue takes, then the record that says they
+      // are stepped), so a second crash before the first save does not step them twice.
+      save(objects);
+      putCommitted(withRecord(new HashMap<>(), serverId, world, true, epoch));
     }
     return Optional.of(new Saved(serverId, world, lost));
   }
@@ -185,12 +187,6 @@ final class WorldArchive implements AutoCloseable {
     }
     long epoch = (world.firstVersion() - 1) / LOST_SAVE_VERSION_STEP;
     putCommitted(withRecord(batch, serverId, world, clean, epoch));
-  }
-
-  private static Map<SnapshotKey, Snapshot> snapshots(Collection<WorldObject<?>> objects) {
-    Map<SnapshotKey, Snapshot> m = new HashMap<>();
-    objects.forEach(o -> m.put(key(o.identity()), snapshot(o)));
-    return m;
   }
 
   private static Map<SnapshotKey, Snapshot> withRecord(Map<SnapshotKey, Snapshot> batch,

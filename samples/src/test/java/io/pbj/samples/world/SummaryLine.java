@@ -16,7 +16,14 @@ final class SummaryLine {
     assertThat(lines).as("output").isNotEmpty();
     String last = lines.get(lines.size() - 1);
     assertThat(last).as("last line").startsWith("summary ");
+    return fieldsOf(output);
+  }
+
+  /** The fields of the one summary line of {@code output}, wherever it is. */
+  static Map<String, Long> fieldsOf(String output) {
+    List<String> lines = output.lines().toList();
     assertThat(lines.stream().filter(l -> l.startsWith("summary "))).as("summary lines").hasSize(1);
+    String last = lines.stream().filter(l -> l.startsWith("summary ")).findFirst().orElseThrow();
     Map<String, Long> fields = new LinkedHashMap<>();
     for (String part : last.substring("summary ".length()).split(" ")) {
       String[] kv = part.split("=", 2);
