@@ -1,6 +1,7 @@
 package io.pbj.bench;
 
 import io.pbj.bench.fanout.FanoutBench;
+import io.pbj.bench.live.LiveBench;
 import io.pbj.bench.publish.PublishBench;
 import io.pbj.bench.rpc.RpcBench;
 import io.pbj.bench.store.StoreBench;
@@ -16,6 +17,7 @@ import java.util.Arrays;
  * java -jar pb-bench/target/pbj-bench.jar store
  * java -jar pb-bench/target/pbj-bench.jar fanout --quick
  * java -jar pb-bench/target/pbj-bench.jar publish
+ * java -jar pb-bench/target/pbj-bench.jar live --quick
  * }</pre>
  *
  * <p>Thread-safety: a {@code main} method only; runs on the caller's thread.
@@ -39,6 +41,7 @@ public final class BenchMain {
       case "store" -> StoreBench.main(rest);
       case "fanout" -> FanoutBench.main(rest);
       case "publish" -> PublishBench.main(rest);
+      case "live" -> LiveBench.main(rest);
       case "help", "-h", "--help" -> usage(System.out);
       default -> {
         System.err.println("unknown benchmark: " + args[0]);
@@ -57,6 +60,8 @@ public final class BenchMain {
     out.println("  publish reactivation of published objects at 0/1/10% stale: PBJ inventory and");
     out.println("          versions modes, plain Cacheable, per-object fetch (publish.py), on");
     out.println("          loopback and a simulated 100 Mbit/s, 20 ms round-trip link");
+    out.println("  live    a live world: 10,000 objects, 100 clients attached, 1,000 changes/s as");
+    out.println("          deltas and as whole states, with 1% publish/unpublish");
     out.println("run '<benchmark> --help' for its options");
   }
 }
