@@ -460,6 +460,11 @@ public final class Connection implements PbConnection, LoginHooks {
     holdCallsWhileUnwritable = true;
   }
 
+  /** The observers of this connection's caches. */
+  CacheObservers observers() {
+    return observers;
+  }
+
   /** The channel can take more: calls held back start, observers with a backlog drain. */
   void writable() {
     sequential.resume();

@@ -54,6 +54,7 @@ final class RealRemoteObserver implements RemoteObserver {
   @Override
   public CompletableFuture<Void> callRemote(String method, Object... args) {
     Message update = new Message.CacheUpdate(id, method, args == null ? new Object[] {null} : args);
+    boolean queued;
     synchronized (this) {
       if (stopped) {
         return CompletableFuture.failedFuture(
@@ -66,11 +67,10 @@ final class RealRemoteObserver implements RemoteObserver {
         return CompletableFuture.completedFuture(null); // the next state will include it
       }
       boolean direct = !pending && queue.isEmpty() && !draining && connection.isWritable();
-      if (!direct) {
-        if (queue.size() < policy.maxQueued()) {
-          queue.add(update);
-          return CompletableFuture.completedFuture(null);
-        }
+      queued = !direct;
+      if (queued && queue.size() < policy.maxQueued()) {
+        queue.add(update);
+      } else if (queued) {
         if (policy.mode() == Backpressure.Mode.DISCONNECT) {
           stopped = true;
           queue.clear();
@@ -84,8 +84,17 @@ final class RealRemoteObserver implements RemoteObserver {
         }
         queue.clear();
         needsState = true;
+      }
+      // Queued behind a drain under way, or behind the message carrying the cache: those send
+      // it. Queued because the channel is full: it waits for the channel's writability.
+      queued &= !pending && !draining;
+      if (!direct && !queued) {
         return CompletableFuture.completedFuture(null);
       }
+    }
+    if (queued) {
+      connection.observers().backlogged(this);    // outside the monitor: it may start a drain
+      return CompletableFuture.completedFuture(null);
     }
     return write(update);
   }
@@ -136,6 +145,19 @@ final class RealRemoteObserver implements RemoteObserver {
     while (true) {
       Message next;
       boolean refresh = false;
+      boolean full = false;
+      synchronized (this) {
+        if (stopped || draining || pending) {
+          return;
+        }
+        if (!connection.isWritable()) {
+          full = !queue.isEmpty() || needsState;
+        }
+      }
+      if (full) {
+        connection.observers().backlogged(this);    // drains again when the channel can take more
+        return;
+      }
       synchronized (this) {
         if (stopped || draining || pending || !connection.isWritable()) {
           return;
