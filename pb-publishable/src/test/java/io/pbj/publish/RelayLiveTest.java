@@ -458,8 +458,11 @@ class RelayLiveTest {
       sim.shutdownNow();
     }
     await().atMost(WAIT).until(() -> first.reattached() >= 1);
-    assertThat(first.upstream().hits()).as("the re-attach reused the relay's store")
-        .isPositive();
+    // Whether any object is still a store hit depends on how many of the 600 changes made while
+    // the origin was down touched each object (usually all of them); the re-attach with only
+    // what changed is RelayLiveTest.aRelayThatLostItsUpstreamKeepsServingAndReattaches...
+    assertThat(first.upstream().extraCalls()).as("the re-attach sent the relay's inventory")
+        .isZero();
 
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
       Map<String, String> want = view(origin);
