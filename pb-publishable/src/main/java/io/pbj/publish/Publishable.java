@@ -5,6 +5,7 @@ import io.pbj.Cacheable;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.RemoteObserver;
+import io.pbj.publish.internal.EncodedState;
 import io.pbj.publish.internal.HeldState;
 import io.pbj.publish.internal.WireState;
 import java.util.IdentityHashMap;
@@ -73,6 +74,13 @@ public abstract class Publishable implements Cacheable {
   /** The class of the last state taken, so a version-only send knows its format. */
   @GuardedBy("this")
   private Class<?> stateClass;
+  /** The last value encoded for observers without a perspective, at {@link #encodedRevision}. */
+  @GuardedBy("this")
+  private EncodedState encoded;
+  @GuardedBy("this")
+  private io.pbj.PbCodec encodedCodec;
+  @GuardedBy("this")
+  private long encodedRevision = -1;
 
   /** An object whose version the service assigns when it is published. */
   protected Publishable(String identity) {
@@ -162,7 +170,7 @@ public abstract class Publishable implements Cacheable {
         state = byPerspective.computeIfAbsent(p, this::takeState);
       }
       o.callRemote(RemotePublished.PUSH_METHOD, identity, version, revision,
-          format(state, o.connection()), state);
+          format(state, o.connection()), wire(p, state, o.connection()));
     }
   }
 
@@ -252,7 +260,8 @@ public abstract class Publishable implements Cacheable {
     if (mode >= 0) {
       return new HeldState(mode, revision, format);
     }
-    return new WireState(identity, version, revision, format, state);
+    return new WireState(identity, version, revision, format,
+        state == null ? null : wire(perspective, state, observer.connection()));
   }
 
   @Override
@@ -263,7 +272,33 @@ public abstract class Publishable implements Cacheable {
   /** The state for a batched fetch: the same as a full send, without becoming an observer. */
   final synchronized WireState fetchState(Object perspective, PbConnection connection) {
     Object state = takeState(perspective);
-    return new WireState(identity, version, revision, format(state, connection), state);
+    return new WireState(identity, version, revision, format(state, connection),
+        wire(perspective, state, connection));
+  }
+
+  /**
+   * A state as it crosses the wire: bytes as they are; a registered value encoded with the
+   * connection's codec, once per revision for every observer without a perspective (and once per
+   * republish for each perspective), rather than once per observer inside each message.
+   */
+  @GuardedBy("this")
+  private Object wire(Object perspective, Object state, PbConnection connection) {
+    if (state instanceof byte[] || state instanceof EncodedState) {
+      return state;
+    }
+    io.pbj.PbCodec codec = connection.codec();
+    // One revision is one state (a change republishes under this object's lock), so the bytes
+    // of this revision are the bytes of this state.
+    if (perspective == null && encodedRevision == revision && encodedCodec == codec) {
+      return encoded;
+    }
+    EncodedState e = new EncodedState(codec.encode(state));
+    if (perspective == null) {
+      encodedRevision = revision;
+      encodedCodec = codec;
+      encoded = e;
+    }
+    return e;
   }
 
   /** Stops pushing to the connections that observe it (it was unpublished). */

@@ -4,6 +4,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.pbj.PbException;
 import io.pbj.Remote;
 import io.pbj.RemoteCache;
+import io.pbj.publish.internal.EncodedState;
 import io.pbj.publish.internal.HeldState;
 import io.pbj.publish.internal.WireState;
 import io.pbj.store.Snapshot;
@@ -530,8 +531,9 @@ public abstract class RemotePublished extends RemoteCache {
       return;
     }
     throw new IllegalArgumentException(getClass().getName() + " received a state of type "
-        + (state == null ? "null" : state.getClass().getName()) + ": a RemotePublished"
-        + " receives bytes; extend RemoteValue to receive registered values");
+        + (state instanceof EncodedState ? "registered value"
+            : state == null ? "null" : state.getClass().getName())
+        + ": a RemotePublished receives bytes; extend RemoteValue to receive registered values");
   }
 
   /** The current state as a value (a {@link RemoteValue}'s); null for a byte-state object. */
@@ -541,7 +543,13 @@ public abstract class RemotePublished extends RemoteCache {
 
   /** The bytes the store keeps for {@code state}. */
   byte[] storedForm(Object state) {
-    return state instanceof byte[] b ? b : connection().codec().encode(state);
+    if (state instanceof byte[] b) {
+      return b;
+    }
+    if (state instanceof EncodedState e) {
+      return e.bytes();    // the server's encoding of the value: stored as it came
+    }
+    return connection().codec().encode(state);
   }
 
   // --- used by the Activator -------------------------------------------------------------------
@@ -600,7 +608,9 @@ public abstract class RemotePublished extends RemoteCache {
         }
         lastFormat = format;
         if (retainStates) {
-          Object kept = stored ? currentValueOr((byte[]) state) : state;
+          // A stored value is kept as its encoding too: a relay passes the bytes on.
+          Object kept = stored && currentValue() != null
+              ? new EncodedState((byte[]) state) : state;
           current = new WireState(identity, stateVersion, 0, format, kept);
         }
       }
@@ -609,12 +619,6 @@ public abstract class RemotePublished extends RemoteCache {
       log.debug("{} refused a state: {}", identity, e.toString());
       return e;
     }
-  }
-
-  /** A stored state as it travels: the value for a {@link RemoteValue}, else the bytes. */
-  private Object currentValueOr(byte[] bytes) {
-    Object v = currentValue();
-    return v != null ? v : bytes;
   }
 
   /**

@@ -80,6 +80,10 @@ public abstract class RemoteValue<S> extends RemotePublished {
           + " server's publishedState returns bytes, so the client class must be a"
           + " RemotePublished that decodes them, not a RemoteValue");
     }
+    if (state instanceof io.pbj.publish.internal.EncodedState e) {
+      applyPublishedState(e.bytes(), format);    // decoded once; the store keeps these bytes
+      return;
+    }
     set(state);
   }
 

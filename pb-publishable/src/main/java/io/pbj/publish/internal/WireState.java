@@ -15,8 +15,8 @@ package io.pbj.publish.internal;
  * @param version the published version (compared for equality only)
  * @param revision per-object order within one server process
  * @param format the encoding version of {@code state}, chosen by the publisher
- * @param state the state: the application's encoding ({@code byte[]}) or a registered value, or
- *     null when only the version is sent
+ * @param state the state: the application's encoding ({@code byte[]}), or pb-core's encoding of a
+ *     registered value ({@link EncodedState}), or null when only the version is sent
  */
 @SuppressWarnings("ArrayRecordComponent")
 public record WireState(String identity, long version, long revision, int format, Object state) {

@@ -12,5 +12,6 @@ public final class WireTypes {
 
   /** Registered in this order after the application's own types. */
   public static final List<Class<?>> TYPES = List.of(
-      WireState.class, AttachReply.class, HeldState.class, ServerProof.class, Delegation.class);
+      WireState.class, AttachReply.class, HeldState.class, ServerProof.class, Delegation.class,
+      EncodedState.class);
 }
