@@ -324,13 +324,7 @@ public final class Attachment {
   private void announcePublished(List<RemotePublished> activated) {
     for (RemotePublished r : activated) {
       publishedCount.incrementAndGet();
-      for (Consumer<? super RemotePublished> l : publishedListeners) {
-        try {
-          l.accept(r);
-        } catch (RuntimeException e) {
-          log.warn("publish listener of {} failed", r.identity(), e);
-        }
-      }
+      RemotePublished.tell(publishedListeners, r, "publish");
     }
   }
 
@@ -352,13 +346,7 @@ public final class Attachment {
       r.remove(true, proven());
       Activation.release(r);
       unpublishedCount.incrementAndGet();
-      for (Consumer<? super RemotePublished> l : unpublishedListeners) {
-        try {
-          l.accept(r);
-        } catch (RuntimeException e) {
-          log.warn("unpublish listener of {} failed", r.identity(), e);
-        }
-      }
+      RemotePublished.tell(unpublishedListeners, r, "unpublish");
     }
     for (String id : proven() ? ids : Set.<String>of()) {
       try {

@@ -476,12 +476,18 @@ public abstract class RemotePublished extends RemoteCache {
       requestRefresh();
     }
     for (int i = 0; i < applied; i++) {
-      for (Consumer<? super RemotePublished> l : updateListeners) {
-        try {
-          l.accept(this);
-        } catch (RuntimeException e) {
-          log.warn("update listener of {} failed", identity, e);
-        }
+      tell(updateListeners, this, "update");
+    }
+  }
+
+  /** Runs each of {@code listeners} with {@code r}; a failing one is logged, the rest run. */
+  static void tell(
+      List<Consumer<? super RemotePublished>> listeners, RemotePublished r, String kind) {
+    for (Consumer<? super RemotePublished> l : listeners) {
+      try {
+        l.accept(r);
+      } catch (RuntimeException e) {
+        log.warn("{} listener of {} failed", kind, r.identity(), e);
       }
     }
   }
@@ -711,13 +717,7 @@ public abstract class RemotePublished extends RemoteCache {
     } catch (RuntimeException e) {
       log.warn("{}.unpublished() failed", getClass().getName(), e);
     }
-    for (Consumer<? super RemotePublished> l : unpublishListeners) {
-      try {
-        l.accept(this);
-      } catch (RuntimeException e) {
-        log.warn("unpublish listener of {} failed", identity, e);
-      }
-    }
+    tell(unpublishListeners, this, "unpublish");
   }
 
   /** Whether the object was taken out of service ({@link #remove}). */
