@@ -368,7 +368,7 @@ final class PublishingRun implements AutoCloseable {
       if (interest == null) {
         excluded.removeAll(ids);
       } else {
-        interest.addAll(ids);
+        interest.addAll(publishedOnes);    // the server keeps published identities only
       }
       mustNotStore.removeAll(publishedOnes);
       announcedGone.removeAll(publishedOnes);
