@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link Mode#INVENTORY} (default): the attach call carries the versions stored for
  *       (server id, service, perspective); the server inlines state only for stale objects. No
- *       extra round trip. Needs the expected server id and the perspective key up front.
+ *       extra round trip. Needs the expected server id up front (the perspective key is learned).
  *   <li>{@link Mode#VERSIONS}: the attach call carries nothing; the server answers versions only
  *       and the client fetches every stale object in one batched call: at most one extra round
  *       trip, whatever the number of objects.
@@ -499,9 +499,13 @@ public final class PublishedClient {
     /**
      * The perspective key the server will name for this connection, used to list the inventory:
      * {@link PublishingService#loggedInKey loggedInKey(name)} where the server's {@code
-     * perspectiveKey} function names the logged-in avatar {@code name}. Default {@value
-     * PublishingService#ANONYMOUS} (no login). If the server names another, it ignores the
-     * inventory and sends every state in full, stored under the key it named.
+     * perspectiveKey} function names the logged-in avatar {@code name}. Optional: without it the
+     * client lists under the key this server named in its last answer (learned, in memory), or
+     * {@value PublishingService#ANONYMOUS} the first time. If the server names another key, it
+     * ignores the inventory and sends versions only, which the client compares with its store
+     * under the key the server named (never reading one key's entries for another); a key set
+     * here that the server contradicts is logged as a warning. Set it to save that version list
+     * on a fresh process's first attach after a login.
      */
     public Builder perspectiveKey(String key) {
       once("perspectiveKey", this.perspectiveKey);
