@@ -52,14 +52,17 @@ import java.util.function.Predicate;
  *     .build();
  * world.publish(new Tile("tile-0-0", "grass", 1));
  * PbServer server = PbServer.builder().port(7000).registry(registry)
- *     .rootFactory(world::endpoint)      // or return world.endpoint(connection) from your realm
- *     .build().start();
+ *     .root(world.endpoint())            // one endpoint for every connection; or return it
+ *     .build().start();                  // from your avatar after a login
  * System.out.println("server id " + world.serverId());    // what clients expect
  * }</pre>
  *
  * <p>Relays re-publish a service under the origin's id: {@link Builder#delegateToRelays} says
  * which perspectives may relay, and those get a delegation certificate in their attach answer
  * (see {@link Relay}).
+ *
+ * <p>Objects published or unpublished while clients are attached are announced to their live
+ * attachments (see {@link Attachment}); {@link #batch} groups one tick's changes.
  *
  * <p>Thread-safety: thread-safe; objects may be published and unpublished while clients attach.
  */
