@@ -1,0 +1,186 @@
+package io.pbj.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultEventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalServerChannel;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Attack on {@link ReadPause}, which "may be called from any thread": a pause and a resume of the
+ * same reason from two threads, the resume called after the pause returned. Reading must run
+ * again once the resume is called, whatever thread each call came from.
+ */
+class ReadPauseRaceAttackTest {
+  private DefaultEventLoopGroup group;
+  private Channel server;
+  private Channel channel;
+
+  @BeforeEach
+  void connect() throws Exception {
+    group = new DefaultEventLoopGroup(1);
+    LocalAddress address = new LocalAddress("read-pause-" + UUID.randomUUID());
+    server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
+        .childHandler(new ChannelInboundHandlerAdapter()).bind(address).sync().channel();
+    channel = new Bootstrap().group(group).channel(LocalChannel.class)
+        .handler(new ChannelInboundHandlerAdapter()).connect(address).sync().channel();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    channel.close().sync();
+    server.close().sync();
+    group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync();
+  }
+
+  /** What the loop sees once every task submitted before this call has run. */
+  private boolean autoReadAfterPendingTasks() throws Exception {
+    return CompletableFuture.supplyAsync(() -> channel.config().isAutoRead(), channel.eventLoop())
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Thread A (off the loop) pauses while the loop runs a task; that task then resumes the same
+   * reason, after A's pause returned. The resume on the loop takes the reason back at once, but
+   * the pause is still a queued task: it runs after, adds the reason, and reading stays off
+   * for good.
+   */
+  @Test
+  void aResumeOnTheLoopAfterAPauseFromAnotherThreadRestartsReading() throws Exception {
+    CountDownLatch pauseReturned = new CountDownLatch(1);
+    CompletableFuture<Void> onLoop = new CompletableFuture<>();
+    channel.eventLoop().execute(() -> {
+      try {
+        Thread other = new Thread(() -> {
+          ReadPause.pause(channel, "race");
+          pauseReturned.countDown();
+        });
+        other.start();
+        assertThat(pauseReturned.await(10, TimeUnit.SECONDS)).isTrue();
+        ReadPause.resume(channel, "race");    // called after pause returned
+        onLoop.complete(null);
+      } catch (Throwable t) {
+        onLoop.completeExceptionally(t);
+      }
+    });
+    onLoop.get(10, TimeUnit.SECONDS);
+    autoReadAfterPendingTasks();    // the queued pause and any restart have run
+    assertThat(autoReadAfterPendingTasks())
+        .as("reading restarts: the only pause was taken back").isTrue();
+  }
+
+  /** Pause and resume from two threads off the loop, each resume after its pause: holds. */
+  @Test
+  void pausesAndResumesFromTwoThreadsOffTheLoopEndReading() throws Exception {
+    for (int i = 0; i < 1000; i++) {
+      CountDownLatch paused = new CountDownLatch(1);
+      Thread a = new Thread(() -> {
+        ReadPause.pause(channel, "race");
+        paused.countDown();
+      });
+      Thread b = new Thread(() -> {
+        try {
+          paused.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        ReadPause.resume(channel, "race");
+      });
+      a.start();
+      b.start();
+      a.join();
+      b.join();
+    }
+    autoReadAfterPendingTasks();
+    assertThat(autoReadAfterPendingTasks()).isTrue();
+  }
+
+  /**
+   * CallSequence reports its backlog outside its lock: the drain (on the executor) decides
+   * "relieved" under the lock and calls resume after releasing it. Meanwhile the event loop
+   * queues more than QUEUED_MAX calls again, reports the backlog and pauses (the reason is held
+   * already). The late resume then takes the reason back: reading runs while more than
+   * QUEUED_MAX calls wait, and the sequence, still marked backlogged, never pauses again until it
+   * is relieved: the bound on queued calls no longer holds. The consumer holding the resume back
+   * until the second pause stands for the executor thread being descheduled at that point.
+   */
+  @Test
+  void aLateRelievedReportDoesNotResumeReadingWhileTheBacklogIsOverTheBoundAgain()
+      throws Exception {
+    java.util.concurrent.ExecutorService executor =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      CountDownLatch secondPause = new CountDownLatch(1);
+      CountDownLatch resumeCalled = new CountDownLatch(1);
+      CountDownLatch relieved = new CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicInteger pauses =
+          new java.util.concurrent.atomic.AtomicInteger();
+      CallSequence seq = new CallSequence(executor, () -> true, backlog -> {
+        if (backlog) {
+          ReadPause.pause(channel, "calls");
+          if (pauses.incrementAndGet() == 2) {
+            secondPause.countDown();
+          }
+        } else {
+          relieved.countDown();
+          try {
+            secondPause.await(10, TimeUnit.SECONDS);    // descheduled right here
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          ReadPause.resume(channel, "calls");
+          resumeCalled.countDown();
+        }
+      });
+      CountDownLatch firstGate = new CountDownLatch(1);
+      CountDownLatch secondGate = new CountDownLatch(1);
+      Runnable nothing = () -> {};
+      // on the loop, as InboundCalls submits: a blocked call, then more than the bound behind it
+      CompletableFuture.runAsync(() -> {
+        seq.execute(() -> await(firstGate));
+        for (int i = 0; i <= CallSequence.QUEUED_MAX; i++) {
+          seq.execute(nothing);
+        }
+      }, channel.eventLoop()).get(10, TimeUnit.SECONDS);
+      assertThat(autoReadAfterPendingTasks()).as("paused over the bound").isFalse();
+      firstGate.countDown();    // the drain runs down to half and reports relieved (held back)
+      assertThat(relieved.await(10, TimeUnit.SECONDS)).isTrue();
+      // the loop queues more than the bound again before the late resume lands
+      CompletableFuture.runAsync(() -> {
+        seq.execute(() -> await(secondGate));
+        for (int i = 0; i <= CallSequence.QUEUED_MAX; i++) {
+          seq.execute(nothing);
+        }
+      }, channel.eventLoop()).get(10, TimeUnit.SECONDS);
+      assertThat(resumeCalled.await(10, TimeUnit.SECONDS)).isTrue();
+      autoReadAfterPendingTasks();
+      boolean reading = autoReadAfterPendingTasks();
+      secondGate.countDown();
+      assertThat(reading)
+          .as("reading stays paused while more than %d calls wait", CallSequence.QUEUED_MAX)
+          .isFalse();
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
