@@ -143,35 +143,36 @@ final class RealRemoteObserver implements RemoteObserver {
   /** Sends what waited while the channel was full or the cache was not sent yet. */
   void drain() {
     while (true) {
-      Message next;
+      Message next = null;
       boolean refresh = false;
-      boolean full = false;
+      boolean full;
       synchronized (this) {
         if (stopped || draining || pending) {
           return;
         }
-        if (!connection.isWritable()) {
-          full = !queue.isEmpty() || needsState;
+        // One look at the channel decides between waiting for it and sending: two looks could
+        // see it writable, then full, and leave the updates waiting with nobody to drain them.
+        full = !connection.isWritable();
+        if (full) {
+          if (queue.isEmpty() && !needsState) {
+            return;
+          }
+        } else {
+          next = queue.poll();
+          if (next == null) {
+            if (!needsState) {
+              return;
+            }
+            needsState = false;
+            refreshing = true;
+            refresh = true;
+          }
+          draining = true;
         }
       }
       if (full) {
         connection.observers().backlogged(this);    // drains again when the channel can take more
         return;
-      }
-      synchronized (this) {
-        if (stopped || draining || pending || !connection.isWritable()) {
-          return;
-        }
-        next = queue.poll();
-        if (next == null) {
-          if (!needsState) {
-            return;
-          }
-          needsState = false;
-          refreshing = true;
-          refresh = true;
-        }
-        draining = true;
       }
       try {
         if (refresh) {
