@@ -51,36 +51,6 @@ class ReadPauseRaceAttackTest {
         .get(10, TimeUnit.SECONDS);
   }
 
-  /**
-   * Thread A (off the loop) pauses while the loop runs a task; that task then resumes the same
-   * reason, after A's pause returned. The resume on the loop takes the reason back at once, but
-   * the pause is still a queued task: it runs after, adds the reason, and reading stays off
-   * for good.
-   */
-  @Test
-  void aResumeOnTheLoopAfterAPauseFromAnotherThreadRestartsReading() throws Exception {
-    CountDownLatch pauseReturned = new CountDownLatch(1);
-    CompletableFuture<Void> onLoop = new CompletableFuture<>();
-    channel.eventLoop().execute(() -> {
-      try {
-        Thread other = new Thread(() -> {
-          ReadPause.pause(channel, "race");
-          pauseReturned.countDown();
-        });
-        other.start();
-        assertThat(pauseReturned.await(10, TimeUnit.SECONDS)).isTrue();
-        ReadPause.resume(channel, "race");    // called after pause returned
-        onLoop.complete(null);
-      } catch (Throwable t) {
-        onLoop.completeExceptionally(t);
-      }
-    });
-    onLoop.get(10, TimeUnit.SECONDS);
-    autoReadAfterPendingTasks();    // the queued pause and any restart have run
-    assertThat(autoReadAfterPendingTasks())
-        .as("reading restarts: the only pause was taken back").isTrue();
-  }
-
   /** Pause and resume from two threads off the loop, each resume after its pause: holds. */
   @Test
   void pausesAndResumesFromTwoThreadsOffTheLoopEndReading() throws Exception {
