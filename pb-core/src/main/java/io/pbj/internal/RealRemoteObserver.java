@@ -188,10 +188,6 @@ final class RealRemoteObserver implements RemoteObserver {
     }
   }
 
-  synchronized boolean hasBacklog() {
-    return !stopped && (needsState || !queue.isEmpty());
-  }
-
   /** Stops observing; returns true the first time. */
   boolean stop() {
     synchronized (this) {

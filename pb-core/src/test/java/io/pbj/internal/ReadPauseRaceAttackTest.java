@@ -77,12 +77,4 @@ class ReadPauseRaceAttackTest {
     assertThat(autoReadAfterPendingTasks()).isTrue();
   }
 
-
-  private static void await(CountDownLatch latch) {
-    try {
-      latch.await(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 }

@@ -19,9 +19,4 @@ package io.pbj.publish.internal;
  *     registered value ({@link EncodedState}), or null when only the version is sent
  */
 @SuppressWarnings("ArrayRecordComponent")
-public record WireState(String identity, long version, long revision, int format, Object state) {
-  /** The state's size in bytes: its length for a {@code byte[]}, else {@code encoded}'s. */
-  public int size(byte[] encoded) {
-    return state instanceof byte[] b ? b.length : encoded == null ? 0 : encoded.length;
-  }
-}
+public record WireState(String identity, long version, long revision, int format, Object state) {}
