@@ -4,6 +4,7 @@ import io.pbj.bench.fanout.FanoutBench;
 import io.pbj.bench.live.LiveBench;
 import io.pbj.bench.publish.PublishBench;
 import io.pbj.bench.rpc.RpcBench;
+import io.pbj.bench.scale.ScaleBench;
 import io.pbj.bench.store.StoreBench;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -18,6 +19,7 @@ import java.util.Arrays;
  * java -jar pb-bench/target/pbj-bench.jar fanout --quick
  * java -jar pb-bench/target/pbj-bench.jar publish
  * java -jar pb-bench/target/pbj-bench.jar live --quick
+ * java -jar pb-bench/target/pbj-bench.jar scale --quick
  * }</pre>
  *
  * <p>Thread-safety: a {@code main} method only; runs on the caller's thread.
@@ -42,6 +44,7 @@ public final class BenchMain {
       case "fanout" -> FanoutBench.main(rest);
       case "publish" -> PublishBench.main(rest);
       case "live" -> LiveBench.main(rest);
+      case "scale" -> ScaleBench.main(rest);
       case "help", "-h", "--help" -> usage(System.out);
       default -> {
         System.err.println("unknown benchmark: " + args[0]);
@@ -62,6 +65,8 @@ public final class BenchMain {
     out.println("          loopback and a simulated 100 Mbit/s, 20 ms round-trip link");
     out.println("  live    a live world: 10,000 objects, 100 clients attached, 1,000 changes/s as");
     out.println("          deltas and as whole states, with 1% publish/unpublish");
+    out.println("  scale   500 clients attaching warm to 1,000 objects of 256 B, then 100 ticks of");
+    out.println("          updates, directly and through a tree of 4 relays");
     out.println("run '<benchmark> --help' for its options");
   }
 }
