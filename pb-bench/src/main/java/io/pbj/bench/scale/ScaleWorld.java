@@ -30,11 +30,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -130,13 +132,13 @@ final class ScaleWorld implements AutoCloseable {
   private volatile Tick tick;
   /** Client connections lost before {@link #close}, and the first cause. */
   private final AtomicInteger clientsLost = new AtomicInteger();
-  private final java.util.concurrent.atomic.AtomicBoolean[] lost;
+  private final AtomicBoolean[] lost;
   private final AtomicReference<Throwable> firstLoss = new AtomicReference<>();
   private volatile boolean closing;
   /** Set once the clients start attaching: connections closed before are the set-up's. */
   private volatile boolean watching;
   /** Why the servers closed connections before {@link #close}, and how often. */
-  private final Map<String, Integer> serverLossCauses = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Integer> serverLossCauses = new ConcurrentHashMap<>();
 
   /** Publishes the objects, starts the origin and {@code relayCount} relays (attached, cold). */
   ScaleWorld(Options options, int relayCount, PrintStream progress) throws Exception {
@@ -146,8 +148,8 @@ final class ScaleWorld implements AutoCloseable {
     this.stores = new SnapshotStore[options.clients()];
     this.clients = new PbClient[options.clients()];
     this.attachments = new Attachment[options.clients()];
-    this.lost = new java.util.concurrent.atomic.AtomicBoolean[options.clients()];
-    Arrays.setAll(lost, i -> new java.util.concurrent.atomic.AtomicBoolean());
+    this.lost = new AtomicBoolean[options.clients()];
+    Arrays.setAll(lost, i -> new AtomicBoolean());
     announcer = Executors.newSingleThreadExecutor(named(originGroup, "scale-announcer"));
     clientExecutor = Executors.newCachedThreadPool(named(clientGroup, "scale-client"));
     for (int i = 0; i < options.objects(); i++) {
@@ -310,12 +312,8 @@ final class ScaleWorld implements AutoCloseable {
     if (!closing && lost[i].compareAndSet(false, true)) {
       clientsLost.incrementAndGet();
       Tick t = tick;
-      if (t != null && t.counted()[i] != null) {
-        // Its missing updates will never come: the tick waits for the other clients only.
-        int missing = options.perTick() - t.counted()[i].getAndSet(options.perTick());
-        for (int k = 0; k < missing; k++) {
-          t.remaining().countDown();
-        }
+      if (t != null) {
+        forgive(t, i);
       }
       if (firstLoss.compareAndSet(null, cause)) {
         progress.printf(Locale.ROOT, "scale: a client lost its connection: %s%n", cause);
@@ -329,6 +327,18 @@ final class ScaleWorld implements AutoCloseable {
       if (serverLossCauses.merge(why, 1, Integer::sum) == 1) {
         progress.printf(Locale.ROOT, "scale: a server closed a connection: %s%n", why);
       }
+    }
+  }
+
+  /** Client {@code i} is lost: its missing updates will never come, the tick stops waiting. */
+  private void forgive(Tick t, int i) {
+    AtomicInteger c = t.counted()[i];
+    if (c == null) {
+      return;
+    }
+    int missing = options.perTick() - Math.min(options.perTick(), c.getAndSet(options.perTick()));
+    for (int k = 0; k < missing; k++) {
+      t.remaining().countDown();
     }
   }
 
@@ -382,6 +392,11 @@ final class ScaleWorld implements AutoCloseable {
         }
         Tick t = new Tick(version, new CountDownLatch(perTick * live), counted);
         tick = t;
+        for (int i = 0; i < clients.length; i++) {
+          if (counted[i] != null && lost[i].get()) {
+            forgive(t, i);    // lost between the count above and the tick being set
+          }
+        }
         long t0 = System.nanoTime();
         for (int j = 0; j < perTick; j++) {
           byte[] state = new byte[options.stateBytes()];
