@@ -31,9 +31,10 @@ import org.mapdb.serializer.SerializerStringDelta;
  * MapDB 3 file store with transactions (a write-ahead log beside the file) and B-tree maps, so
  * keys are ordered. MapDB's maps are thread-safe; only the writer thread mutates them.
  *
- * <p>The maps are read through {@link BoundedString} and {@link BoundedBytes}, which write exactly
- * what MapDB's {@code Serializer.STRING} and {@code Serializer.BYTE_ARRAY} write (the file's
- * catalog still names those, so older files and older code agree) but check every length read
+ * <p>The maps are read through {@link BoundedString} (or {@link BoundedStringDelta}) and {@link
+ * BoundedBytes}, which write exactly what MapDB's {@code Serializer.STRING} ({@code STRING_DELTA})
+ * and {@code Serializer.BYTE_ARRAY} write (the file's catalog names those, so plain MapDB opens the
+ * files too) but check every length read
  * from the file against the bytes actually there before allocating: a zeroed or garbled page then
  * fails with a {@link DamagedFileException} instead of a 2 GB allocation or a negative array size.
  *
