@@ -22,18 +22,27 @@ import org.mapdb.DataInput2;
 import org.mapdb.MapModificationListener;
 import org.mapdb.Serializer;
 import org.mapdb.Store;
+import org.mapdb.serializer.GroupSerializer;
 import org.mapdb.serializer.SerializerByteArray;
 import org.mapdb.serializer.SerializerString;
+import org.mapdb.serializer.SerializerStringDelta;
 
 /**
  * MapDB 3 file store with transactions (a write-ahead log beside the file) and B-tree maps, so
  * keys are ordered. MapDB's maps are thread-safe; only the writer thread mutates them.
  *
- * <p>The maps are read through {@link BoundedString} and {@link BoundedBytes}, which write exactly
- * what MapDB's {@code Serializer.STRING} and {@code Serializer.BYTE_ARRAY} write (the file's
- * catalog still names those, so older files and older code agree) but check every length read
+ * <p>The maps are read through {@link BoundedString} (or {@link BoundedStringDelta}) and {@link
+ * BoundedBytes}, which write exactly what MapDB's {@code Serializer.STRING} ({@code STRING_DELTA})
+ * and {@code Serializer.BYTE_ARRAY} write (the file's catalog names those, so plain MapDB opens the
+ * files too) but check every length read
  * from the file against the bytes actually there before allocating: a zeroed or garbled page then
  * fails with a {@link DamagedFileException} instead of a 2 GB allocation or a negative array size.
+ *
+ * <p>Maps created by this code keep their keys with {@code Serializer.STRING_DELTA} (each node
+ * stores the prefix its keys share once: the server, service and perspective parts), read through
+ * {@link BoundedStringDelta}; maps of older files keep {@code Serializer.STRING}. The catalog says
+ * which, per map. Decoding and re-encoding every key of a node on each descent was most of the
+ * cost of a put (see docs/STORE.md).
  */
 final class MapDbTables extends Tables {
   private final Path file;
@@ -74,9 +83,12 @@ final class MapDbTables extends Tables {
       DB db, String name, boolean valuesOutside, long maxNodes) {
     Map<String, String> existing = db.nameCatalogParamsFor(name);
     if (!existing.isEmpty()) {
-      checkTree(db.getStore(), name, Long.parseLong(param(existing, name, "rootRecidRecid")), maxNodes);
+      checkTree(db.getStore(), name, Long.parseLong(param(existing, name, "rootRecidRecid")),
+          maxNodes, keyReader(existing, name));
     }
-    DB.TreeMapMaker<String, byte[]> maker = db.treeMap(name, Serializer.STRING, Serializer.BYTE_ARRAY);
+    boolean delta = existing.isEmpty() || DELTA_KEYS.equals(existing.get(name + "#keySerializer"));
+    DB.TreeMapMaker<String, byte[]> maker = db.treeMap(
+        name, delta ? Serializer.STRING_DELTA : Serializer.STRING, Serializer.BYTE_ARRAY);
     if (valuesOutside) {
       maker = maker.valuesOutsideNodesEnable();
     }
@@ -87,14 +99,15 @@ final class MapDbTables extends Tables {
     boolean valueInline = Boolean.parseBoolean(p.getOrDefault(name + "#valueInline", "true"));
     String counter = p.get(name + "#counterRecid");
     long counterRecid = counter == null ? 0L : Long.parseLong(counter);
+    GroupSerializer<String> keys = keyReader(p, name);
     return new BTreeMap<>(
-        BoundedString.INSTANCE,
+        keys,
         BoundedBytes.INSTANCE,
         rootRecidRecid,
         db.getStore(),
         valueInline,
         maxNodeSize,
-        BoundedString.INSTANCE,
+        keys,
         db.isThreadSafe(),
         counterRecid,
         true,
@@ -107,6 +120,37 @@ final class MapDbTables extends Tables {
       throw new DamagedFileException("MapDB catalog has no " + key + " for map " + name);
     }
     return v;
+  }
+
+  /** What the catalog names for keys written with {@code Serializer.STRING_DELTA}. */
+  static final String DELTA_KEYS = "org.mapdb.Serializer#STRING_DELTA";
+
+  /** What the catalog names for keys written with {@code Serializer.STRING} (older files). */
+  static final String PLAIN_KEYS = "org.mapdb.Serializer#STRING";
+
+  /** Largest node size a catalog may name (MapDB's default is 32; this code writes 32). */
+  static final int MAX_NODE_SIZE = 1024;
+
+  /**
+   * The bounded reader for the keys of map {@code name}, as its catalog entry names them: {@code
+   * STRING} (older files) or {@code STRING_DELTA}; anything else is damage (this code never wrote
+   * it).
+   */
+  static GroupSerializer<String> keyReader(Map<String, String> catalog, String name) {
+    String named = catalog.get(name + "#keySerializer");
+    if (PLAIN_KEYS.equals(named)) {
+      return BoundedString.INSTANCE;
+    }
+    if (DELTA_KEYS.equals(named)) {
+      int nodeSize = Integer.parseInt(param(catalog, name, "maxNodeSize"));
+      if (nodeSize < 1 || nodeSize > MAX_NODE_SIZE) {
+        throw new DamagedFileException("MapDB map " + name + " names node size " + nodeSize
+            + ", outside 1.." + MAX_NODE_SIZE);
+      }
+      return new BoundedStringDelta(nodeSize);
+    }
+    throw new DamagedFileException("MapDB map " + name + " has key serializer " + named
+        + ", which this store never writes");
   }
 
   /** Smallest space a record takes in a MapDB file (its allocation unit). */
@@ -140,6 +184,12 @@ final class MapDbTables extends Tables {
    * with the bounded key serializer), then a directory node's children.
    */
   static TreeNode readNode(Store store, long recid) throws IOException {
+    return readNode(store, recid, BoundedString.INSTANCE);
+  }
+
+  /** {@link #readNode(Store, long)} for a map whose keys {@code keys} reads. */
+  static TreeNode readNode(Store store, long recid, GroupSerializer<String> keyReader)
+      throws IOException {
     byte[] raw = store.get(recid, Serializer.BYTE_ARRAY_NOSIZE);
     if (raw == null) {
       throw new DamagedFileException("MapDB tree node " + recid + " is missing");
@@ -152,7 +202,7 @@ final class MapDbTables extends Tables {
     boolean left = (flags & LEFT) != 0;
     long link = right ? 0L : in.unpackLong();
     if (keys > 0) {
-      BoundedString.INSTANCE.valueArrayDeserialize(in, keys);
+      keyReader.valueArrayDeserialize(in, keys);
     }
     long[] children = null;
     if ((flags & DIR) != 0) {
@@ -176,6 +226,12 @@ final class MapDbTables extends Tables {
    * the file holds.
    */
   static void checkTree(Store store, String name, long rootRecidRecid, long maxNodes) {
+    checkTree(store, name, rootRecidRecid, maxNodes, BoundedString.INSTANCE);
+  }
+
+  /** {@link #checkTree(Store, String, long, long)} for a map whose keys {@code keys} reads. */
+  static void checkTree(
+      Store store, String name, long rootRecidRecid, long maxNodes, GroupSerializer<String> keys) {
     Long root = store.get(rootRecidRecid, Serializer.RECID);
     if (root == null || root <= 0) {
       throw new DamagedFileException("MapDB map " + name + " has no root node");
@@ -201,7 +257,7 @@ final class MapDbTables extends Tables {
         }
         TreeNode n;
         try {
-          n = readNode(store, level[i]);
+          n = readNode(store, level[i], keys);
         } catch (IOException | RuntimeException e) {
           throw new DamagedFileException(where + "cannot be read: " + BackendFailure.describe(e));
         }
@@ -389,6 +445,68 @@ final class MapDbTables extends Tables {
           c[j] = (char) in.unpackInt();
         }
         out[i] = c;
+      }
+      return out;
+    }
+  }
+
+  /**
+   * {@code Serializer.STRING_DELTA}'s format, with every length checked before allocation. A node
+   * stores its keys' lengths, the length of the prefix they share, the prefix once, then each
+   * key's rest. What it decodes to is at most (key count + 1) times the bytes left in the node, and
+   * the key count at most twice the map's node size, so a garbled node cannot make it allocate
+   * more than a small multiple of its own size.
+   */
+  static final class BoundedStringDelta extends SerializerStringDelta {
+    private final int maxKeys;
+
+    BoundedStringDelta(int maxNodeSize) {
+      this.maxKeys = 2 * maxNodeSize + 2;
+    }
+
+    @Override
+    public String deserialize(DataInput2 in, int available) throws IOException {
+      return BoundedString.INSTANCE.deserialize(in, available);
+    }
+
+    @Override
+    public char[][] valueArrayDeserialize(DataInput2 in, int size) throws IOException {
+      if (size < 0 || size > maxKeys) {
+        throw new DamagedFileException(
+            "MapDB node key count " + size + " is outside 0.." + maxKeys + " for its map");
+      }
+      int[] lengths = new int[size];
+      int shortest = Integer.MAX_VALUE;
+      for (int i = 0; i < size; i++) {
+        lengths[i] = checkedLength(in.unpackInt(), remaining(in, UNKNOWN_REMAINING_BOUND), "key");
+        shortest = Math.min(shortest, lengths[i]);
+      }
+      int left = remaining(in, UNKNOWN_REMAINING_BOUND);
+      int prefix = in.unpackInt();
+      if (prefix < 0 || (size > 0 && prefix > shortest) || (size == 0 && prefix != 0)) {
+        throw new DamagedFileException("MapDB node key prefix length " + prefix
+            + " exceeds its shortest key (" + (size == 0 ? 0 : shortest) + ")");
+      }
+      // Every character still to read (the prefix once, then each key's rest) takes a byte.
+      long toRead = prefix;
+      for (int len : lengths) {
+        toRead += len - prefix;
+      }
+      checkedLength((int) Math.min(toRead, Integer.MAX_VALUE), left, "key characters");
+      char[][] out = new char[size][];
+      for (int i = 0; i < size; i++) {
+        out[i] = new char[lengths[i]];
+      }
+      for (int j = 0; j < prefix; j++) {
+        out[0][j] = (char) in.unpackInt();
+      }
+      for (int i = 1; i < size; i++) {
+        System.arraycopy(out[0], 0, out[i], 0, prefix);
+      }
+      for (char[] key : out) {
+        for (int j = prefix; j < key.length; j++) {
+          key[j] = (char) in.unpackInt();
+        }
       }
       return out;
     }

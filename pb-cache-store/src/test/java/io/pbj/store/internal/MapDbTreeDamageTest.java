@@ -82,7 +82,7 @@ class MapDbTreeDamageTest {
       levels.add(level);
       List<Long> below = new ArrayList<>();
       for (long recid : level) {
-        MapDbTables.TreeNode n = MapDbTables.readNode(store, recid);
+        MapDbTables.TreeNode n = MapDbTables.readNode(store, recid, MapDbTables.keyReader(db.nameCatalogParamsFor(name), name));
         if (!n.dir()) {
           return levels;
         }
