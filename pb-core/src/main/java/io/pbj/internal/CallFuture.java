@@ -112,6 +112,28 @@ final class CallFuture extends CompletableFuture<Object> {
     }
   }
 
+  /**
+   * As {@link #deliver}, but when no caller waits and {@code queue} is idle, runs {@code
+   * completion} here, on the calling thread (the event loop: {@code directCompletions}), so the
+   * order of completions holds as well.
+   */
+  void deliverDirect(Runnable completion, CompletionQueue queue) {
+    if (handoffState.get() == IDLE && queue.tryClaimIdle()) {
+      this.handoff = completion;
+      this.queue = queue;
+      if (handoffState.compareAndSet(IDLE, RUNNING)) {
+        try {
+          completion.run();
+        } finally {
+          queue.releaseClaim();
+        }
+        return;
+      }
+      queue.releaseClaim(); // a caller started waiting meanwhile: hand it over the ordinary way
+    }
+    deliver(completion, queue);
+  }
+
   private void enqueue(Runnable completion, CompletionQueue queue) {
     queue.execute(
         () -> {
