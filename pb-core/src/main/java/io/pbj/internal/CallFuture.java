@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The future of one outgoing call, which can hand its completion to a caller blocked on it. The
@@ -40,6 +42,8 @@ import java.util.function.IntConsumer;
  * <p>Thread-safety: thread-safe; {@link #deliver} is called once, by the connection.
  */
 final class CallFuture extends CompletableFuture<Object> {
+  private static final Logger log = LoggerFactory.getLogger(CallFuture.class);
+
   private static final int IDLE = 0;
   private static final int WAITING = 1;
   private static final int HANDED = 2;
@@ -124,6 +128,9 @@ final class CallFuture extends CompletableFuture<Object> {
       if (handoffState.compareAndSet(IDLE, RUNNING)) {
         try {
           completion.run();
+        } catch (RuntimeException e) {
+          // as on the queue: a failing completion must not reach the event loop's pipeline
+          log.warn("a call completion failed", e);
         } finally {
           queue.releaseClaim();
         }
