@@ -64,8 +64,8 @@ final class PbjStack implements Stack {
 
   @Override
   public void start() throws Exception {
-    PbServer.Builder serverBuilder =
-        PbServer.builder().port(0).root(mode == Mode.DIRECT ? new DirectEchoRoot() : new EchoRoot());
+    Object echoRoot = mode == Mode.DIRECT ? new DirectEchoRoot() : new EchoRoot();
+    PbServer.Builder serverBuilder = PbServer.builder().port(0).root(echoRoot);
     PbClient.Builder clientBuilder = PbClient.builder();
     if (mode == Mode.SAME_THREAD) {
       serverBuilder.executor(Runnable::run);

@@ -132,7 +132,8 @@ final class Report {
       PrintStream out, Options options, List<Measurement> measurements) {
     List<CallTarget> shown =
         CALL_TARGETS.stream()
-            .filter(t -> options.stacks().contains(t.stack()) && options.stacks().contains(t.base()))
+            .filter(
+                t -> options.stacks().contains(t.stack()) && options.stacks().contains(t.base()))
             .toList();
     if (shown.isEmpty()) {
       return;
@@ -164,13 +165,15 @@ final class Report {
     if (stack.isEmpty() || base.isEmpty()) {
       return "n/a";
     }
+    ToDoubleFunction<Measurement> p50 = m -> m.latency().p50Micros();
     double ratio;
     if (target.pipelined()) {
-      ratio = median(stack, Measurement::callsPerSecond) / median(base, Measurement::callsPerSecond);
+      ratio =
+          median(stack, Measurement::callsPerSecond) / median(base, Measurement::callsPerSecond);
     } else if (target.cap()) {
-      ratio = median(stack, m -> m.latency().p50Micros()) / median(base, m -> m.latency().p50Micros());
+      ratio = median(stack, p50) / median(base, p50);
     } else {
-      ratio = median(base, m -> m.latency().p50Micros()) / median(stack, m -> m.latency().p50Micros());
+      ratio = median(base, p50) / median(stack, p50);
     }
     if (Double.isNaN(target.bound())) {
       return String.format(Locale.ROOT, "%.2fx", ratio);
