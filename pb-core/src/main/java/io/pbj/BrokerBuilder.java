@@ -36,11 +36,38 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
    * caller keeps ownership (it is not shut down with the broker). Default: a cached pool of daemon
    * threads owned by the broker. The executor must run tasks on threads of its own: a direct
    * executor ({@code Runnable::run}) would run application code on network threads, which PBJ
-   * does not support.
+   * does not support. For methods and callbacks that never block, {@link Remote#direct()} and
+   * {@link #directCompletions(boolean)} run them on the network thread instead, safely.
    */
   public B executor(Executor executor) {
     options.once("executor");
     options.executor = Objects.requireNonNull(executor, "executor");
+    return self();
+  }
+
+  /**
+   * Whether the futures of this side's calls complete on the network thread (the Netty event
+   * loop) that read the answer, instead of on the executor, so the callbacks chained on them
+   * ({@code whenComplete}, {@code thenAccept}, ...) run there too: one thread hand-off fewer per
+   * call, like gRPC's {@code directExecutor()} on a channel. Default false.
+   *
+   * <p><b>Warning: callbacks then run on the event loop.</b> Every callback chained on a call's
+   * future must never block (no I/O, no {@code get()} or {@code join()} on a future, not even
+   * another call's: the answer it waits for would have to be read by the very thread it blocks)
+   * and must return quickly, as no connection of that event loop is served while it runs.
+   * Completions still run one at a time in the order the answers arrived. A caller blocked in
+   * {@code get()} or {@code join()} on a call's future is handed the completion as before; an
+   * answer that carries a new cache completes on the executor, after the cache's state is set.
+   *
+   * <pre>{@code
+   * PbClient client = PbClient.builder().address("game.example", 7000)
+   *     .directCompletions(true)
+   *     .build();
+   * }</pre>
+   */
+  public B directCompletions(boolean direct) {
+    options.once("directCompletions");
+    options.directCompletions = direct;
     return self();
   }
 

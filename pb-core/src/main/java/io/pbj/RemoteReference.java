@@ -23,8 +23,9 @@ public interface RemoteReference extends AutoCloseable {
 
   /**
    * Calls {@code method} on the remote object. The future completes on the connection's
-   * executor, never on a network thread, with the result or a {@link PbException}. Cancelling it
-   * cancels the call locally and tells the peer.
+   * executor, never on a network thread (unless this side was built with {@link
+   * BrokerBuilder#directCompletions(boolean) directCompletions(true)}), with the result or a
+   * {@link PbException}. Cancelling it cancels the call locally and tells the peer.
    */
   CompletableFuture<Object> callRemote(String method, Object... args);
 

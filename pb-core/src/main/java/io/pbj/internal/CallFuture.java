@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The future of one outgoing call, which can hand its completion to a caller blocked on it. The
@@ -40,6 +42,8 @@ import java.util.function.IntConsumer;
  * <p>Thread-safety: thread-safe; {@link #deliver} is called once, by the connection.
  */
 final class CallFuture extends CompletableFuture<Object> {
+  private static final Logger log = LoggerFactory.getLogger(CallFuture.class);
+
   private static final int IDLE = 0;
   private static final int WAITING = 1;
   private static final int HANDED = 2;
@@ -110,6 +114,31 @@ final class CallFuture extends CompletableFuture<Object> {
         return;
       }
     }
+  }
+
+  /**
+   * As {@link #deliver}, but when no caller waits and {@code queue} is idle, runs {@code
+   * completion} here, on the calling thread (the event loop: {@code directCompletions}), so the
+   * order of completions holds as well.
+   */
+  void deliverDirect(Runnable completion, CompletionQueue queue) {
+    if (handoffState.get() == IDLE && queue.tryClaimIdle()) {
+      this.handoff = completion;
+      this.queue = queue;
+      if (handoffState.compareAndSet(IDLE, RUNNING)) {
+        try {
+          completion.run();
+        } catch (RuntimeException e) {
+          // as on the queue: a failing completion must not reach the event loop's pipeline
+          log.warn("a call completion failed", e);
+        } finally {
+          queue.releaseClaim();
+        }
+        return;
+      }
+      queue.releaseClaim(); // a caller started waiting meanwhile: hand it over the ordinary way
+    }
+    deliver(completion, queue);
   }
 
   private void enqueue(Runnable completion, CompletionQueue queue) {

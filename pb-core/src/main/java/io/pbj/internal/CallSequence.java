@@ -47,6 +47,10 @@ final class CallSequence implements Executor {
   @GuardedBy("this")
   private boolean running;
 
+  /** A task ran on the executor since the last {@link #runHereIfIdle} ran one on the loop. */
+  @GuardedBy("this")
+  private boolean ranOnExecutor;
+
   CallSequence(Executor executor, BooleanSupplier mayStart, Consumer<Boolean> backlog) {
     this.executor = executor;
     this.mayStart = mayStart;
@@ -70,6 +74,53 @@ final class CallSequence implements Executor {
     }
     if (start) {
       Handoff.execute(executor, this::drain);
+    }
+  }
+
+  /**
+   * Runs {@code task} on the calling thread, the event loop {@code loop}, if that keeps the order:
+   * nothing is waiting or running and {@code mayStart} allows it. Returns false, without running
+   * it, otherwise (the caller then {@link #execute}s it). Tasks submitted while it runs wait for
+   * it, as they would behind a task on the executor. For {@link io.pbj.Remote#direct()} calls.
+   *
+   * <p>When the task before it ran on the executor, its answer may still be waiting in the loop's
+   * task queue (a write from another thread is a task for the loop): running this one at once
+   * would let its answer overtake that one. Then it runs as a task of {@code loop}, behind them,
+   * and holds the sequence until it has run.
+   */
+  boolean runHereIfIdle(Runnable task, Executor loop) {
+    boolean behindExecutor;
+    synchronized (this) {
+      if (running || !tasks.isEmpty() || !mayStart.getAsBoolean()) {
+        return false;
+      }
+      running = true;
+      behindExecutor = ranOnExecutor;
+      ranOnExecutor = false;
+    }
+    if (behindExecutor) {
+      Handoff.execute(loop, () -> runClaimed(task));
+    } else {
+      runClaimed(task);
+    }
+    return true;
+  }
+
+  /** Runs {@code task}, which holds the sequence, then lets what arrived meanwhile run in turn. */
+  private void runClaimed(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      log.warn("a task of a connection's sequence failed", e);
+    } finally {
+      boolean more;
+      synchronized (this) {
+        more = !tasks.isEmpty();
+        running = more;
+      }
+      if (more) {
+        Handoff.execute(executor, this::drain); // what arrived meanwhile runs next, in order
+      }
     }
   }
 
@@ -100,6 +151,7 @@ final class CallSequence implements Executor {
           task = null;
         } else {
           task = tasks.poll();
+          ranOnExecutor = true;
           relieved = backlogged && tasks.size() <= QUEUED_MAX / 2;
           backlogged &= !relieved;
         }

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The answers table of one connection: the peer's calls that this side is running, by request
- * id. Starts each call in arrival order on the connection's sequential executor, passes the
+ * id. Starts each call in arrival order on the connection's sequential executor (a call to a
+ * {@link io.pbj.Remote#direct()} method on the event loop itself, when that keeps the order),
+ * passes the
  * calling perspective to {@link Viewable} targets, answers with the result or the failure, and
  * lets a call be cancelled before or while it runs.
  *
@@ -35,7 +37,7 @@ final class InboundCalls {
 
   private final Connection connection;
   private final ExportTable exports;
-  private final Executor sequential;
+  private final CallSequence sequential;
   private final Executor executor;
   private final Map<Integer, Call> running = new ConcurrentHashMap<>();
 
@@ -43,7 +45,8 @@ final class InboundCalls {
    * @param sequential runs calls one at a time, in arrival order
    * @param executor where cancellations of asynchronous results run
    */
-  InboundCalls(Connection connection, ExportTable exports, Executor sequential, Executor executor) {
+  InboundCalls(
+      Connection connection, ExportTable exports, CallSequence sequential, Executor executor) {
     this.connection = connection;
     this.exports = exports;
     this.sequential = sequential;
@@ -76,11 +79,22 @@ final class InboundCalls {
     if (!message.oneWay()) {
       running.put(message.requestId(), call);
     }
+    if (inits.isEmpty()
+        && isDirect(message)
+        && sequential.runHereIfIdle(() -> invoke(call), connection.channel().eventLoop())) {
+      return;
+    }
     sequential.execute(
         () -> {
           ReferenceReader.initialise(inits);
           invoke(call);
         });
+  }
+
+  /** Whether the call is to a {@link io.pbj.Remote#direct()} method of an exported object. */
+  private boolean isDirect(Message.Call message) {
+    Object target = exports.lookup(message.target());
+    return target != null && RemoteMethods.isDirect(target.getClass(), message.method());
   }
 
   /** The peer no longer wants the answer to {@code requestId}. */

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Threads: calls are encoded and written on the calling thread; answers arrive on the event
  * loop and complete their futures one at a time, in arrival order, through a {@link
  * CompletionQueue} on the executor (or in a caller blocked on the future, see {@link
- * CallFuture}); pings complete on the executor.
+ * CallFuture}; or, with {@code directCompletions}, on the event loop itself when the queue is
+ * idle); pings complete on the executor.
  *
  * <p>Thread-safety: thread-safe.
  */
@@ -29,6 +30,8 @@ final class OutboundCalls {
   private final Connection connection;
   private final Executor executor;
   private final CompletionQueue completions;
+  /** Whether answers complete their futures on the event loop ({@code directCompletions}). */
+  private final boolean direct;
   private final Map<Integer, CallFuture> pending = new ConcurrentHashMap<>();
   private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
   private final AtomicInteger nextRequestId = new AtomicInteger();
@@ -42,6 +45,7 @@ final class OutboundCalls {
     this.connection = connection;
     this.executor = executor;
     this.completions = new CompletionQueue(executor);
+    this.direct = connection.config().directCompletions();
   }
 
   /** Calls {@code method} on the peer's object {@code target}; the answer must be a {@code resultType} (null: any). */
@@ -136,7 +140,9 @@ final class OutboundCalls {
   /** An answer arrived: new caches in it get their state first, then the call completes. */
   void answered(Message.Answer answer, List<Runnable> inits) {
     CallFuture f = pending.remove(answer.requestId());
-    if (f != null) {
+    if (f != null && direct && inits.isEmpty()) {
+      f.deliverDirect(() -> f.answer(answer.result()), completions);
+    } else if (f != null) {
       // updates for the new caches wait until their states are set, so set them first
       f.deliver(
           () -> {
@@ -154,7 +160,11 @@ final class OutboundCalls {
     CallFuture f = pending.remove(error.requestId());
     if (f != null) {
       Throwable cause = Errors.fromWire(error.error(), connection.config().registry());
-      f.deliver(() -> f.completeExceptionally(cause), completions);
+      if (direct) {
+        f.deliverDirect(() -> f.completeExceptionally(cause), completions);
+      } else {
+        f.deliver(() -> f.completeExceptionally(cause), completions);
+      }
     }
   }
 

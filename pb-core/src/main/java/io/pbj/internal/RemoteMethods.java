@@ -18,8 +18,12 @@ import java.util.Map;
 final class RemoteMethods {
   private RemoteMethods() {}
 
-  /** One callable method. */
-  record Target(Method method, Class<?>[] parameters, String qualifiedName) {}
+  /**
+   * One callable method.
+   *
+   * @param direct whether it may run on the event loop ({@link Remote#direct()})
+   */
+  record Target(Method method, Class<?>[] parameters, String qualifiedName, boolean direct) {}
 
   /** The methods of a class, or the configuration error that makes it unusable. */
   private record Table(Map<String, Target> methods, RuntimeException error) {}
@@ -35,6 +39,16 @@ final class RemoteMethods {
           }
         }
       };
+
+  /**
+   * Whether the method named {@code name} on {@code type} is a {@link Remote#direct()} one; false
+   * if there is no such method (the call then fails in the ordinary way).
+   */
+  static boolean isDirect(Class<?> type, String name) {
+    Table table = TABLES.get(type);
+    Target t = table.error() == null ? table.methods().get(name) : null;
+    return t != null && t.direct();
+  }
 
   /** The method named {@code name} on {@code type}; fails with NO_SUCH_METHOD naming both. */
   static Target find(Class<?> type, String name) {
@@ -67,7 +81,7 @@ final class RemoteMethods {
                 + "'; remote names must be unique per class");
       }
       m.trySetAccessible();
-      methods.put(name, new Target(m, m.getParameterTypes(), qualified));
+      methods.put(name, new Target(m, m.getParameterTypes(), qualified, remote.direct()));
     }
     return Map.copyOf(methods);
   }

@@ -28,9 +28,12 @@ import java.util.concurrent.TimeUnit;
  * gRPC-java over its shaded Netty transport, plaintext on loopback, with one unary method whose
  * messages are raw {@code byte[]} (no protoc).
  *
- * <p>Default executors on both sides, as an application would run it: the server method and the
- * client's callbacks run off the event loop, as PBJ's do. The marshaller hands gRPC a {@link
- * KnownLength} {@link Drainable} stream, its fastest path for a pre-built message.
+ * <p>By default, default executors on both sides, as an application would run it: the server
+ * method and the client's callbacks run off the event loop, as PBJ's do. With {@code direct},
+ * {@code directExecutor()} on both the server and the channel builder: the method and the
+ * callbacks run on gRPC's transport threads, its fastest configuration for methods that never
+ * block. The marshaller hands gRPC a {@link KnownLength} {@link Drainable} stream, its fastest
+ * path for a pre-built message.
  */
 final class GrpcStack implements Stack {
   private static final String SERVICE = "pbj.bench.Echo";
@@ -45,8 +48,14 @@ final class GrpcStack implements Stack {
           .setResponseMarshaller(new BytesMarshaller())
           .build();
 
+  private final boolean direct;
   private Server server;
   private ManagedChannel channel;
+
+  /** @param direct {@code directExecutor()} on both sides rather than the default executors */
+  GrpcStack(boolean direct) {
+    this.direct = direct;
+  }
 
   @Override
   public void start() throws IOException {
@@ -60,16 +69,21 @@ final class GrpcStack implements Stack {
                       response.onCompleted();
                     }))
             .build();
-    server =
+    NettyServerBuilder serverBuilder =
         NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
-            .addService(service)
-            .build()
-            .start();
-    channel =
+            .addService(service);
+    if (direct) {
+      serverBuilder.directExecutor();
+    }
+    server = serverBuilder.build().start();
+    NettyChannelBuilder channelBuilder =
         NettyChannelBuilder.forAddress(
                 InetAddress.getLoopbackAddress().getHostAddress(), server.getPort())
-            .usePlaintext()
-            .build();
+            .usePlaintext();
+    if (direct) {
+      channelBuilder.directExecutor();
+    }
+    channel = channelBuilder.build();
   }
 
   @Override

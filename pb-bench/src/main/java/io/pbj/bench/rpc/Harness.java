@@ -101,8 +101,8 @@ final class Harness {
   void warmUp(Stack stack, byte[] payload, boolean firstRound) throws Exception {
     int calls = firstRound ? settings.warmupCalls() : settings.rewarmCalls();
     long deadline = System.nanoTime() + settings.maxSequentialTime().toNanos();
-    for (int i = 0; i < calls && System.nanoTime() - deadline < 0; i++) {
-      check(payload, stack.call(payload));
+    if (calls > 0) {
+      stack.sequential(payload, new long[calls], deadline, echoed -> check(payload, echoed));
     }
     Duration pipelined = firstRound ? settings.pipelineWarmup() : settings.pipelineRewarm();
     if (!pipelined.isZero()) {
@@ -114,17 +114,7 @@ final class Harness {
   Latency sequential(Stack stack, byte[] payload) throws Exception {
     long[] nanos = new long[settings.measuredCalls()];
     long deadline = System.nanoTime() + settings.maxSequentialTime().toNanos();
-    int calls = 0;
-    while (calls < nanos.length) {
-      long start = System.nanoTime();
-      byte[] echoed = stack.call(payload);
-      long end = System.nanoTime();
-      check(payload, echoed);
-      nanos[calls++] = end - start;
-      if (end - deadline > 0) {
-        break;
-      }
-    }
+    int calls = stack.sequential(payload, nanos, deadline, echoed -> check(payload, echoed));
     long[] timed = Arrays.copyOf(nanos, calls);
     Arrays.sort(timed);
     return new Latency(percentile(timed, 0.50) / 1e3, percentile(timed, 0.99) / 1e3, calls);

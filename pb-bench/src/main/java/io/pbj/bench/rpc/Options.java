@@ -34,8 +34,10 @@ record Options(
     out.println("usage: rpc [--quick] [--stacks netty,grpc,rmi,pbj] [--payloads 16,1024]");
     out.println("           [--window 64] [--in-process]");
     out.println("  --quick       a smoke run: one short round, numbers not to be trusted");
-    out.println("  --stacks      which stacks, in this order (default: netty,grpc,rmi,pbj; also");
-    out.println("                pbj-same-thread, a diagnostic: PBJ without executor hand-offs)");
+    out.println("  --stacks      which stacks, in this order (default: " + String.join(",",
+        StackKind.defaults().stream().map(StackKind::id).toList()) + ";");
+    out.println("                also pbj-proxy-get: typed proxy + get(), and pbj-same-thread, a");
+    out.println("                diagnostic: PBJ without executor hand-offs)");
     out.println("  --payloads    payload sizes in bytes (default: 16,1024)");
     out.println("  --window      calls in flight in the pipelined run (default: 64)");
     out.println("  --in-process  run every stack in this JVM instead of one JVM each");

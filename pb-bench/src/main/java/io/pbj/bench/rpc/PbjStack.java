@@ -15,8 +15,11 @@ import java.util.concurrent.TimeUnit;
  * calling it through the root's {@link RemoteReference}. Remote methods and future completions
  * run on the brokers' own executors, never on an event loop.
  *
- * <p>With {@code sameThreadExecutors} both brokers run that work on the calling thread, i.e. the
- * event loop: a diagnostic that shows what the executor hand-offs cost, not a setting to use.
+ * <p>{@link Mode#DIRECT} is PBJ's opt-in direct mode: the echo method is marked {@code
+ * @Remote(direct = true)}, so it runs on the server's event loop, and the client completes call
+ * futures on its event loop ({@code directCompletions(true)}). {@link Mode#SAME_THREAD} makes both
+ * brokers run all such work on the calling thread, i.e. the event loop: a diagnostic that shows
+ * what the executor hand-offs cost, not a setting to use.
  */
 final class PbjStack implements Stack {
   private static final long CALL_TIMEOUT_SECONDS = 30;
@@ -31,22 +34,44 @@ final class PbjStack implements Stack {
     }
   }
 
-  private final boolean sameThreadExecutors;
+  /** The root object of {@link Mode#DIRECT}: its method runs on the event loop. */
+  static final class DirectEchoRoot implements Referenceable {
+    /** Returns {@code payload}; never blocks, so it may run on the event loop. */
+    @Remote(direct = true)
+    public byte[] echo(byte[] payload) {
+      return payload;
+    }
+  }
+
+  /** How the brokers are configured. */
+  enum Mode {
+    /** All defaults. */
+    DEFAULT,
+    /** The opt-in direct mode on both sides. */
+    DIRECT,
+    /** Same-thread executors on both sides: a diagnostic. */
+    SAME_THREAD
+  }
+
+  private final Mode mode;
   private PbServer server;
   private PbClient client;
   private RemoteReference root;
 
-  PbjStack(boolean sameThreadExecutors) {
-    this.sameThreadExecutors = sameThreadExecutors;
+  PbjStack(Mode mode) {
+    this.mode = mode;
   }
 
   @Override
   public void start() throws Exception {
-    PbServer.Builder serverBuilder = PbServer.builder().port(0).root(new EchoRoot());
+    Object echoRoot = mode == Mode.DIRECT ? new DirectEchoRoot() : new EchoRoot();
+    PbServer.Builder serverBuilder = PbServer.builder().port(0).root(echoRoot);
     PbClient.Builder clientBuilder = PbClient.builder();
-    if (sameThreadExecutors) {
+    if (mode == Mode.SAME_THREAD) {
       serverBuilder.executor(Runnable::run);
       clientBuilder.executor(Runnable::run);
+    } else if (mode == Mode.DIRECT) {
+      clientBuilder.directCompletions(true);
     }
     server = serverBuilder.build().start();
     client =

@@ -98,6 +98,88 @@ final class Report {
     if (options.stacks().contains(StackKind.PBJ)) {
       printRatios(out, options, measurements);
     }
+    printCallTargets(out, options, measurements);
+  }
+
+  /**
+   * One target of issue 11: {@code stack}'s {@code metric} against {@code base}'s, where higher
+   * is better for a throughput and lower for a latency (then the ratio is base over stack, so that
+   * it reads "how fast, as a share of the base" either way, except for the latency caps).
+   */
+  private record CallTarget(
+      String what, StackKind stack, StackKind base, boolean pipelined, double bound, boolean cap) {}
+
+  private static final List<CallTarget> CALL_TARGETS =
+      List.of(
+          new CallTarget("callbacks, pipelined, over PBJ's pipelined (at least)",
+              StackKind.PBJ_CALLBACKS, StackKind.PBJ, true, 0.8, false),
+          new CallTarget("callbacks, sequential, speed over PBJ's get() (at least)",
+              StackKind.PBJ_CALLBACKS, StackKind.PBJ, false, 0.8, false),
+          new CallTarget("callback chain, sequential, speed over PBJ's get() (at least)",
+              StackKind.PBJ_CHAIN, StackKind.PBJ, false, 0.8, false),
+          new CallTarget("direct mode p50 over raw Netty's (at most)",
+              StackKind.PBJ_DIRECT, StackKind.NETTY, false, 1.1, true),
+          new CallTarget("default p50 over raw Netty's (at most)",
+              StackKind.PBJ, StackKind.NETTY, false, 1.3, true),
+          new CallTarget("direct mode p50 over JDK RMI's (information)",
+              StackKind.PBJ_DIRECT, StackKind.RMI, false, Double.NaN, true),
+          new CallTarget("gRPC directExecutor() p50 over gRPC default's (information)",
+              StackKind.GRPC_DIRECT, StackKind.GRPC, false, Double.NaN, true),
+          new CallTarget("direct mode, pipelined, over PBJ's pipelined (information)",
+              StackKind.PBJ_DIRECT, StackKind.PBJ, true, Double.NaN, false));
+
+  private static void printCallTargets(
+      PrintStream out, Options options, List<Measurement> measurements) {
+    List<CallTarget> shown =
+        CALL_TARGETS.stream()
+            .filter(
+                t -> options.stacks().contains(t.stack()) && options.stacks().contains(t.base()))
+            .toList();
+    if (shown.isEmpty()) {
+      return;
+    }
+    out.println();
+    out.println("Asynchronous calls and direct mode (issue 11); sequential speed is the base's p50"
+        + " over the stack's:");
+    out.println();
+    StringBuilder header = new StringBuilder("| ratio |");
+    StringBuilder rule = new StringBuilder("| --- |");
+    for (int size : options.payloads()) {
+      header.append(' ').append(size(size)).append(" |");
+      rule.append(" ---: |");
+    }
+    out.println(header);
+    out.println(rule);
+    for (CallTarget target : shown) {
+      StringBuilder row = new StringBuilder("| " + target.what() + " |");
+      for (int size : options.payloads()) {
+        row.append(' ').append(callRatio(measurements, size, target)).append(" |");
+      }
+      out.println(row);
+    }
+  }
+
+  private static String callRatio(List<Measurement> measurements, int size, CallTarget target) {
+    List<Measurement> stack = rounds(measurements, target.stack(), size);
+    List<Measurement> base = rounds(measurements, target.base(), size);
+    if (stack.isEmpty() || base.isEmpty()) {
+      return "n/a";
+    }
+    ToDoubleFunction<Measurement> p50 = m -> m.latency().p50Micros();
+    double ratio;
+    if (target.pipelined()) {
+      ratio =
+          median(stack, Measurement::callsPerSecond) / median(base, Measurement::callsPerSecond);
+    } else if (target.cap()) {
+      ratio = median(stack, p50) / median(base, p50);
+    } else {
+      ratio = median(base, p50) / median(stack, p50);
+    }
+    if (Double.isNaN(target.bound())) {
+      return String.format(Locale.ROOT, "%.2fx", ratio);
+    }
+    boolean met = target.cap() ? ratio <= target.bound() : ratio >= target.bound();
+    return String.format(Locale.ROOT, "%.2fx (%s)", ratio, met ? "met" : "missed");
   }
 
   private static void printRatios(
