@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.pbj.PbCodec;
 import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.testing.PbCleanup;
@@ -136,11 +137,10 @@ class HandshakeHandlerTest {
     assertThat(in.isReadable()).as("nothing after the Hello").isFalse();
     Message hello = WireCodec.decode(body, new PbKryo(new DefaultClassResolver()), Wire.DEFAULT_MAX_DEPTH, Wire.DEFAULT_MAX_MESSAGE);
     assertThat(hello)
-        .isEqualTo(
-            new Message.Hello(
-                List.copyOf(KryoSetup.describe(POINTS).keySet()),
-                List.copyOf(KryoSetup.describe(POINTS).values())));
+        .isEqualTo(KryoSetup.hello(POINTS, Wire.MIN_PROTOCOL_VERSION, Wire.PROTOCOL_VERSION));
     assertThat(((Message.Hello) hello).classNames()).contains(Point.class.getName());
+    assertThat(((Message.Hello) hello).formats())
+        .contains(PbCodec.of(POINTS).formatOf(Point.class));
   }
 
   @Test
