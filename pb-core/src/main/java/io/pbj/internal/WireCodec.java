@@ -88,7 +88,7 @@ final class WireCodec {
       out.writeVarInt(hello.minVersion(), true);
       out.writeVarInt(hello.maxVersion(), true);
       for (int format : hello.formats()) {
-        out.writeInt(format);
+        out.writeVarInt(format, true);
       }
     } else {
       throw new IllegalArgumentException("cannot encode " + message);
@@ -165,10 +165,10 @@ final class WireCodec {
             }
             int minVersion = in.readVarInt(true);
             int maxVersion = in.readVarInt(true);
-            context.checkLength(in, n, 4, "registry formats");
+            context.checkLength(in, n, 1, "registry formats");
             List<Integer> formats = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-              formats.add(in.readInt());
+              formats.add(in.readVarInt(true));
             }
             // bytes after the formats are for later versions: ignored
             return new Message.Hello(ids, names, formats, minVersion, maxVersion);
