@@ -328,7 +328,7 @@ final class KryoSetup {
 
     @Override
     public Registration writeClass(Output output, Class type) {
-      if (peer != null && type != null) {
+      if (peer != null && type != null && peer.refusesAny()) {
         Registration r = getRegistration(type);
         if (r != null && r.getId() >= PbRegistry.FIRST_USER_ID) {
           peer.checkSend(r.getId(), "a " + type.getName());

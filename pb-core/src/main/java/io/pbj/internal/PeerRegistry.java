@@ -80,6 +80,12 @@ final class PeerRegistry {
     snapshot = new Snapshot(version, Map.copyOf(refused), Map.copyOf(peerNames));
   }
 
+  /** Whether any of this side's types is not shared (the common case: none is). */
+  boolean refusesAny() {
+    Snapshot s = snapshot;
+    return s != null && !s.refused.isEmpty();
+  }
+
   /** Fails unless a value of this side's type {@code id} ({@code what}) may be sent. */
   void checkSend(int id, String what) {
     Snapshot s = snapshot;

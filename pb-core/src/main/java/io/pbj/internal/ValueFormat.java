@@ -28,7 +28,9 @@ import java.util.UUID;
 
 /**
  * The format fingerprint of a value type ({@link io.pbj.PbCodec#formatOf}): a text that
- * describes the type's shape as a registry sees it, hashed with SHA-256. docs/PROTOCOL.md
+ * describes the type's shape as a registry sees it, hashed with SHA-256. A type registered by
+ * stable name is described by that name instead of its id and class name, so its fingerprint
+ * survives moving the class; the HELLO carries these fingerprints (see {@link HandshakeHandler}). docs/PROTOCOL.md
  * ("Value codec") gives the algorithm; this class is its reference, and a change to the text it
  * builds changes every fingerprint (a golden test holds one).
  *

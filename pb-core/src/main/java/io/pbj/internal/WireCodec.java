@@ -87,8 +87,10 @@ final class WireCodec {
       // the extension a peer from before version negotiation neither sends nor reads
       out.writeVarInt(hello.minVersion(), true);
       out.writeVarInt(hello.maxVersion(), true);
-      for (int format : hello.formats()) {
-        out.writeVarInt(format, true);
+      for (int i = 0; i < hello.ids().size(); i++) {
+        if (hello.ids().get(i) >= io.pbj.PbRegistry.FIRST_USER_ID) { // built-ins have none
+          out.writeVarInt(hello.formats().get(i), true);
+        }
       }
     } else {
       throw new IllegalArgumentException("cannot encode " + message);
@@ -165,10 +167,9 @@ final class WireCodec {
             }
             int minVersion = in.readVarInt(true);
             int maxVersion = in.readVarInt(true);
-            context.checkLength(in, n, 1, "registry formats");
             List<Integer> formats = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-              formats.add(in.readVarInt(true));
+              formats.add(ids.get(i) >= io.pbj.PbRegistry.FIRST_USER_ID ? in.readVarInt(true) : 0);
             }
             // bytes after the formats are for later versions: ignored
             return new Message.Hello(ids, names, formats, minVersion, maxVersion);

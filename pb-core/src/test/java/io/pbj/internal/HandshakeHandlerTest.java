@@ -234,7 +234,7 @@ class HandshakeHandlerTest {
   }
 
   /**
-   * The Hello of the default registry alone takes 1,020 bytes, so under a message limit of 512
+   * The Hello of the default registry alone takes 984 bytes, so under a message limit of 512
    * every connection would fail at its first message. The builders refuse such a limit
    * ({@code HelloLimitsTest}); this is what the handler does should one get through.
    */
