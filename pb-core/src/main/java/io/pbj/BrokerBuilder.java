@@ -81,8 +81,8 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
   /**
    * Largest message (a call with its arguments, an answer) in bytes, both received and sent.
    * Default 64 MiB. It must hold this side's registry HELLO, the first message of every
-   * connection, which names every built-in and registered class (about 50 bytes a class; 982
-   * bytes for the built-ins alone): a smaller value fails {@code build()}, naming the size the
+   * connection, which names every built-in and registered type (about 30 to 60 bytes a type;
+   * 984 bytes for the built-ins alone): a smaller value fails {@code build()}, naming the size the
    * HELLO needs. The peer's HELLO must fit too; one that does not fails the connection with
    * {@link PbException.Code#LIMIT_EXCEEDED} here, and the peer is told why in a GOODBYE.
    */

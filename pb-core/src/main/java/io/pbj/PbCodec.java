@@ -99,9 +99,12 @@ public final class PbCodec {
   /**
    * A fingerprint of {@code type}'s shape as this codec's registry sees it: positive, the same in
    * every JVM and every run, and (with overwhelming probability) different when the shape
-   * changes. The shape is the type's registration id and class name, and, for a record, each
-   * component's name and declared type (with its type arguments), recursively through the
-   * registered value types these name. Store it beside encoded values as their format version,
+   * changes. The shape is the type's stable name (for a type registered by name; the Java class
+   * name does not count, so the class may move) or its registration id and class name (for a
+   * positional one), and, for a record, each component's name and declared type (with its type
+   * arguments), recursively through the registered value types these name. Connections compare
+   * it too: a value type whose shape differs between the two sides does not cross (see {@code
+   * docs/COMPATIBILITY.md}). Store it beside encoded values as their format version,
    * so that a value stored under an older shape is never decoded as the new one. docs/PROTOCOL.md
    * gives the algorithm.
    *

@@ -91,9 +91,10 @@ abstract class AbstractHostileInputTest {
   }
 
   @Test
-  void wrongProtocolVersionIsRefused() throws Exception {
-    PbException e = refuse(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x63});
-    assertThat(e).hasMessageContaining("version 99");
+  void protocolVersionZeroIsRefused() throws Exception {
+    // any other version passes the preamble: the HELLO settles it (docs/COMPATIBILITY.md)
+    PbException e = refuse(new byte[] {'P', 'B', 'J', 0x1A, 0x00, 0x00});
+    assertThat(e).hasMessageContaining("version 0");
   }
 
   @Test

@@ -98,6 +98,7 @@ public final class Connection implements PbConnection, LoginHooks {
   private final AtomicBoolean goodbyeSent = new AtomicBoolean();
   private final Counters counters = new Counters();
   private final Admittance admittance = new Admittance();
+  private final PeerRegistry peer = new PeerRegistry();
 
   Connection(Channel channel, BrokerConfig config) {
     this.channel = channel;
@@ -126,7 +127,7 @@ public final class Connection implements PbConnection, LoginHooks {
     this.outbound = new OutboundCalls(this, executor);
     this.inbound = new InboundCalls(this, exports, sequential, executor);
     this.writer = new ReferenceWriter(this, config, exports, observers);
-    this.reader = new ReferenceReader(config, exports, imports);
+    this.reader = new ReferenceReader(config, exports, imports, peer);
     channel.closeFuture().addListener(f -> channelClosed.complete(null));
   }
 
@@ -320,6 +321,11 @@ public final class Connection implements PbConnection, LoginHooks {
 
   ReferenceReader reader() {
     return reader;
+  }
+
+  /** What the handshake learned of the peer's registry and protocol version. */
+  PeerRegistry peer() {
+    return peer;
   }
 
   boolean isWritable() {

@@ -108,9 +108,18 @@ final class KryoSetup {
           Instant.class,
           Duration.class);
 
-  /** Creates a Kryo for one connection. */
+  /** Creates a Kryo that checks no peer's registry (for values outside a connection). */
   static PbKryo create(PbRegistry registry, int maxDepth, ReferenceCodec references) {
-    PbClassResolver resolver = new PbClassResolver(references);
+    return create(registry, maxDepth, references, null);
+  }
+
+  /**
+   * Creates a Kryo for one connection, refusing to write or read values of types the peer does
+   * not share ({@code peer}: null for none).
+   */
+  static PbKryo create(
+      PbRegistry registry, int maxDepth, ReferenceCodec references, PeerRegistry peer) {
+    PbClassResolver resolver = new PbClassResolver(references, peer);
     PbKryo kryo = new PbKryo(resolver);
     kryo.setRegistrationRequired(true);
     kryo.setReferences(false);
@@ -180,7 +189,10 @@ final class KryoSetup {
     return (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(n / 0.75) + 1);
   }
 
-  /** The class names of every registered id at or above {@link #REFERENCE_ID}. */
+  /**
+   * The wire names of every registered id at or above {@link #REFERENCE_ID}: class names for the
+   * built-ins, then the registry's names (stable names, or class names for positional ids).
+   */
   static Map<Integer, String> describe(PbRegistry registry) {
     Map<Integer, String> names = new TreeMap<>();
     names.put(REFERENCE_ID, ReferenceMarker.class.getName());
@@ -188,9 +200,38 @@ final class KryoSetup {
     for (Class<?> type : BUILTINS) {
       names.put(id++, type.getName());
     }
-    registry.valueTypes().forEach((i, c) -> names.put(i, c.getName()));
-    registry.cacheTypes().forEach((i, t) -> names.put(i, t.cacheable().getName()));
+    names.putAll(registry.names());
     return names;
+  }
+
+  /**
+   * The format fingerprint of every value type of {@code registry} that has one ({@link
+   * ValueFormat}); caches have none (their states are value types of their own).
+   */
+  static Map<Integer, Integer> formats(PbRegistry registry) {
+    Map<Integer, Integer> formats = new TreeMap<>();
+    io.pbj.PbCodec codec = io.pbj.PbCodec.of(registry); // caches each fingerprint
+    registry.valueTypes().forEach(
+        (id, type) -> {
+          try {
+            formats.put(id, codec.formatOf(type));
+          } catch (IllegalArgumentException e) {
+            // no shape of its own (a registered built-in container): nothing to compare
+          }
+        });
+    return formats;
+  }
+
+  /** The HELLO a side with {@code registry} sends, speaking versions {@code min} to {@code max}. */
+  static Message.Hello hello(PbRegistry registry, int min, int max) {
+    Map<Integer, String> names = describe(registry);
+    Map<Integer, Integer> formats = formats(registry);
+    List<Integer> ids = List.copyOf(names.keySet());
+    List<Integer> fingerprints = new ArrayList<>(ids.size());
+    for (int id : ids) {
+      fingerprints.add(formats.getOrDefault(id, 0));
+    }
+    return new Message.Hello(ids, List.copyOf(names.values()), fingerprints, min, max);
   }
 
   private static Serializer<?> builtinSerializer(Kryo kryo, Class<?> type) {
@@ -271,13 +312,45 @@ final class KryoSetup {
     PbKryo.contextOf(kryo).checkLength(input, length, minBytes, what);
   }
 
-  /** No class names from the wire, and references for any Referenceable or proxy. */
+  /**
+   * No class names from the wire, references for any Referenceable or proxy, and (on a
+   * connection) no value of an application type the peer does not share ({@link PeerRegistry}).
+   */
   static final class PbClassResolver extends DefaultClassResolver {
     private final ReferenceCodec references;
+    private final PeerRegistry peer;
     Registration referenceRegistration;
 
-    PbClassResolver(ReferenceCodec references) {
+    PbClassResolver(ReferenceCodec references, PeerRegistry peer) {
       this.references = references;
+      this.peer = peer;
+    }
+
+    @Override
+    public Registration writeClass(Output output, Class type) {
+      if (peer != null && type != null && peer.refusesAny()) {
+        Registration r = getRegistration(type);
+        if (r != null && r.getId() >= PbRegistry.FIRST_USER_ID) {
+          peer.checkSend(r.getId(), "a " + type.getName());
+        }
+      }
+      return super.writeClass(output, type);
+    }
+
+    @Override
+    public Registration readClass(Input input) {
+      if (peer != null) {
+        int start = input.position();
+        int id = input.readVarInt(true) - 2;
+        input.setPosition(start);
+        if (id >= PbRegistry.FIRST_USER_ID) {
+          String why = peer.whyUnreadable(id, idToRegistration.get(id) != null);
+          if (why != null) {
+            throw new KryoException(why);
+          }
+        }
+      }
+      return super.readClass(input);
     }
 
     @Override

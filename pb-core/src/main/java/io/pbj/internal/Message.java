@@ -10,8 +10,24 @@ import java.util.List;
  */
 sealed interface Message {
 
-  /** Registry announcement, the first message after the preamble. */
-  record Hello(List<Integer> ids, List<String> classNames) implements Message {}
+  /**
+   * Registry announcement, the first message after the preamble: the wire name of every id the
+   * sender knows, the format fingerprint of each (0: none), and the protocol versions it speaks.
+   * A HELLO from a peer built before version negotiation has no versions and no formats: it speaks
+   * version 1 and its formats read as 0.
+   */
+  record Hello(
+      List<Integer> ids,
+      List<String> classNames,
+      List<Integer> formats,
+      int minVersion,
+      int maxVersion)
+      implements Message {
+    /** A HELLO as a peer from before version negotiation sends it. */
+    Hello(List<Integer> ids, List<String> classNames) {
+      this(ids, classNames, java.util.Collections.nCopies(ids.size(), 0), 1, 1);
+    }
+  }
 
   /** A call of {@code method} on the receiver's exported object {@code target}. */
   record Call(int requestId, int target, String method, Object[] args, boolean oneWay)

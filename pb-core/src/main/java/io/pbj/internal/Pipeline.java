@@ -9,7 +9,6 @@ import io.netty.handler.ssl.SslHandler;
 import io.pbj.PbConnection;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -47,6 +46,8 @@ public final class Pipeline extends ChannelInitializer<Channel> {
   private final Consumer<Connection> onCreate;
   private final Channels channels;
   private final Admission admission;
+  private int minVersion = Wire.MIN_PROTOCOL_VERSION;
+  private int maxVersion = Wire.PROTOCOL_VERSION;
 
   /**
    * Per-channel options beyond {@link BrokerConfig}.
@@ -111,6 +112,16 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     this.admission = admission;
   }
 
+  /**
+   * Makes the channels of this pipeline claim protocol versions {@code min} to {@code max} in
+   * their HELLO instead of this build's (for tests of version negotiation).
+   */
+  Pipeline protocolVersions(int min, int max) {
+    this.minVersion = min;
+    this.maxVersion = max;
+    return this;
+  }
+
   @Override
   protected void initChannel(Channel channel) {
     if (admission != null) {
@@ -125,8 +136,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
       connection.createRoot(rootFactory);
     }
     ReferenceReader reader = connection.reader();
-    PbKryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), reader);
-    Map<Integer, String> registry = KryoSetup.describe(config.registry());
+    PbKryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), reader, reader.peer());
     ChannelPipeline p = channel.pipeline();
     Tls tls = channels.tls();
     if (tls != null) {
@@ -161,7 +171,9 @@ public final class Pipeline extends ChannelInitializer<Channel> {
             reader,
             DecodePool.executor(),
             admission == null ? null : admission.budget()));
-    p.addLast("handshake", new HandshakeHandler(registry, connection));
+    p.addLast(
+        "handshake",
+        new HandshakeHandler(config.registry(), connection, minVersion, maxVersion));
     if (channels.keepAliveInterval() != null) {
       p.addLast(
           "idle",

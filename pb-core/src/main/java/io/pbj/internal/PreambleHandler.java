@@ -10,7 +10,9 @@ import java.util.Locale;
 /**
  * Sends the preamble as soon as the channel is active and checks the peer's byte by byte as it
  * arrives: the first byte that differs closes the connection, before anything else reads the
- * stream. Removes itself once the preamble has matched.
+ * stream. The version field is the sender's highest protocol version; any from {@link
+ * Wire#MIN_PREAMBLE_VERSION} up passes (the HELLO settles the version, see {@link
+ * HandshakeHandler}). Removes itself once the preamble has matched.
  *
  * <p>Thread-safety: per channel, used on its event loop only.
  */
@@ -57,12 +59,13 @@ final class PreambleHandler extends ChannelInboundHandlerAdapter {
       if (count < Wire.PREAMBLE_LENGTH) {
         return;
       }
+      // the peer's highest version: any from the first on has a HELLO that settles the version
       int version = ((seen[4] & 0xff) << 8) | (seen[5] & 0xff);
-      if (version != Wire.PROTOCOL_VERSION) {
+      if (version < Wire.MIN_PREAMBLE_VERSION) {
         refuse(
             ctx,
-            "the peer speaks PBJ protocol version " + version + "; this side speaks "
-                + Wire.PROTOCOL_VERSION);
+            "the peer speaks PBJ protocol version " + version + "; this side speaks versions "
+                + Wire.MIN_PROTOCOL_VERSION + " to " + Wire.PROTOCOL_VERSION);
         return;
       }
       ctx.pipeline().remove(this);

@@ -34,12 +34,19 @@ final class ReferenceReader implements KryoSetup.ReferenceCodec {
   private final BrokerConfig config;
   private final ExportTable exports;
   private final ImportTable imports;
+  private final PeerRegistry peer;
   private List<Runnable> inits = new ArrayList<>();
 
-  ReferenceReader(BrokerConfig config, ExportTable exports, ImportTable imports) {
+  ReferenceReader(BrokerConfig config, ExportTable exports, ImportTable imports, PeerRegistry peer) {
     this.config = config;
     this.exports = exports;
     this.imports = imports;
+    this.peer = peer;
+  }
+
+  /** What the handshake learned of the peer. */
+  PeerRegistry peer() {
+    return peer;
   }
 
   /** The cache initialisations the last decoded message needs, handed over once. */
@@ -98,8 +105,14 @@ final class ReferenceReader implements KryoSetup.ReferenceCodec {
   private Object readCache(Kryo kryo, Input input, int id) {
     int typeId = input.readVarInt(true);
     PbRegistry.CacheType type = config.registry().cacheTypes().get(typeId);
-    if (type == null) {
-      throw new KryoException("no RemoteCache class is registered for cache type id " + typeId);
+    String why = peer.whyUnreadable(typeId, type != null);
+    if (why != null) {
+      throw new KryoException("cannot receive a cache: " + why);
+    }
+    if (type.remoteCache() == null) {
+      throw new KryoException(
+          "cache \"" + config.registry().names().get(typeId) + "\" (type id " + typeId
+              + ") has no RemoteCache class here; register one with registerCache");
     }
     ImportTable.CacheReceipt receipt =
         imports.receiveCache(id, () -> CacheHandle.instantiate(type.remoteCache()));

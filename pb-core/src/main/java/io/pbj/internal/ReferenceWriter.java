@@ -95,7 +95,8 @@ final class ReferenceWriter {
 
   /** One encoding context: a Kryo bound to this connection, its output, and its exports. */
   private final class Encoder implements KryoSetup.ReferenceCodec {
-    final PbKryo kryo = KryoSetup.create(config.registry(), config.maxDepth(), this);
+    final PbKryo kryo =
+        KryoSetup.create(config.registry(), config.maxDepth(), this, connection.peer());
     final List<Integer> exported = new ArrayList<>();
     Output output = newOutput();
 
@@ -169,6 +170,7 @@ final class ReferenceWriter {
                   : "is sent as " + (sentAs == null ? "null" : sentAs.getName())
                       + ", which is not registered (registerCache)"));
     }
+    connection.peer().checkSend(typeId, "the Cacheable " + cacheable.getClass().getName());
     int id = exports.export(cacheable);
     encoder.exported.add(id);
     RealRemoteObserver observer = observers.observerFor(cacheable, id);

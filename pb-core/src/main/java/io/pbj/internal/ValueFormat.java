@@ -28,7 +28,9 @@ import java.util.UUID;
 
 /**
  * The format fingerprint of a value type ({@link io.pbj.PbCodec#formatOf}): a text that
- * describes the type's shape as a registry sees it, hashed with SHA-256. docs/PROTOCOL.md
+ * describes the type's shape as a registry sees it, hashed with SHA-256. A type registered by
+ * stable name is described by that name instead of its id and class name, so its fingerprint
+ * survives moving the class; the HELLO carries these fingerprints (see {@link HandshakeHandler}). docs/PROTOCOL.md
  * ("Value codec") gives the algorithm; this class is its reference, and a change to the text it
  * builds changes every fingerprint (a golden test holds one).
  *
@@ -89,7 +91,14 @@ final class ValueFormat {
       return text.toString();
     }
     Map<Class<?>, Integer> ids = new HashMap<>();
-    registry.valueTypes().forEach((id, c) -> ids.put(c, id));
+    Map<Class<?>, String> named = new HashMap<>();
+    registry.valueTypes().forEach(
+        (id, c) -> {
+          ids.put(c, id);
+          if (registry.isNamed(id)) {
+            named.put(c, registry.names().get(id));
+          }
+        });
     if (!ids.containsKey(top)) {
       boolean builtin = KryoSetup.BUILTINS.contains(top);
       throw new IllegalArgumentException(
@@ -105,12 +114,18 @@ final class ValueFormat {
     seen.add(top);
     while (!queue.isEmpty()) {
       Class<?> c = queue.poll();
-      text.append("type ").append(ids.get(c)).append(' ').append(c.getName()).append('\n');
+      if (named.containsKey(c)) {
+        // by its stable name alone: the Java class may move or be renamed
+        text.append("named ").append(named.get(c)).append('\n');
+      } else {
+        text.append("type ").append(ids.get(c)).append(' ').append(c.getName()).append('\n');
+      }
       Namer namer =
           t -> {
             if (ids.containsKey(t) && seen.add(t)) {
               queue.add(t);
             }
+            return named.get(t);
           };
       body(c, text, namer);
       text.append("end\n");
@@ -118,9 +133,12 @@ final class ValueFormat {
     return text.toString();
   }
 
-  /** Sees each class a description names, so registered ones get their own block. */
+  /**
+   * Sees each class a description names, so registered ones get their own block; answers the
+   * stable name it is registered under, or null.
+   */
   private interface Namer {
-    void named(Class<?> c);
+    String named(Class<?> c);
   }
 
   private static void body(Class<?> c, StringBuilder text, Namer namer) {
@@ -168,8 +186,8 @@ final class ValueFormat {
       if (c.isArray()) {
         return typeText(c.getComponentType(), namer) + "[]";
       }
-      namer.named(c);
-      return c.getName();
+      String name = namer.named(c);
+      return name != null ? "named:" + name : c.getName();
     }
     if (t instanceof ParameterizedType p) {
       StringBuilder s = new StringBuilder(typeText(p.getRawType(), namer)).append('<');

@@ -11,8 +11,20 @@ public final class Wire {
   /** The preamble: the magic bytes "PBJ" and 0x1A, then the protocol version (two bytes). */
   static final byte[] MAGIC = {'P', 'B', 'J', 0x1A};
 
-  /** The protocol version this build speaks. */
+  /**
+   * The highest protocol version this build speaks, which its preamble carries; the HELLO gives
+   * the whole range and the handshake settles the version (docs/PROTOCOL.md, "Handshake").
+   */
   static final int PROTOCOL_VERSION = 1;
+
+  /**
+   * The lowest preamble version accepted: every version from it on sends a HELLO that settles
+   * the version (docs/PROTOCOL.md). Never raised: a preamble is refused only when it is not PBJ.
+   */
+  static final int MIN_PREAMBLE_VERSION = 1;
+
+  /** The lowest protocol version this build speaks. */
+  static final int MIN_PROTOCOL_VERSION = 1;
 
   /** Length of the preamble in bytes. */
   static final int PREAMBLE_LENGTH = MAGIC.length + 2;

@@ -24,9 +24,8 @@ final class WireCodec {
    * must hold it.
    */
   static int helloSize(io.pbj.PbRegistry registry) {
-    java.util.Map<Integer, String> names = KryoSetup.describe(registry);
     Output out = new Output(1024, -1);
-    encode(new Message.Hello(List.copyOf(names.keySet()), List.copyOf(names.values())), null, out);
+    encode(KryoSetup.hello(registry, Wire.MIN_PROTOCOL_VERSION, Wire.PROTOCOL_VERSION), null, out);
     return out.position();
   }
 
@@ -84,6 +83,14 @@ final class WireCodec {
       for (int i = 0; i < hello.ids().size(); i++) {
         out.writeVarInt(hello.ids().get(i), true);
         KryoSetup.writeString(out, hello.classNames().get(i));
+      }
+      // the extension a peer from before version negotiation neither sends nor reads
+      out.writeVarInt(hello.minVersion(), true);
+      out.writeVarInt(hello.maxVersion(), true);
+      for (int i = 0; i < hello.ids().size(); i++) {
+        if (hello.ids().get(i) >= io.pbj.PbRegistry.FIRST_USER_ID) { // built-ins have none
+          out.writeVarInt(hello.formats().get(i), true);
+        }
       }
     } else {
       throw new IllegalArgumentException("cannot encode " + message);
@@ -148,9 +155,24 @@ final class WireCodec {
             List<String> names = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
               ids.add(in.readVarInt(true));
-              names.add(KryoSetup.readString(context, in));
+              String name = KryoSetup.readString(context, in);
+              if (name == null || name.length() > Wire.MAX_NAME) {
+                throw new KryoException(
+                    "HELLO entry " + i + " has no name or one longer than " + Wire.MAX_NAME);
+              }
+              names.add(name);
             }
-            return new Message.Hello(ids, names);
+            if (in.position() >= in.limit()) {
+              return new Message.Hello(ids, names); // a peer from before version negotiation
+            }
+            int minVersion = in.readVarInt(true);
+            int maxVersion = in.readVarInt(true);
+            List<Integer> formats = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+              formats.add(ids.get(i) >= io.pbj.PbRegistry.FIRST_USER_ID ? in.readVarInt(true) : 0);
+            }
+            // bytes after the formats are for later versions: ignored
+            return new Message.Hello(ids, names, formats, minVersion, maxVersion);
           }
         case Wire.CALL:
           {

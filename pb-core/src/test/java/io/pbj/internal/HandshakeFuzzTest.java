@@ -192,12 +192,32 @@ class HandshakeFuzzTest {
         int n = r.varint();
         r.claim(n, 2);
         List<String> mismatches = new ArrayList<>();
+        List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < n; i++) {
           int id = r.varint();
           String theirs = r.string();
+          if (theirs == null || theirs.length() > Wire.MAX_NAME) {
+            throw new Malformed();
+          }
+          ids.add(id);
           String ours = OURS.get(id);
-          if (ours != null && !ours.equals(theirs)) {
+          if (id < io.pbj.PbRegistry.FIRST_NAMED_ID && ours != null && !ours.equals(theirs)) {
             mismatches.add("id " + id + " is " + ours + " here but " + theirs + " on the peer");
+          }
+        }
+        if (!r.atEnd()) { // the versions and formats; a HELLO without them speaks version 1
+          int min = r.varint();
+          int max = r.varint();
+          for (int id : ids) {
+            if (id >= io.pbj.PbRegistry.FIRST_USER_ID) {
+              r.varint();
+            }
+          }
+          if (min < 1 || max < min) {
+            return new Expected(Code.PROTOCOL_ERROR, List.of("which is no range"));
+          }
+          if (Math.min(Wire.PROTOCOL_VERSION, max) < Math.max(Wire.MIN_PROTOCOL_VERSION, min)) {
+            return new Expected(Code.PROTOCOL_ERROR, List.of("no protocol version in common"));
           }
         }
         return mismatches.isEmpty()
@@ -249,6 +269,10 @@ class HandshakeFuzzTest {
         }
       }
       return result;
+    }
+
+    boolean atEnd() {
+      return at >= bytes.length;
     }
 
     void claim(long length, int minBytes) throws Malformed {

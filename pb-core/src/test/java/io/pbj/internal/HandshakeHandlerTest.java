@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.pbj.PbCodec;
 import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.testing.PbCleanup;
@@ -54,8 +55,18 @@ class HandshakeHandlerTest {
   }
 
   private End end(BrokerConfig config) {
+    return end(config, Wire.MIN_PROTOCOL_VERSION, Wire.PROTOCOL_VERSION);
+  }
+
+  /** An end that claims protocol versions {@code min} to {@code max}. */
+  private End end(PbRegistry registry, int min, int max) {
+    return end(TestConfigs.config(registry, executor), min, max);
+  }
+
+  private End end(BrokerConfig config, int min, int max) {
     AtomicReference<Connection> created = new AtomicReference<>();
-    EmbeddedChannel channel = new EmbeddedChannel(new Pipeline(config, null, created::set));
+    EmbeddedChannel channel =
+        new EmbeddedChannel(new Pipeline(config, null, created::set).protocolVersions(min, max));
     channels.add(channel);
     channel.runPendingTasks();
     return new End(channel, created.get());
@@ -136,11 +147,10 @@ class HandshakeHandlerTest {
     assertThat(in.isReadable()).as("nothing after the Hello").isFalse();
     Message hello = WireCodec.decode(body, new PbKryo(new DefaultClassResolver()), Wire.DEFAULT_MAX_DEPTH, Wire.DEFAULT_MAX_MESSAGE);
     assertThat(hello)
-        .isEqualTo(
-            new Message.Hello(
-                List.copyOf(KryoSetup.describe(POINTS).keySet()),
-                List.copyOf(KryoSetup.describe(POINTS).values())));
+        .isEqualTo(KryoSetup.hello(POINTS, Wire.MIN_PROTOCOL_VERSION, Wire.PROTOCOL_VERSION));
     assertThat(((Message.Hello) hello).classNames()).contains(Point.class.getName());
+    assertThat(((Message.Hello) hello).formats())
+        .contains(PbCodec.of(POINTS).formatOf(Point.class));
   }
 
   @Test
@@ -224,7 +234,7 @@ class HandshakeHandlerTest {
   }
 
   /**
-   * The Hello of the default registry alone takes 982 bytes, so under a message limit of 512
+   * The Hello of the default registry alone takes 984 bytes, so under a message limit of 512
    * every connection would fail at its first message. The builders refuse such a limit
    * ({@code HelloLimitsTest}); this is what the handler does should one get through.
    */
@@ -239,5 +249,131 @@ class HandshakeHandlerTest {
     assertThat(failure.code()).isEqualTo(PbException.Code.LIMIT_EXCEEDED);
     assertThat(failure).hasMessageContaining("does not fit the message limit of 512 bytes");
     assertThat(end.channel().isOpen()).isFalse();
+  }
+
+  // ---- protocol version negotiation (docs/COMPATIBILITY.md) ----
+
+  @Test
+  void bothSidesUseTheHighestVersionBothSpeak() {
+    End a = end(POINTS, 1, 3);
+    End b = end(POINTS, 2, 5);
+
+    pump(a.channel(), b.channel());
+    executor.runAll();
+
+    assertThat(a.connection().ready()).isCompleted();
+    assertThat(b.connection().ready()).isCompleted();
+    assertThat(a.connection().peer().version()).isEqualTo(3);
+    assertThat(b.connection().peer().version()).isEqualTo(3);
+  }
+
+  @Test
+  void rangesThatDoNotOverlapFailBothSidesNamingBothRanges() {
+    End a = end(POINTS, 1, 1);
+    End b = end(POINTS, 2, 4);
+
+    pump(a.channel(), b.channel());
+    executor.runAll();
+
+    PbException onA = failure(a.connection().ready());
+    assertThat(onA.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(onA)
+        .hasMessageContaining(
+            "no protocol version in common: this side speaks versions 1 to 1, the peer 2 to 4");
+    assertThat(failure(b.connection().ready()))
+        .hasMessageContaining("this side speaks versions 2 to 4, the peer 1 to 1");
+    assertThat(a.channel().isOpen()).isFalse();
+    assertThat(b.channel().isOpen()).isFalse();
+  }
+
+  @Test
+  void aHelloWithoutVersionsIsAPeerFromBeforeNegotiationSpeakingVersionOne() {
+    End end = end(POINTS);
+    written(end.channel());
+    byte[] legacy = {Wire.HELLO, 1, 100, (byte) (Point.class.getName().length() + 1)};
+    byte[] name = Point.class.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ByteBuf bytes = Unpooled.buffer();
+    bytes.writeBytes(PREAMBLE);
+    bytes.writeInt(1 + legacy.length + name.length).writeByte(0).writeBytes(legacy).writeBytes(name);
+    end.channel().writeInbound(bytes);
+    executor.runAll();
+
+    assertThat(end.connection().ready()).isCompleted();
+    assertThat(end.connection().peer().version()).isEqualTo(1);
+  }
+
+  @Test
+  void aHelloClaimingNoRangeIsAProtocolError() {
+    End end = end(POINTS);
+    written(end.channel());
+
+    peerSays(end.channel(), new Message.Hello(List.of(), List.of(), List.of(), 3, 2));
+    executor.runAll();
+
+    PbException failure = failure(end.connection().ready());
+    assertThat(failure.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(failure).hasMessageContaining("claims protocol versions 3 to 2, which is no range");
+  }
+
+  @Test
+  void aHelloNameLongerThanTheLimitIsRefusedBeforeTheHandshakeCompletes() {
+    End end = end(POINTS);
+    written(end.channel());
+
+    peerSays(
+        end.channel(),
+        new Message.Hello(List.of(PbRegistry.FIRST_NAMED_ID), List.of("n".repeat(Wire.MAX_NAME + 1))));
+    executor.runAll();
+
+    PbException failure = failure(end.connection().ready());
+    assertThat(failure.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(failure).hasMessageContaining("longer than " + Wire.MAX_NAME);
+    assertThat(end.channel().isOpen()).isFalse();
+  }
+
+  /**
+   * A peer that does not check what it sends (one from before named registration, or a hostile
+   * one) sends a value of a type this side does not register: the call fails naming the type
+   * under the name the peer announced, and the connection goes on.
+   */
+  @Test
+  void aValueOfATypeOnlyThePeerAnnouncedFailsThatCallNamingTheType() {
+    PbRegistry named = PbRegistry.builder().register("geo.Point", Point.class).build();
+    End end = end(PbRegistry.defaults());
+    written(end.channel());
+    peerSays(end.channel(), KryoSetup.hello(named, 1, 1));
+    executor.runAll();
+    assertThat(end.connection().ready()).isCompleted();
+
+    EmbeddedChannel peerChannel = new EmbeddedChannel();
+    channels.add(peerChannel);
+    Connection unchecked = new Connection(peerChannel, TestConfigs.config(named, Runnable::run));
+    ByteBuf body =
+        unchecked.encode(new Message.Call(7, Wire.ROOT_ID, "take", new Object[] {new Point(1, 2)}, false));
+    ByteBuf frame = Unpooled.buffer();
+    frame.writeInt(1 + body.readableBytes()).writeByte(0).writeBytes(body);
+    body.release();
+    end.channel().writeInbound(frame);
+    executor.runAll();
+    end.channel().runPendingTasks();
+    executor.runAll();
+
+    Message answer = decodeWritten(end.channel());
+    assertThat(answer).isInstanceOf(Message.Error.class);
+    assertThat(((Message.Error) answer).error().code()).isEqualTo("UNSERIALIZABLE");
+    assertThat(((Message.Error) answer).error().message())
+        .contains("the peer sent a \"geo.Point\" (type id " + PbRegistry.idOf("geo.Point") + ")");
+    assertThat(end.channel().isOpen()).isTrue();
+  }
+
+  /** The one message {@code channel} wrote since the last look, decoded. */
+  private static Message decodeWritten(EmbeddedChannel channel) {
+    ByteBuf in = Unpooled.wrappedBuffer(written(channel));
+    int length = in.readInt();
+    in.readByte();
+    byte[] body = new byte[length - 1];
+    in.readBytes(body);
+    return WireCodec.decode(
+        body, new PbKryo(new DefaultClassResolver()), Wire.DEFAULT_MAX_DEPTH, Wire.DEFAULT_MAX_MESSAGE);
   }
 }

@@ -173,23 +173,26 @@ class PreambleHandlerTest {
   }
 
   @Test
-  void otherProtocolVersionIsRefusedNamingBothVersions() {
+  void versionZeroIsRefusedNamingBothVersions() {
     read('P', 'B', 'J', 0x1A, 0);
     assertThat(channel.isOpen()).isTrue();
 
-    read(2, 'x');
+    read(0, 'x');
 
     assertThat(onlyFailure())
         .hasMessageContaining(
-            "the peer speaks PBJ protocol version 2; this side speaks " + Wire.PROTOCOL_VERSION);
+            "the peer speaks PBJ protocol version 0; this side speaks versions "
+                + Wire.MIN_PROTOCOL_VERSION + " to " + Wire.PROTOCOL_VERSION);
     assertThat(channel.isOpen()).isFalse();
     assertThat((Object) channel.readInbound()).as("nothing after a refused preamble").isNull();
   }
 
   @Test
-  void versionIsReadAsTwoBytesBigEndian() {
-    read('P', 'B', 'J', 0x1A, 1, 0);
+  void aHigherVersionPassesThePreambleForTheHelloToSettle() {
+    read('P', 'B', 'J', 0x1A, 0, 7, 'x');
 
-    assertThat(onlyFailure()).hasMessageContaining("version 256;");
+    assertThat(failures).isEmpty();
+    assertThat(handlerPresent()).isFalse();
+    assertThat(readAndRelease((ByteBuf) channel.readInbound())).isEqualTo("x");
   }
 }

@@ -5,13 +5,17 @@ import io.pbj.publish.internal.WireTypes;
 import java.util.Objects;
 
 /**
- * Registers what the publishing handshake sends. Both ends call it at the same point of their
- * registry (ids are given in registration order), then register their own {@link Publishable}
- * / {@link RemotePublished} pairs with {@link PbRegistry.Builder#registerCache}.
+ * Registers what the publishing handshake sends, under stable names starting {@code "pbj.publish."}
+ * (so it may be called at any point of the registry, in any order with the application's types).
+ * Both ends call it, then register their own {@link Publishable} (server) and {@link
+ * RemotePublished} (client) classes with {@link PbRegistry.Builder#registerCache(String, Class)}.
  *
  * <pre>{@code
- * PbRegistry registry = Publishing.register(PbRegistry.builder())
- *     .registerCache(Tile.class, TileCache.class)
+ * PbRegistry server = Publishing.register(PbRegistry.builder())
+ *     .registerCache("world.Tile", Tile.class)        // the Publishable
+ *     .build();
+ * PbRegistry client = Publishing.register(PbRegistry.builder())
+ *     .registerCache("world.Tile", TileCache.class)   // its RemotePublished
  *     .build();
  * }</pre>
  *
@@ -24,7 +28,7 @@ public final class Publishing {
   public static PbRegistry.Builder register(PbRegistry.Builder builder) {
     Objects.requireNonNull(builder, "builder");
     for (Class<?> type : WireTypes.TYPES) {
-      builder.register(type);
+      builder.register("pbj.publish." + type.getSimpleName(), type);
     }
     return builder;
   }

@@ -544,6 +544,12 @@ public final class Relay implements AutoCloseable {
     Class<? extends Cacheable> found = null;
     for (PbRegistry.CacheType t : registry.cacheTypes().values()) {
       if (t.remoteCache() == type) {
+        if (t.cacheable() == null) {
+          throw new IllegalStateException(
+              "Relay: " + type.getName() + " is registered without its Publishable class; a"
+                  + " relay re-publishes, so register both (registerCache(name, publishable,"
+                  + " remotePublished))");
+        }
         if (found != null) {
           throw new IllegalStateException(
               "Relay: " + type.getName() + " is registered for both " + found.getName() + " and "

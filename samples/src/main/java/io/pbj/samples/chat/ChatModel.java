@@ -21,8 +21,9 @@ public final class ChatModel {
   /** The registry of the chat sample, identical on server and client. */
   public static PbRegistry registry() {
     return PbRegistry.builder()
-        .register(ChatMessage.class, RoomState.class)
-        .registerCache(ChatRoom.class, RoomCache.class)
+        .register("chat.ChatMessage", ChatMessage.class)
+        .register("chat.RoomState", RoomState.class)
+        .registerCache("chat.Room", ChatRoom.class, RoomCache.class)
         .build();
   }
 }

@@ -38,12 +38,22 @@ final class WorldModel {
   /** Fewest objects a world may have: one chunk, some houses and items. */
   static final int MIN_OBJECTS = 10;
 
+  /**
+   * Types by stable name, so order does not matter and a client of another version shares the
+   * types both know (docs/COMPATIBILITY.md). The demo runs server and client in one process with
+   * one registry, so each cache registers both its sides; a separate client would register only
+   * its RemoteCache classes under the same names.
+   */
   private static final PbRegistry REGISTRY = Publishing.register(PbRegistry.builder())
-      .register(ChunkState.class, HouseState.class, HouseState.Room.class,
-          HouseState.Furniture.class, ItemState.class, ItemState.Enchantment.class)
-      .registerCache(Chunk.class, RemoteChunk.class)
-      .registerCache(House.class, RemoteHouse.class)
-      .registerCache(Item.class, RemoteItem.class)
+      .register("world.ChunkState", ChunkState.class)
+      .register("world.HouseState", HouseState.class)
+      .register("world.HouseState.Room", HouseState.Room.class)
+      .register("world.HouseState.Furniture", HouseState.Furniture.class)
+      .register("world.ItemState", ItemState.class)
+      .register("world.ItemState.Enchantment", ItemState.Enchantment.class)
+      .registerCache("world.Chunk", Chunk.class, RemoteChunk.class)
+      .registerCache("world.House", House.class, RemoteHouse.class)
+      .registerCache("world.Item", Item.class, RemoteItem.class)
       .build();
 
   private WorldModel() {}
