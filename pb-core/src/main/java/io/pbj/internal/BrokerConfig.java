@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
  * @param maxReferences most objects exported on one connection
  * @param sendStackTraces whether remote failures carry this side's stack trace
  * @param maxDecodeExpansion heap bytes an incoming message may decode to per byte of it
+ * @param observability the interceptors and event listener, and the JFR events
  */
 public record BrokerConfig(
     PbRegistry registry,
@@ -25,4 +26,20 @@ public record BrokerConfig(
     int maxDepth,
     int maxReferences,
     boolean sendStackTraces,
-    int maxDecodeExpansion) {}
+    int maxDecodeExpansion,
+    Observability observability) {
+
+  /** Without interceptors or an event listener (JFR events still apply). */
+  public BrokerConfig(
+      PbRegistry registry,
+      Executor executor,
+      int maxFrame,
+      int maxMessage,
+      int maxDepth,
+      int maxReferences,
+      boolean sendStackTraces,
+      int maxDecodeExpansion) {
+    this(registry, executor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces,
+        maxDecodeExpansion, Observability.NONE);
+  }
+}
