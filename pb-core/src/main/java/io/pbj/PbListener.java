@@ -29,7 +29,8 @@ package io.pbj;
  * events on the thread that makes the call or runs it (start) and where its outcome is known
  * (end); push events on the pushing thread or the executor; backpressure events on the executor.
  * Events of different calls and connections arrive concurrently and in no set order; the end of
- * a call always comes after its start. A listener that throws is logged and otherwise ignored.
+ * a call always comes after its start, and a connection's close after its opening (a connection
+ * that fails before its handshake completes is reported neither opened nor closed). A listener that throws is logged and otherwise ignored.
  *
  * <p>Thread-safety: one listener serves every connection of its broker from many threads at
  * once; it must be thread-safe.

@@ -6,7 +6,9 @@ import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.PbListener;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * connection and backpressure events. With no interceptor, no listener and no JFR recording,
  * {@link #watchesCalls} is false and the call paths skip all of it.
  *
- * <p>Thread-safety: immutable; safe from any thread. It never calls a listener or interceptor on
+ * <p>Thread-safety: thread-safe; its one mutable part, the connections being opened, is a
+ * concurrent map. It never calls a listener or interceptor on
  * a network thread: connection and backpressure events go to the executor, call events run where
  * the call runs or completes.
  */
@@ -201,17 +204,39 @@ final class Observability {
     }
   }
 
+  /**
+   * Connections whose opening is being reported, until their close is: on a pool executor two
+   * tasks may run in either order, and a close must never reach the listener before its opening.
+   */
+  private final Map<Connection, CompletableFuture<Void>> opening = new ConcurrentHashMap<>();
+
+  /** On the event loop, after the handshake. */
   void opened(Connection connection) {
     if (listener != null) {
+      CompletableFuture<Void> reported = new CompletableFuture<>();
+      opening.put(connection, reported);
       Handoff.execute(
-          connection.executor(), () -> report(() -> listener.connectionOpened(connection)));
+          connection.executor(),
+          () -> {
+            try {
+              report(() -> listener.connectionOpened(connection));
+            } finally {
+              reported.complete(null);
+            }
+          });
     }
   }
 
+  /** On the event loop, once, after {@link #opened} if the handshake completed. */
   void closed(Connection connection, PbException cause) {
     if (listener != null) {
-      Handoff.execute(
-          connection.executor(), () -> report(() -> listener.connectionClosed(connection, cause)));
+      Runnable event = () -> report(() -> listener.connectionClosed(connection, cause));
+      CompletableFuture<Void> reported = opening.remove(connection);
+      if (reported == null) {
+        Handoff.execute(connection.executor(), event);
+      } else {
+        reported.whenComplete((v, t) -> Handoff.execute(connection.executor(), event));
+      }
     }
   }
 

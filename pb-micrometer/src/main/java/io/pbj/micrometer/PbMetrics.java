@@ -116,12 +116,11 @@ public final class PbMetrics implements PbListener, AttachListener {
   public void connectionClosed(PbConnection connection, PbException cause) {
     PbConnection.Stats stats = connection.stats();
     synchronized (this) {
-      if (open.remove(connection)) {
-        closedTotals[0] += stats.bytesSent();
-        closedTotals[1] += stats.bytesReceived();
-        closedTotals[2] += stats.messagesSent();
-        closedTotals[3] += stats.messagesReceived();
-      }
+      open.remove(connection);
+      closedTotals[0] += stats.bytesSent();
+      closedTotals[1] += stats.bytesReceived();
+      closedTotals[2] += stats.messagesSent();
+      closedTotals[3] += stats.messagesReceived();
     }
     counter("pbj.connections.closed", Tags.of("cause", cause.code().name()),
         "connections closed, by the code of the cause").increment();
