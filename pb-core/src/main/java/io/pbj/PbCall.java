@@ -23,7 +23,7 @@ import java.util.List;
  */
 public final class PbCall {
 
-  /** Which end of the connection sees the call. */
+  /** Which end of the connection sees the call. Thread-safety: immutable. */
   public enum Side {
     /** This side makes the call (a {@link RemoteReference} was called). */
     CLIENT,

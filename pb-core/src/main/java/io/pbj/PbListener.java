@@ -37,7 +37,7 @@ package io.pbj;
  */
 public interface PbListener {
 
-  /** What a {@link #backpressure} event reports. */
+  /** What a {@link #backpressure} event reports. Thread-safety: immutable. */
   enum Pressure {
     /**
      * An observer's queue of {@link Cacheable} updates was full and, as {@link
