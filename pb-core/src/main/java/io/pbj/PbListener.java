@@ -72,7 +72,8 @@ public interface PbListener {
    * A call ended after {@code nanos} nanoseconds (from {@link #callStarted}): its answer arrived
    * (client) or was produced (server), or it failed with {@code failure} (null on success), which
    * may be a {@link PbException} or, on the server side, what the method threw. A one-way call
-   * ends when it is written (client) or has run (server).
+   * ends when it is written (client) or has run (server). It runs before the caller's future
+   * completes (client) and before the answer is sent (server).
    */
   default void callEnded(PbCall call, long nanos, Throwable failure) {}
 

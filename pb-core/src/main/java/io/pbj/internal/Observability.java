@@ -82,9 +82,14 @@ final class Observability {
             }
           });
     }
-    if (listener != null || recording) {
-      outcome.whenComplete(
-          (r, t) -> {
+    if (listener == null && !recording) {
+      return outcome;
+    }
+    // the caller sees the outcome after the listener and the recording did: a test, or a
+    // dashboard, that looks once the call returned finds it counted
+    CompletableFuture<Object> reported =
+        outcome.whenComplete(
+            (r, t) -> {
             Throwable failure = t == null ? null : PbException.unwrap(t);
             if (listener != null) {
               long nanos = System.nanoTime() - start;
@@ -107,8 +112,13 @@ final class Observability {
               }
             }
           });
-    }
-    return outcome;
+    reported.whenComplete(
+        (r, t) -> {
+          if (reported.isCancelled()) {
+            outcome.cancel(true);
+          }
+        });
+    return reported;
   }
 
   /** The call itself, and the future it returned once it ran. */
