@@ -153,6 +153,36 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
     return self();
   }
 
+  /**
+   * Interceptors for every call this side makes or runs, in order: the first sees a call first
+   * (see {@link CallInterceptor}). Default: none.
+   *
+   * <pre>{@code
+   * builder.interceptors(authCheck, timing)
+   * }</pre>
+   */
+  public B interceptors(CallInterceptor... interceptors) {
+    options.once("interceptors");
+    Objects.requireNonNull(interceptors, "interceptors");
+    for (int i = 0; i < interceptors.length; i++) {
+      if (interceptors[i] == null) {
+        throw new IllegalArgumentException("interceptors[" + i + "] is null");
+      }
+    }
+    options.interceptors = java.util.List.of(interceptors);
+    return self();
+  }
+
+  /**
+   * Told of connections, calls, Cacheable pushes and backpressure on this side, for metrics (see
+   * {@link PbListener}; {@code pb-micrometer} has one). Default: none.
+   */
+  public B eventListener(PbListener listener) {
+    options.once("eventListener");
+    options.eventListener = Objects.requireNonNull(listener, "listener");
+    return self();
+  }
+
   /** Whether failures sent to the peer carry this side's stack traces. Default false. */
   public B sendStackTraces(boolean send) {
     options.once("sendStackTraces");

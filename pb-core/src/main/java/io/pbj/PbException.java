@@ -67,6 +67,11 @@ public class PbException extends RuntimeException {
     ACTIVATION_FAILED(false),
     /** Login failed (wrong user or password, or anonymous access not allowed). */
     UNAUTHORIZED(false),
+    /**
+     * A {@link CallInterceptor} threw: on the calling side the call was not sent, on the called
+     * side the method did not run. The message names the interceptor and the method.
+     */
+    INTERCEPTOR_FAILED(false),
     /** The connection was lost or closed while the call was pending. */
     CONNECTION_LOST(true),
     /** The peer could not be reached. */

@@ -17,6 +17,7 @@ import java.util.concurrent.Executor;
  * @param sendStackTraces whether remote failures carry this side's stack trace
  * @param maxDecodeExpansion heap bytes an incoming message may decode to per byte of it
  * @param directCompletions whether this side's call futures complete on the event loop
+ * @param observability the interceptors and event listener, and the JFR events
  */
 public record BrokerConfig(
     PbRegistry registry,
@@ -27,9 +28,13 @@ public record BrokerConfig(
     int maxReferences,
     boolean sendStackTraces,
     int maxDecodeExpansion,
-    boolean directCompletions) {
+    boolean directCompletions,
+    Observability observability) {
 
-  /** Settings without direct completions. */
+  /**
+   * Settings without direct completions, interceptors or an event listener (JFR events still
+   * apply).
+   */
   public BrokerConfig(
       PbRegistry registry,
       Executor executor,
@@ -39,15 +44,7 @@ public record BrokerConfig(
       int maxReferences,
       boolean sendStackTraces,
       int maxDecodeExpansion) {
-    this(
-        registry,
-        executor,
-        maxFrame,
-        maxMessage,
-        maxDepth,
-        maxReferences,
-        sendStackTraces,
-        maxDecodeExpansion,
-        false);
+    this(registry, executor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces,
+        maxDecodeExpansion, false, Observability.NONE);
   }
 }

@@ -10,6 +10,7 @@ import io.pbj.PbCodec;
 import io.pbj.PbConnection;
 import io.pbj.PbException.Code;
 import io.pbj.PbException;
+import io.pbj.PbListener;
 import io.pbj.RemoteReference;
 import java.net.SocketAddress;
 import java.util.List;
@@ -110,6 +111,8 @@ public final class Connection implements PbConnection, LoginHooks {
             () -> !holdCallsWhileUnwritable || channel.isWritable() || !channel.isActive(),
             backlog -> {
               if (backlog) {
+                config.observability().backpressure(this, PbListener.Pressure.READS_PAUSED,
+                    "more than " + CallSequence.QUEUED_MAX + " incoming calls wait to run");
                 ReadPause.pause(channel, CALL_BACKLOG);
               } else {
                 ReadPause.resume(channel, CALL_BACKLOG);
@@ -352,6 +355,7 @@ public final class Connection implements PbConnection, LoginHooks {
 
   void handshakeDone() {
     admittance.handshakeDone();
+    config.observability().opened(this);
     Handoff.complete(executor, ready, this);
   }
 
@@ -545,6 +549,9 @@ public final class Connection implements PbConnection, LoginHooks {
     releases.clear();
     observers.stopAll();
     dropListeners.droppedAll();
+    if (admittance.handshaken()) { // the listener heard of it opening
+      config.observability().closed(this, cause);
+    }
     for (Consumer<PbException> listener : closeListeners) {
       if (closeListeners.remove(listener)) {
         Handoff.execute(executor, () -> listener.accept(cause));

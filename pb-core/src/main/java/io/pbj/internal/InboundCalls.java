@@ -1,6 +1,7 @@
 package io.pbj.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.pbj.PbCall;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
 import io.pbj.PbRemoteException;
@@ -174,7 +175,17 @@ final class InboundCalls {
           CurrentCall.enter(new CurrentCall.Frame(connection, perspective, message.method()));
       CURRENT.set(call);
       try {
-        result = RemoteMethods.invoke(method, target, args);
+        Observability watch = connection.config().observability();
+        if (watch.watchesCalls()) {
+          Object[] withArgs = args;
+          result =
+              watch.call(
+                  new PbCall(PbCall.Side.SERVER, connection, message.method(), target,
+                      message.args(), perspective, message.oneWay()),
+                  () -> invokeNow(method, target, withArgs));
+        } else {
+          result = RemoteMethods.invoke(method, target, args);
+        }
       } finally {
         CurrentCall.restore(outerFrame);
         if (outer == null) {
@@ -203,6 +214,22 @@ final class InboundCalls {
           });
     } else {
       finish(call, result, null);
+    }
+  }
+
+  /** The method's outcome as a future, for the interceptors: a failure too, never a throw. */
+  private static CompletableFuture<Object> invokeNow(
+      RemoteMethods.Target method, Object target, Object[] args) {
+    try {
+      Object result = RemoteMethods.invoke(method, target, args);
+      if (result instanceof CompletionStage<?> stage) {
+        @SuppressWarnings("unchecked")
+        CompletableFuture<Object> f = (CompletableFuture<Object>) stage.toCompletableFuture();
+        return f;
+      }
+      return CompletableFuture.completedFuture(result);
+    } catch (Throwable t) {
+      return CompletableFuture.failedFuture(t);
     }
   }
 

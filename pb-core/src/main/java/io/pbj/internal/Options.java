@@ -28,6 +28,8 @@ public final class Options {
   public int maxDecodeExpansion = Wire.DEFAULT_MAX_DECODE_EXPANSION;
   public boolean sendStackTraces;
   public boolean directCompletions;
+  public java.util.List<io.pbj.CallInterceptor> interceptors = java.util.List.of();
+  public io.pbj.PbListener eventListener;
   private String tlsOption;
   private Tls tls;
   /** Keep-alive ping interval and read timeout; null when keep-alive is off. */
@@ -190,7 +192,8 @@ public final class Options {
         maxReferences,
         sendStackTraces,
         maxDecodeExpansion,
-        directCompletions);
+        directCompletions,
+        Observability.of(interceptors, eventListener));
   }
 
   /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */

@@ -6,6 +6,7 @@ import io.pbj.Backpressure;
 import io.pbj.Cacheable;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
+import io.pbj.PbListener;
 import io.pbj.RemoteObserver;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +54,11 @@ final class RealRemoteObserver implements RemoteObserver {
 
   @Override
   public CompletableFuture<Void> callRemote(String method, Object... args) {
+    return connection.config().observability()
+        .push(connection, cacheable.getClass(), method, push(method, args));
+  }
+
+  private CompletableFuture<Void> push(String method, Object[] args) {
     Message update = new Message.CacheUpdate(id, method, args == null ? new Object[] {null} : args);
     boolean queued;
     synchronized (this) {
@@ -71,6 +77,12 @@ final class RealRemoteObserver implements RemoteObserver {
       if (queued && queue.size() < policy.maxQueued()) {
         queue.add(update);
       } else if (queued) {
+        String full = "more than " + policy.maxQueued() + " updates of "
+            + cacheable.getClass().getName() + " queued";
+        connection.config().observability().backpressure(connection,
+            policy.mode() == Backpressure.Mode.DISCONNECT
+                ? PbListener.Pressure.SLOW_CONSUMER_DISCONNECTED
+                : PbListener.Pressure.UPDATES_COALESCED, full);
         if (policy.mode() == Backpressure.Mode.DISCONNECT) {
           stopped = true;
           queue.clear();

@@ -1,5 +1,6 @@
 package io.pbj.internal;
 
+import io.pbj.PbCall;
 import io.pbj.PbConnection;
 import io.pbj.PbException;
 import io.pbj.RemoteReference;
@@ -35,11 +36,7 @@ final class RealRemoteReference implements RemoteReference {
 
   @Override
   public CompletableFuture<Object> callRemote(String method, Object... args) {
-    PbException dead = deadness();
-    if (dead != null) {
-      return CompletableFuture.failedFuture(dead);
-    }
-    return connection.outbound().call(id, method, args == null ? new Object[] {null} : args, null);
+    return call(null, method, args);
   }
 
   @Override
@@ -54,7 +51,14 @@ final class RealRemoteReference implements RemoteReference {
     if (dead != null) {
       return CompletableFuture.failedFuture(dead);
     }
-    return connection.outbound().call(id, method, args == null ? new Object[] {null} : args, resultType);
+    Object[] sent = args == null ? new Object[] {null} : args;
+    Observability watch = connection.config().observability();
+    if (watch.watchesCalls()) {
+      return watch.call(
+          new PbCall(PbCall.Side.CLIENT, connection, method, this, sent, null, false),
+          () -> connection.outbound().call(id, method, sent, resultType));
+    }
+    return connection.outbound().call(id, method, sent, resultType);
   }
 
   static <T> T castResult(Class<T> resultType, String method, Object result) {
@@ -76,7 +80,23 @@ final class RealRemoteReference implements RemoteReference {
     if (dead != null) {
       return CompletableFuture.failedFuture(dead);
     }
-    return connection.outbound().callOneWay(id, method, args == null ? new Object[] {null} : args);
+    Object[] sent = args == null ? new Object[] {null} : args;
+    Observability watch = connection.config().observability();
+    if (watch.watchesCalls()) {
+      @SuppressWarnings("unchecked")
+      CompletableFuture<Void> f =
+          (CompletableFuture<Void>) (CompletableFuture<?>)
+              watch.call(
+                  new PbCall(PbCall.Side.CLIENT, connection, method, this, sent, null, true),
+                  () -> unchecked(connection.outbound().callOneWay(id, method, sent)));
+      return f;
+    }
+    return connection.outbound().callOneWay(id, method, sent);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static CompletableFuture<Object> unchecked(CompletableFuture<?> f) {
+    return (CompletableFuture<Object>) f;
   }
 
   private PbException deadness() {

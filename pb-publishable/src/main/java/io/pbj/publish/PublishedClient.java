@@ -86,6 +86,7 @@ public final class PublishedClient {
   private final boolean allowUnproven;
   private final ServerKey relayKey;
   private final Clock clock;
+  private final AttachEvents attachEvents;
 
   private PublishedClient(Builder b) {
     this.store = b.store;
@@ -97,6 +98,7 @@ public final class PublishedClient {
     this.allowUnproven = b.allowUnproven;
     this.relayKey = b.relayKey;
     this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
+    this.attachEvents = new AttachEvents(b.attachListener);
   }
 
   public static Builder builder() {
@@ -135,6 +137,11 @@ public final class PublishedClient {
       RemoteReference endpoint, String service, Collection<String> identities) {
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(service, "service");
+    return attachEvents.watch(service, () -> attachNow(endpoint, service, identities));
+  }
+
+  private CompletableFuture<Attachment> attachNow(
+      RemoteReference endpoint, String service, Collection<String> identities) {
     Set<String> wanted = identities == null ? null : new LinkedHashSet<>(identities);
     String claimed = claimedKey(service);
     Inventory inventory =
@@ -430,6 +437,7 @@ public final class PublishedClient {
     private boolean allowUnproven;
     private ServerKey relayKey;
     private Clock clock;
+    private AttachListener attachListener;
 
     private Builder() {}
 
@@ -517,6 +525,16 @@ public final class PublishedClient {
     public Builder progress(Consumer<ActivationProgress> listener) {
       once("progress", this.progress);
       this.progress = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Told of every attach as it ends, with its store hits and misses (see {@link
+     * AttachListener}). Optional.
+     */
+    public Builder attachListener(AttachListener listener) {
+      once("attachListener", this.attachListener);
+      this.attachListener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 

@@ -1,0 +1,83 @@
+package io.pbj.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.pbj.PbConnection;
+import io.pbj.PbException;
+import io.pbj.PbListener;
+import io.pbj.PbRegistry;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import org.junit.jupiter.api.Test;
+
+/** {@link Observability}'s own rules, with an executor the test runs by hand. */
+class ObservabilityTest {
+
+  /** Keeps tasks until the test runs them, newest first: the worst order a pool could pick. */
+  static final class LastFirst implements Executor {
+    final Deque<Runnable> tasks = new ArrayDeque<>();
+
+    @Override
+    public synchronized void execute(Runnable task) {
+      tasks.push(task);
+    }
+
+    void runAll() {
+      while (true) {
+        Runnable next;
+        synchronized (this) {
+          next = tasks.poll();
+        }
+        if (next == null) {
+          return;
+        }
+        next.run();
+      }
+    }
+  }
+
+  @Test
+  void aConnectionsCloseIsNeverReportedBeforeItsOpeningHowEverTheExecutorOrdersTasks() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    PbListener listener =
+        new PbListener() {
+          @Override
+          public void connectionOpened(PbConnection connection) {
+            events.add("opened");
+          }
+
+          @Override
+          public void connectionClosed(PbConnection connection, PbException cause) {
+            events.add("closed");
+          }
+        };
+    Observability watch = Observability.of(List.of(), listener);
+    LastFirst executor = new LastFirst();
+    BrokerConfig base = TestConfigs.config(PbRegistry.defaults(), executor);
+    BrokerConfig config =
+        new BrokerConfig(base.registry(), executor, base.maxFrame(), base.maxMessage(),
+            base.maxDepth(), base.maxReferences(), false, base.maxDecodeExpansion(), false, watch);
+    EmbeddedChannel channel = new EmbeddedChannel();
+    Connection connection = new Connection(channel, config);
+
+    watch.opened(connection);
+    watch.closed(connection, new PbException(PbException.Code.CONNECTION_LOST, "test"));
+    executor.runAll();
+
+    assertThat(events).containsExactly("opened", "closed");
+    channel.finishAndReleaseAll();
+  }
+
+  @Test
+  void nothingWatchesWithoutInterceptorsListenerOrRecording() {
+    assertThat(Observability.of(List.of(), null)).isSameAs(Observability.NONE);
+    assertThat(Observability.NONE.watchesCalls()).isFalse();
+    assertThat(Observability.of(List.of(), new PbListener() {}).watchesCalls()).isTrue();
+    assertThat(Observability.of(List.of((call, next) -> next.proceed()), null).watchesCalls())
+        .isTrue();
+  }
+}
