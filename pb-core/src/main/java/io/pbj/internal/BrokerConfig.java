@@ -1,7 +1,9 @@
 package io.pbj.internal;
 
 import io.pbj.PbRegistry;
+import io.pbj.UpdateFailure;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * Settings shared by every connection of one server or client, resolved from its builder.
@@ -16,6 +18,7 @@ import java.util.concurrent.Executor;
  * @param maxReferences most objects exported on one connection
  * @param sendStackTraces whether remote failures carry this side's stack trace
  * @param maxDecodeExpansion heap bytes an incoming message may decode to per byte of it
+ * @param updateFailureListener told of each push the peer reported as failed, or null
  */
 public record BrokerConfig(
     PbRegistry registry,
@@ -25,4 +28,28 @@ public record BrokerConfig(
     int maxDepth,
     int maxReferences,
     boolean sendStackTraces,
-    int maxDecodeExpansion) {}
+    int maxDecodeExpansion,
+    Consumer<? super UpdateFailure> updateFailureListener) {
+
+  /** Settings without an update-failure listener. */
+  public BrokerConfig(
+      PbRegistry registry,
+      Executor executor,
+      int maxFrame,
+      int maxMessage,
+      int maxDepth,
+      int maxReferences,
+      boolean sendStackTraces,
+      int maxDecodeExpansion) {
+    this(
+        registry,
+        executor,
+        maxFrame,
+        maxMessage,
+        maxDepth,
+        maxReferences,
+        sendStackTraces,
+        maxDecodeExpansion,
+        null);
+  }
+}

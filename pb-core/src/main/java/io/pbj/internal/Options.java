@@ -27,6 +27,7 @@ public final class Options {
   public int maxReferences = Wire.DEFAULT_MAX_REFERENCES;
   public int maxDecodeExpansion = Wire.DEFAULT_MAX_DECODE_EXPANSION;
   public boolean sendStackTraces;
+  public java.util.function.Consumer<? super io.pbj.UpdateFailure> updateFailureListener;
   private String tlsOption;
   private Tls tls;
   /** Keep-alive ping interval and read timeout; null when keep-alive is off. */
@@ -188,7 +189,8 @@ public final class Options {
         maxDepth,
         maxReferences,
         sendStackTraces,
-        maxDecodeExpansion);
+        maxDecodeExpansion,
+        updateFailureListener);
   }
 
   /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */
