@@ -110,7 +110,7 @@ final class ImportedCaches {
     String detail =
         code == PbException.Code.REMOTE_FAILURE
             ? cache.getClass().getName() + "." + method + " threw " + t
-            : t.getMessage();
+            : ((PbException) t).detail();
     report(cacheId, method, code, detail);
   }
 

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * send at most one per push this side sent on the connection, and one more closes the connection
  * with a protocol error; and at most {@link #MAX_PENDING} notices wait for the listener at a
  * time, the rest are counted but not delivered. So the work a peer can cause is at most a
- * constant per push this side chose to send.
+ * constant per push this side chose to send. The listener gets one connection's failures one at
+ * a time, in the order they arrived.
  *
  * <p>Thread-safety: thread-safe; notices arrive on the event loop, pushes are counted on any
  * thread, the listener runs on the executor.
@@ -39,7 +40,12 @@ final class UpdateFailures {
   /** Notices accepted from the peer. */
   private final AtomicLong notices = new AtomicLong();
   private final LongAdder reported = new LongAdder();
+  /** Failures accepted for the listener and not yet through it (at most MAX_PENDING). */
   private final AtomicInteger pending = new AtomicInteger();
+  private final java.util.Queue<UpdateFailure> waiting =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final java.util.concurrent.atomic.AtomicBoolean delivering =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   UpdateFailures(Connection connection, Consumer<? super UpdateFailure> listener) {
     this.connection = connection;
@@ -95,17 +101,30 @@ final class UpdateFailures {
       pending.decrementAndGet();
       return; // the listener is far behind: counted, not delivered
     }
-    Handoff.execute(
-        connection.executor(),
-        () -> {
-          try {
-            listener.accept(failure);
-          } catch (RuntimeException e) {
-            LOGGED.warn(log, "{}: the update-failure listener failed", connection, e);
-          } finally {
-            pending.decrementAndGet();
-          }
-        });
+    waiting.add(failure);
+    if (delivering.compareAndSet(false, true)) {
+      Handoff.execute(connection.executor(), this::deliver);
+    }
+  }
+
+  /** Runs the listener for what waits, one failure at a time and in arrival order. */
+  private void deliver() {
+    while (true) {
+      for (UpdateFailure f; (f = waiting.poll()) != null; ) {
+        try {
+          listener.accept(f);
+        } catch (RuntimeException e) {
+          LOGGED.warn(log, "{}: the update-failure listener failed", connection, e);
+        } finally {
+          pending.decrementAndGet();
+        }
+      }
+      delivering.set(false);
+      // a failure added after the last poll, whose sender saw this task still delivering
+      if (waiting.isEmpty() || !delivering.compareAndSet(false, true)) {
+        return;
+      }
+    }
   }
 
   private static Code code(String name) {
