@@ -83,18 +83,18 @@ public abstract class RemoteCache implements AutoCloseable {
    * BrokerBuilder#onUpdateFailure}). A listener that throws is logged; the update stays applied.
    *
    * <pre>{@code
-   * cache.onUpdate(u -> ui.refresh(u.method()));
+   * cache.onUpdateApplied(u -> ui.refresh(u.method()));
    * }</pre>
    *
    * @throws IllegalStateException if this cache was not received from a connection
    */
-  public final void onUpdate(Consumer<? super Update> listener) {
-    handle().onUpdate(listener);
+  public final void onUpdateApplied(Consumer<? super Update> listener) {
+    handle().onUpdateApplied(listener);
   }
 
   /**
-   * One push applied to a {@link RemoteCache}, as its {@linkplain #onUpdate update listeners} see
-   * it.
+   * One push applied to a {@link RemoteCache}, as its {@linkplain #onUpdateApplied update
+   * listeners} see it.
    *
    * <p>Thread-safety: immutable (the argument list cannot be changed; the arguments are the
    * objects the update method received).

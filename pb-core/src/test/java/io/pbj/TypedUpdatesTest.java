@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Typed, checked Cacheable updates over real in-process connections: {@link ObserverSet} and
  * {@link RemoteObserver#as}, failed pushes reported back to the pushing side ({@link
- * BrokerBuilder#onUpdateFailure}), and {@link RemoteCache#onUpdate} listeners.
+ * BrokerBuilder#onUpdateFailure}), and {@link RemoteCache#onUpdateApplied} listeners.
  */
 class TypedUpdatesTest extends AbstractPbTest {
 
@@ -259,13 +259,13 @@ class TypedUpdatesTest extends AbstractPbTest {
     TallyCache cache = connectTally();
     List<String> seen = new CopyOnWriteArrayList<>();
     List<String> threads = new CopyOnWriteArrayList<>();
-    cache.onUpdate(
+    cache.onUpdateApplied(
         u -> {
           seen.add(u.method() + u.args() + (u.wholeState() ? "!" : ""));
           threads.add(Thread.currentThread().getName());
         });
     AtomicInteger second = new AtomicInteger();
-    cache.onUpdate(u -> second.incrementAndGet());
+    cache.onUpdateApplied(u -> second.incrementAndGet());
 
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
@@ -291,11 +291,11 @@ class TypedUpdatesTest extends AbstractPbTest {
   void aThrowingListenerDoesNotStopTheOthersOrTheUpdate() throws Exception {
     TallyCache cache = connectTally();
     List<String> seen = new CopyOnWriteArrayList<>();
-    cache.onUpdate(
+    cache.onUpdateApplied(
         u -> {
           throw new IllegalStateException("listener broke");
         });
-    cache.onUpdate(u -> seen.add(u.method()));
+    cache.onUpdateApplied(u -> seen.add(u.method()));
     tallyRoot.tally.score("ann", 1);
     await().atMost(WAIT).until(() -> seen.size() == 1);
     assertThat(cache.scores).containsEntry("ann", 1);

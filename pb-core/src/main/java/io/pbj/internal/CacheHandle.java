@@ -146,7 +146,7 @@ public final class CacheHandle {
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** Runs {@code listener} after each push applied to the cache (see {@link #updated}). */
-  public void onUpdate(java.util.function.Consumer<? super RemoteCache.Update> listener) {
+  public void onUpdateApplied(java.util.function.Consumer<? super RemoteCache.Update> listener) {
     listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
   }
 

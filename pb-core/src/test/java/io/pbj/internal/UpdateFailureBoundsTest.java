@@ -108,7 +108,7 @@ class UpdateFailureBoundsTest {
     PbClient c = cleanup.register(PbClient.builder().inProcess(name).registry(registry()).build());
     RemoteReference ref = c.rootObject().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     cache = (FeedCache) ref.callRemote("feed").get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    cache.onUpdate(u -> applied.incrementAndGet());
+    cache.onUpdateApplied(u -> applied.incrementAndGet());
     client = (Connection) c.connection().get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
