@@ -30,6 +30,9 @@ import java.util.function.Consumer;
  * server, which stops observing. The constructor runs on a network thread while the message that
  * carries the cache is decoded, so it must be cheap and must not block; {@link #setState} and the
  * update methods run on the client's executor, before any code that receives the cache sees it.
+ * {@link #onUpdateApplied} listeners learn of each update applied. An update that fails here (no
+ * such method, bad arguments, the method threw) is logged and reported to the server, which
+ * learns that this copy drifted.
  *
  * <p>Thread-safety: state changes arrive one at a time on the connection's executor; subclasses
  * read from other threads must publish their state safely (e.g. concurrent collections).
