@@ -125,6 +125,9 @@ class TypedUpdatesTest extends AbstractPbTest {
     }
   }
 
+  /** A value only the server registers: the client cannot decode it. */
+  record ServerOnly(String secret) {}
+
   static PbRegistry registry() {
     return PbRegistry.builder()
         .registerCache(Tally.class, TallyCache.class)
@@ -152,11 +155,15 @@ class TypedUpdatesTest extends AbstractPbTest {
   }
 
   private TallyCache connectTally() throws Exception {
+    return connectTally(registry());
+  }
+
+  private TallyCache connectTally(PbRegistry serverRegistry) throws Exception {
     PbServer server =
         cleanup.register(
             serverBuilder()
                 .root(tallyRoot)
-                .registry(registry())
+                .registry(serverRegistry)
                 .onUpdateFailure(failures::add)
                 .build()
                 .start());
@@ -219,6 +226,20 @@ class TypedUpdatesTest extends AbstractPbTest {
     assertThat(threw.method()).isEqualTo("explode");
     assertThat(threw.code()).isEqualTo(PbException.Code.REMOTE_FAILURE);
     assertThat(threw.detail()).contains("exploded: on purpose");
+  }
+
+  @Test
+  void anUpdateTheClientCannotDecodeIsReported() throws Exception {
+    TallyCache cache =
+        connectTally(registry().toBuilder().register(ServerOnly.class).build());
+    tallyRoot.tally.pushByName("scored", new ServerOnly("x"), 1);
+    UpdateFailure f = nextFailure();
+    assertThat(f.method()).isEqualTo("scored");
+    assertThat(f.code()).isEqualTo(PbException.Code.UNSERIALIZABLE);
+    assertThat(f.detail()).contains("update 'scored'");
+    // the next update still applies
+    tallyRoot.tally.score("ann", 2);
+    await().atMost(WAIT).until(() -> Integer.valueOf(2).equals(cache.scores.get("ann")));
   }
 
   @Test
