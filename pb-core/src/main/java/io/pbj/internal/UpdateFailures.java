@@ -83,9 +83,9 @@ final class UpdateFailures {
         new UpdateFailure(
             connection,
             cacheable,
-            notice.method() == null ? "" : notice.method(),
+            printable(notice.method()),
             code(notice.code()),
-            notice.detail() == null ? "" : notice.detail());
+            printable(notice.detail()));
     LOGGED.warn(
         log,
         "{}: the peer failed to apply update '{}' of {}: {} {}",
@@ -125,6 +125,26 @@ final class UpdateFailures {
         return;
       }
     }
+  }
+
+  /** The peer's text without control characters (it ends up in logs), "" for null. */
+  private static String printable(String text) {
+    if (text == null) {
+      return "";
+    }
+    StringBuilder b = null;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isISOControl(c)) {
+        if (b == null) {
+          b = new StringBuilder(text.length()).append(text, 0, i);
+        }
+        b.append('?');
+      } else if (b != null) {
+        b.append(c);
+      }
+    }
+    return b == null ? text : b.toString();
   }
 
   private static Code code(String name) {
