@@ -23,6 +23,7 @@ final class ImportedCaches {
   private static final Logger log = LoggerFactory.getLogger(ImportedCaches.class);
   private static final LogLimiter UNDECODABLE = new LogLimiter(10);
   private static final LogLimiter FAILED = new LogLimiter(10);
+  private static final LogLimiter NOT_REPORTED = new LogLimiter(10);
 
   private final Connection connection;
   private final ImportTable imports;
@@ -114,9 +115,19 @@ final class ImportedCaches {
     report(cacheId, method, code, detail);
   }
 
-  /** Sends one UPDATE_FAILED notice, trimmed to fit the receiver's limit. */
+  /**
+   * Sends one UPDATE_FAILED notice, trimmed to fit the receiver's limit. Only while the channel
+   * can take it: a peer that pushes failing updates and does not read must not make this side
+   * queue notices without bound (a short push can cost a notice of a few hundred bytes), so a
+   * notice that would wait is dropped; the failure is still logged here.
+   */
   private void report(int cacheId, String method, PbException.Code code, String detail) {
     if (!connection.isOpen()) {
+      return;
+    }
+    if (!connection.isWritable()) {
+      NOT_REPORTED.warn(
+          log, "{}: did not report a failed update to the peer: it is not reading", connection);
       return;
     }
     try {
