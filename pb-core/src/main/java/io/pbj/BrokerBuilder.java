@@ -183,6 +183,26 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
     return self();
   }
 
+  /**
+   * Runs {@code listener}, on the executor, for each push of this side's Cacheables that the peer
+   * reported as failed: an update method it does not have, arguments it does not take, a method
+   * that threw, values it could not decode ({@link UpdateFailure}). Each connection's {@link
+   * PbConnection.Stats#updateFailures()} counts them too, and they are logged (at most a line
+   * every ten seconds). The listener gets one connection's failures one at a time, in the order
+   * they arrived (different connections' at the same time). A peer reports at most one failure per
+   * push (one more closes its connection); while 64 of a connection's failures wait for the
+   * listener, further ones are counted but not delivered. Default: none.
+   *
+   * <pre>{@code
+   * PbServer.builder().onUpdateFailure(f -> failures.increment(f.cacheable().getClass()))
+   * }</pre>
+   */
+  public B onUpdateFailure(java.util.function.Consumer<? super UpdateFailure> listener) {
+    options.once("onUpdateFailure");
+    options.updateFailureListener = Objects.requireNonNull(listener, "listener");
+    return self();
+  }
+
   /** Whether failures sent to the peer carry this side's stack traces. Default false. */
   public B sendStackTraces(boolean send) {
     options.once("sendStackTraces");

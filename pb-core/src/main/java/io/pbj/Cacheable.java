@@ -6,11 +6,15 @@ package io.pbj;
  * this one ({@link PbRegistry.Builder#registerCache}).
  *
  * <pre>{@code
- * final class Room implements Cacheable {
- *   private final List<String> messages = new CopyOnWriteArrayList<>();
- *   private final Set<RemoteObserver> observers = ConcurrentHashMap.newKeySet();
+ * interface RoomUpdates {                    // the updates RoomCache accepts
+ *   void said(String text);
+ * }
  *
- *   public Object stateFor(Object perspective, RemoteObserver observer) {
+ * final class Room implements Cacheable {
+ *   private final List<String> messages = new ArrayList<>();
+ *   private final ObserverSet<RoomUpdates> observers = ObserverSet.of(RoomUpdates.class);
+ *
+ *   public synchronized Object stateFor(Object perspective, RemoteObserver observer) {
  *     observers.add(observer);
  *     return List.copyOf(messages);
  *   }
@@ -19,12 +23,16 @@ package io.pbj;
  *     observers.remove(observer);
  *   }
  *
- *   void say(String text) {
+ *   synchronized void say(String text) {
  *     messages.add(text);
- *     observers.forEach(o -> o.callRemote("said", text));   // runs RoomCache.said(text)
+ *     observers.all().said(text);            // runs RoomCache.said(text) on every observer
  *   }
  * }
  * }</pre>
+ *
+ * <p>Updates go through an interface ({@link ObserverSet}, {@link RemoteObserver#as}) or by name
+ * ({@link RemoteObserver#callRemote}). An update that fails on the receiver is reported back to
+ * this side: {@link BrokerBuilder#onUpdateFailure}.
  *
  * <p>The same Cacheable sent twice on one connection arrives as the same RemoteCache; a
  * RemoteCache sent back arrives as the original Cacheable. Each send carries the state again

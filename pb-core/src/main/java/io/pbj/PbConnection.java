@@ -70,7 +70,25 @@ public interface PbConnection {
    * @param messagesSent protocol messages written
    * @param messagesReceived protocol messages read
    * @param callsSent calls (answered and one-way) made from this end
+   * @param updateFailures pushes from this end's Cacheables that the peer reported as failed
+   *     ({@link UpdateFailure}); a peer reports at most one per push
    */
   record Stats(
-      long bytesSent, long bytesReceived, long messagesSent, long messagesReceived, long callsSent) {}
+      long bytesSent,
+      long bytesReceived,
+      long messagesSent,
+      long messagesReceived,
+      long callsSent,
+      long updateFailures) {
+
+    /** Counters without update failures (none reported). */
+    public Stats(
+        long bytesSent,
+        long bytesReceived,
+        long messagesSent,
+        long messagesReceived,
+        long callsSent) {
+      this(bytesSent, bytesReceived, messagesSent, messagesReceived, callsSent, 0);
+    }
+  }
 }

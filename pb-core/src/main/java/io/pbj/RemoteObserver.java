@@ -3,7 +3,20 @@ package io.pbj;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One connection's view of a {@link Cacheable}, handed to the Cacheable so it can push updates.
+ * One connection's view of a {@link Cacheable}, handed to the Cacheable so it can push updates:
+ * by name ({@link #callRemote}), or typed through an interface of update methods ({@link #as}),
+ * which the compiler checks and which is checked against the receiver's {@link RemoteCache} class
+ * when the registry names it. An {@link ObserverSet} keeps a Cacheable's observers and pushes to
+ * all of them.
+ *
+ * <pre>{@code
+ * interface ScoreboardApi {       // the updates ScoreboardCache accepts
+ *   void scored(String player, int points);
+ * }
+ *
+ * ScoreboardApi view = observer.as(ScoreboardApi.class);
+ * view.scored("ann", 3);          // runs ScoreboardCache.scored("ann", 3) on the client
+ * }</pre>
  *
  * <p>Thread-safety: thread-safe; updates pushed from one thread arrive in the order pushed.
  */
@@ -16,6 +29,22 @@ public interface RemoteObserver {
    * PbException.Code#DEAD_REFERENCE} once the observer has stopped.
    */
   CompletableFuture<Void> callRemote(String method, Object... args);
+
+  /**
+   * A view of this observer through {@code updates}, an interface whose methods push updates:
+   * calling one is {@link #callRemote} of its name ({@link Remote#value()} if the method carries
+   * {@code @Remote} with a name, else the method's own name) with its arguments. Each method
+   * returns {@code void} or {@code CompletableFuture<Void>} (the future of {@link #callRemote});
+   * default methods run as written. Making the view checks the interface: update names unique
+   * and of valid length, and, when this side's registry names the receiver's {@link RemoteCache}
+   * class for the Cacheable, that the class has a {@code @Remote} method of each name, taking as
+   * many parameters, of types a value of the declared type can arrive as. A receiver class that
+   * implements {@code updates}, whose methods are marked {@code @Remote} (in the interface or the
+   * class), always passes.
+   *
+   * @throws IllegalArgumentException naming {@code Interface.method} and what is wrong with it
+   */
+  <T> T as(Class<T> updates);
 
   /** The connection this observer is on. */
   PbConnection connection();

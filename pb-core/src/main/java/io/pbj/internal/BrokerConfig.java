@@ -1,7 +1,9 @@
 package io.pbj.internal;
 
 import io.pbj.PbRegistry;
+import io.pbj.UpdateFailure;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * Settings shared by every connection of one server or client, resolved from its builder.
@@ -18,6 +20,7 @@ import java.util.concurrent.Executor;
  * @param maxDecodeExpansion heap bytes an incoming message may decode to per byte of it
  * @param directCompletions whether this side's call futures complete on the event loop
  * @param observability the interceptors and event listener, and the JFR events
+ * @param updateFailureListener told of each push the peer reported as failed, or null
  */
 public record BrokerConfig(
     PbRegistry registry,
@@ -29,11 +32,12 @@ public record BrokerConfig(
     boolean sendStackTraces,
     int maxDecodeExpansion,
     boolean directCompletions,
-    Observability observability) {
+    Observability observability,
+    Consumer<? super UpdateFailure> updateFailureListener) {
 
   /**
-   * Settings without direct completions, interceptors or an event listener (JFR events still
-   * apply).
+   * Settings without direct completions, interceptors, an event listener (JFR events still
+   * apply) or an update-failure listener.
    */
   public BrokerConfig(
       PbRegistry registry,
@@ -45,6 +49,6 @@ public record BrokerConfig(
       boolean sendStackTraces,
       int maxDecodeExpansion) {
     this(registry, executor, maxFrame, maxMessage, maxDepth, maxReferences, sendStackTraces,
-        maxDecodeExpansion, false, Observability.NONE);
+        maxDecodeExpansion, false, Observability.NONE, null);
   }
 }

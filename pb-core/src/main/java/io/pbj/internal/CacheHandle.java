@@ -139,6 +139,41 @@ public final class CacheHandle {
     return connection;
   }
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CacheHandle.class);
+  private static final LogLimiter LISTENER_FAILED = new LogLimiter(10);
+
+  private final java.util.List<java.util.function.Consumer<? super RemoteCache.Update>> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Runs {@code listener} after each push applied to the cache (see {@link #updated}). */
+  public void onUpdateApplied(java.util.function.Consumer<? super RemoteCache.Update> listener) {
+    listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * A push was applied to {@code cache}: its listeners run here, on the sequential executor that
+   * applied it, so they see every push in order and before the next one is applied. A listener
+   * that throws is logged; the others still run.
+   */
+  void updated(RemoteCache cache, String method, Object[] args, boolean wholeState) {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    RemoteCache.Update update =
+        new RemoteCache.Update(
+            method,
+            java.util.Collections.unmodifiableList(java.util.Arrays.asList(args.clone())),
+            wholeState);
+    for (java.util.function.Consumer<? super RemoteCache.Update> l : listeners) {
+      try {
+        l.accept(update);
+      } catch (RuntimeException e) {
+        LISTENER_FAILED.warn(
+            log, "{}: an update listener of {} failed", connection, cache.getClass().getName(), e);
+      }
+    }
+  }
+
   public void release() {
     connection.imports().releaseCache(this);
   }

@@ -85,6 +85,7 @@ public final class Connection implements PbConnection, LoginHooks {
   private final ImportTable imports;
   private final CacheObservers observers;
   private final ImportedCaches caches;
+  private final UpdateFailures updateFailures;
   private final OutboundCalls outbound;
   private final InboundCalls inbound;
   private final ReferenceWriter writer;
@@ -127,6 +128,7 @@ public final class Connection implements PbConnection, LoginHooks {
     this.imports = new ImportTable(this, releases::add);
     this.observers = new CacheObservers(this);
     this.caches = new ImportedCaches(this, imports, sequential);
+    this.updateFailures = new UpdateFailures(this, config.updateFailureListener());
     this.outbound = new OutboundCalls(this, executor);
     this.inbound = new InboundCalls(this, exports, sequential, executor);
     this.writer = new ReferenceWriter(this, config, exports, observers);
@@ -181,7 +183,7 @@ public final class Connection implements PbConnection, LoginHooks {
 
   @Override
   public Stats stats() {
-    return counters.snapshot(outbound.callsSent());
+    return counters.snapshot(outbound.callsSent(), updateFailures.reported());
   }
 
   @Override
@@ -384,6 +386,9 @@ public final class Connection implements PbConnection, LoginHooks {
   ByteBuf encode(Message message) {
     ByteBuf buf = writer.encode(message, channel.alloc());
     counters.messagesSent.increment();
+    if (message instanceof Message.CacheUpdate || message instanceof Message.CacheState) {
+      updateFailures.pushSent(); // the peer may report one failure for it, no more
+    }
     return buf;
   }
 
@@ -431,6 +436,10 @@ public final class Connection implements PbConnection, LoginHooks {
       caches.update(update, inits);
     } else if (message instanceof Message.CacheState cacheState) {
       caches.state(cacheState, inits);
+    } else if (message instanceof Message.UpdateFailed notice) {
+      updateFailures.received(notice, exports.lookup(notice.cacheId()));
+    } else if (message instanceof Message.UndecodablePush bad) {
+      caches.undecodable(bad);
     } else if (message instanceof Message.Release release) {
       for (int i = 0; i < release.ids().length; i++) {
         exports.release(release.ids()[i], release.receipts()[i]);
@@ -455,8 +464,6 @@ public final class Connection implements PbConnection, LoginHooks {
   private void undecodable(Message.Undecodable bad) {
     if (bad.type() == Wire.CALL) {
       inbound.refuse(bad);
-    } else if (bad.type() == Wire.CACHE_UPDATE || bad.type() == Wire.CACHE_STATE) {
-      caches.undecodable(bad);
     } else {
       outbound.undecodable(bad);
     }

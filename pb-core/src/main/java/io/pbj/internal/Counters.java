@@ -15,8 +15,13 @@ final class Counters {
   final LongAdder messagesSent = new LongAdder();
   final LongAdder messagesReceived = new LongAdder();
 
-  PbConnection.Stats snapshot(long callsSent) {
+  PbConnection.Stats snapshot(long callsSent, long updateFailures) {
     return new PbConnection.Stats(
-        bytesSent.sum(), bytesReceived.sum(), messagesSent.sum(), messagesReceived.sum(), callsSent);
+        bytesSent.sum(),
+        bytesReceived.sum(),
+        messagesSent.sum(),
+        messagesReceived.sum(),
+        callsSent,
+        updateFailures);
   }
 }

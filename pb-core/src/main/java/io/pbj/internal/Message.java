@@ -54,6 +54,16 @@ sealed interface Message {
   /** Replaces the whole state of the receiver's cache for {@code cacheId} (after coalescing). */
   record CacheState(int cacheId, Object state) implements Message {}
 
+  /**
+   * The receiver's push {@code method} to the sender's cache {@code cacheId} failed there: one
+   * notice at most per failed push, never answered (docs/PROTOCOL.md, "Failed updates").
+   *
+   * @param code the {@link io.pbj.PbException.Code} name
+   * @param detail what failed, trimmed by the sender
+   */
+  record UpdateFailed(int cacheId, String method, String code, String detail)
+      implements Message {}
+
   /** Liveness probe; the receiver answers with a {@link Pong} carrying the same nonce. */
   record Ping(long nonce) implements Message {}
 
@@ -65,6 +75,13 @@ sealed interface Message {
    * or fails the one call it belongs to, and the connection goes on.
    */
   record Undecodable(byte type, int requestId, io.pbj.PbException cause) implements Message {}
+
+  /**
+   * A push (CACHE_UPDATE of {@code method}, or CACHE_STATE with {@code method} null) for cache
+   * {@code cacheId} whose values could not be decoded: the receiver reports it to the sender.
+   */
+  record UndecodablePush(int cacheId, String method, io.pbj.PbException cause)
+      implements Message {}
 
   /**
    * A failure as it travels: never a serialized Throwable.

@@ -30,6 +30,7 @@ public final class Options {
   public boolean directCompletions;
   public java.util.List<io.pbj.CallInterceptor> interceptors = java.util.List.of();
   public io.pbj.PbListener eventListener;
+  public java.util.function.Consumer<? super io.pbj.UpdateFailure> updateFailureListener;
   private String tlsOption;
   private Tls tls;
   /** Keep-alive ping interval and read timeout; null when keep-alive is off. */
@@ -193,7 +194,8 @@ public final class Options {
         sendStackTraces,
         maxDecodeExpansion,
         directCompletions,
-        Observability.of(interceptors, eventListener));
+        Observability.of(interceptors, eventListener),
+        updateFailureListener);
   }
 
   /** {@code value} when it is zero (a limit turned off) or positive; fails naming the option. */

@@ -140,6 +140,12 @@ final class RealRemoteObserver implements RemoteObserver {
     return written;
   }
 
+  @Override
+  public <T> T as(Class<T> updates) {
+    java.util.Objects.requireNonNull(updates, "updates");
+    return TypedUpdates.view(this, updates, connection.config().registry(), cacheable.sentAs());
+  }
+
   int id() {
     return id;
   }

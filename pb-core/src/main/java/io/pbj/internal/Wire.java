@@ -68,6 +68,7 @@ public final class Wire {
   static final byte PONG = 8;
   static final byte CACHE_UPDATE = 9;
   static final byte CACHE_STATE = 10;
+  static final byte UPDATE_FAILED = 11;
 
   /** Reference kinds inside a value. */
   static final byte REF_YOURS = 0;
@@ -79,4 +80,15 @@ public final class Wire {
 
   /** Longest remote method name. */
   static final int MAX_NAME = 1024;
+
+  /**
+   * Largest UPDATE_FAILED notice, in bytes: a receiver closes the connection on a larger one
+   * before reading it, so a notice costs at most this much work whatever the peer sends.
+   */
+  static final int MAX_NOTICE = 2048;
+
+  /** Characters of the method name and of the detail a sender keeps in an UPDATE_FAILED. */
+  static final int NOTICE_METHOD_CHARS = 200;
+
+  static final int NOTICE_DETAIL_CHARS = 400;
 }

@@ -58,6 +58,12 @@ final class WireCodec {
       out.writeByte(Wire.CACHE_STATE);
       out.writeVarInt(state.cacheId(), true);
       kryo.writeClassAndObject(out, state.state());
+    } else if (message instanceof Message.UpdateFailed failed) {
+      out.writeByte(Wire.UPDATE_FAILED);
+      out.writeVarInt(failed.cacheId(), true);
+      KryoSetup.writeString(out, failed.method());
+      KryoSetup.writeString(out, failed.code());
+      KryoSetup.writeString(out, failed.detail());
     } else if (message instanceof Message.Release release) {
       out.writeByte(Wire.RELEASE);
       out.writeVarInt(release.ids().length, true);
@@ -218,8 +224,10 @@ final class WireCodec {
             try {
               return new Message.CacheUpdate(cacheId, method, readArgs(kryo, context, in));
             } catch (RuntimeException e) {
-              return new Message.Undecodable(
-                  type, 0, failure(e, "update '" + method + "'", false, maxDepth, maxMessage));
+              return new Message.UndecodablePush(
+                  cacheId,
+                  method,
+                  failure(e, "update '" + method + "'", false, maxDepth, maxMessage));
             }
           }
         case Wire.CACHE_STATE:
@@ -228,9 +236,23 @@ final class WireCodec {
             try {
               return new Message.CacheState(cacheId, kryo.readClassAndObject(in));
             } catch (RuntimeException e) {
-              return new Message.Undecodable(
-                  type, 0, failure(e, "cache state", false, maxDepth, maxMessage));
+              return new Message.UndecodablePush(
+                  cacheId, null, failure(e, "cache state", false, maxDepth, maxMessage));
             }
+          }
+        case Wire.UPDATE_FAILED:
+          {
+            if (bytes.length > Wire.MAX_NOTICE) {
+              throw new PbException(
+                  Code.PROTOCOL_ERROR,
+                  "an UPDATE_FAILED notice of " + bytes.length + " bytes is over the limit of "
+                      + Wire.MAX_NOTICE);
+            }
+            int cacheId = in.readVarInt(true);
+            String method = KryoSetup.readString(context, in);
+            String code = KryoSetup.readString(context, in);
+            String detail = KryoSetup.readString(context, in);
+            return new Message.UpdateFailed(cacheId, method, code, detail);
           }
         case Wire.RELEASE:
           {

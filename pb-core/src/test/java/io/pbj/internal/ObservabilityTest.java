@@ -60,7 +60,7 @@ class ObservabilityTest {
     BrokerConfig base = TestConfigs.config(PbRegistry.defaults(), executor);
     BrokerConfig config =
         new BrokerConfig(base.registry(), executor, base.maxFrame(), base.maxMessage(),
-            base.maxDepth(), base.maxReferences(), false, base.maxDecodeExpansion(), false, watch);
+            base.maxDepth(), base.maxReferences(), false, base.maxDecodeExpansion(), false, watch, null);
     EmbeddedChannel channel = new EmbeddedChannel();
     Connection connection = new Connection(channel, config);
 

@@ -180,6 +180,7 @@ public final class WireFuzzSeedWriter {
     write(dir, "ping", encode(peer, new Message.Ping(-1)));
     write(dir, "cache-update", encode(peer, new Message.CacheUpdate(1, "added", new Object[] {"z"})));
     write(dir, "cache-state", encode(peer, new Message.CacheState(1, List.of("a", "b"))));
+    write(dir, "update-failed", encode(peer, new Message.UpdateFailed(1, "scroed", "NO_SUCH_METHOD", "no such method")));
     // hash flooding: strings that share one hash code ("Aa" and "BB" do)
     Set<String> colliding = new HashSet<>();
     for (int i = 0; i < 64; i++) {

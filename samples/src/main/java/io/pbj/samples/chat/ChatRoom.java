@@ -1,6 +1,7 @@
 package io.pbj.samples.chat;
 
 import io.pbj.Cacheable;
+import io.pbj.ObserverSet;
 import io.pbj.RemoteObserver;
 import io.pbj.samples.chat.ChatModel.ChatMessage;
 import io.pbj.samples.chat.ChatModel.RoomState;
@@ -24,7 +25,7 @@ public final class ChatRoom implements Cacheable {
   private final String name;
   private final Set<String> members = new LinkedHashSet<>();
   private final Deque<ChatMessage> recent = new ArrayDeque<>();
-  private final Set<RemoteObserver> observers = new LinkedHashSet<>();
+  private final ObserverSet<RoomUpdates> observers = ObserverSet.of(RoomUpdates.class);
 
   public ChatRoom(String name) {
     this.name = name;
@@ -41,19 +42,19 @@ public final class ChatRoom implements Cacheable {
   }
 
   @Override
-  public synchronized void stoppedObserving(Object perspective, RemoteObserver observer) {
+  public void stoppedObserving(Object perspective, RemoteObserver observer) {
     observers.remove(observer);
   }
 
   synchronized void join(String user) {
     if (members.add(user)) {
-      push("joined", user);
+      observers.all().joined(user);
     }
   }
 
   synchronized void leave(String user) {
     if (members.remove(user)) {
-      push("left", user);
+      observers.all().left(user);
     }
   }
 
@@ -63,12 +64,6 @@ public final class ChatRoom implements Cacheable {
     if (recent.size() > RECENT) {
       recent.removeFirst();
     }
-    push("said", message);
-  }
-
-  private void push(String method, Object arg) {
-    for (RemoteObserver o : observers) {
-      o.callRemote(method, arg);
-    }
+    observers.all().said(message);
   }
 }

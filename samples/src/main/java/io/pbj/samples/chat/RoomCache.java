@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * <p>Thread-safety: updated on the client's executor, one change at a time; readers on other
  * threads get consistent snapshots from {@link #messages()} and {@link #members()}.
  */
-public final class RoomCache extends RemoteCache {
+public final class RoomCache extends RemoteCache implements RoomUpdates {
   private final List<Consumer<RoomCache>> listeners = new CopyOnWriteArrayList<>();
   private String name;
   private final Set<String> members = new LinkedHashSet<>();
@@ -36,6 +36,7 @@ public final class RoomCache extends RemoteCache {
     changed();
   }
 
+  @Override
   @Remote
   public void joined(String user) {
     synchronized (this) {
@@ -44,6 +45,7 @@ public final class RoomCache extends RemoteCache {
     changed();
   }
 
+  @Override
   @Remote
   public void left(String user) {
     synchronized (this) {
@@ -52,6 +54,7 @@ public final class RoomCache extends RemoteCache {
     changed();
   }
 
+  @Override
   @Remote
   public void said(ChatMessage message) {
     synchronized (this) {
