@@ -469,6 +469,9 @@ final class ChunkCodec extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (!(msg instanceof ByteBuf)) {
+      if (msg instanceof Framed && !promise.isVoid()) {
+        promise.addListener(countWritten); // framed by its sender: one frame
+      }
       ctx.write(msg, promise);
       return;
     }

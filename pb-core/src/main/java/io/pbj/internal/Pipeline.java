@@ -163,6 +163,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
             admission == null ? null : admission.budget()));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
+      connection.countFramesWritten();
       p.addLast(
           "idle",
           new KeepAliveHandler(

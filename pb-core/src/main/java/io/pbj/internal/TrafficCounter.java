@@ -27,9 +27,10 @@ final class TrafficCounter extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof ByteBuf buf) {
+    Object out = msg instanceof Framed framed ? framed.content() : msg; // see Framed
+    if (out instanceof ByteBuf buf) {
       connection.counters().bytesSent.add(buf.readableBytes());
     }
-    ctx.write(msg, promise);
+    ctx.write(out, promise);
   }
 }
