@@ -381,7 +381,8 @@ public final class Connection implements PbConnection, LoginHooks {
 
   /** See {@link ReferenceWriter#encodeSharedUpdateBody}. */
   ByteBuf encodeSharedUpdateBody(String method, Object[] args) {
-    return writer.encodeSharedUpdateBody(method, args, channel.alloc());
+    io.netty.buffer.ByteBufAllocator alloc = SharedUpdate.bodyAllocator;
+    return writer.encodeSharedUpdateBody(method, args, alloc != null ? alloc : channel.alloc());
   }
 
   /**

@@ -25,6 +25,9 @@ final class SharedUpdate {
    */
   static final int COPY_MAX = 1024;
 
+  /** Test hook: where shared bodies are allocated instead of the channel's allocator. */
+  static volatile io.netty.buffer.ByteBufAllocator bodyAllocator;
+
   private final String method;
   private final Object[] args;
   /** The broker whose connections the body was encoded for; null before the first encode. */
