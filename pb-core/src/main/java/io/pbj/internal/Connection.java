@@ -98,8 +98,6 @@ public final class Connection implements PbConnection, LoginHooks {
   private final AtomicBoolean goodbyeSent = new AtomicBoolean();
   private final Counters counters = new Counters();
   private final Admittance admittance = new Admittance();
-  /** See {@link #writeUnanswered}; set before the channel is active. */
-  private volatile boolean countFramesWritten;
 
   Connection(Channel channel, BrokerConfig config) {
     this.channel = channel;
@@ -404,17 +402,11 @@ public final class Connection implements PbConnection, LoginHooks {
   /**
    * Writes {@code msg} (a buffer from {@link #encode}, or a {@link Framed} frame) with no promise
    * to answer: for pushes whose sender waits for nothing. A failed write fails the channel, as
-   * any broken write does. Only with keep-alive on does each write still get a promise, which
-   * counts the frame as written (the evidence keep-alive takes that a busy peer still reads).
+   * any broken write does.
    */
   void writeUnanswered(Object msg) {
-    channel.writeAndFlush(msg, countFramesWritten ? channel.newPromise() : channel.voidPromise());
+    channel.writeAndFlush(msg, channel.voidPromise());
     CacheObservers.activatePending();
-  }
-
-  /** Keep-alive is on: writes without a promise would hide from it that the peer reads. */
-  void countFramesWritten() {
-    countFramesWritten = true;
   }
 
   /** Encodes and writes {@code message}; encoding failures throw. */

@@ -163,14 +163,10 @@ public final class Pipeline extends ChannelInitializer<Channel> {
             admission == null ? null : admission.budget()));
     p.addLast("handshake", new HandshakeHandler(registry, connection));
     if (channels.keepAliveInterval() != null) {
-      connection.countFramesWritten();
       p.addLast(
           "idle",
           new KeepAliveHandler(
-              connection,
-              channels.keepAliveInterval(),
-              channels.keepAliveTimeout(),
-              chunker::framesWritten));
+              connection, channels.keepAliveInterval(), channels.keepAliveTimeout()));
     }
     p.addLast("broker", new BrokerHandler(connection, channels.slowReaderTimeout()));
     if (channels.slowReaderTimeout() != null) {
