@@ -98,11 +98,22 @@ abstract class AbstractFanoutTest extends AbstractPbTest {
     public Feed feed() {
       return feed;
     }
+
+    @Remote
+    public Greeter greeter() {
+      return new Greeter();
+    }
   }
 
-  /** Item {@code seq}'s payload: small (copied into each frame) or large (shared), by turns. */
+  /** Frames of the server's connections: the large payloads take several. */
+  private static final int MAX_FRAME = 2048;
+
+  /**
+   * Item {@code seq}'s payload: small (one frame, shared by every observer) or large (several
+   * frames, each observer's header before the shared body), by turns.
+   */
   static byte[] payload(int seq) {
-    byte[] b = new byte[seq % 2 == 0 ? 100 : 4 * FanoutTestAccess.copyMax()];
+    byte[] b = new byte[seq % 2 == 0 ? 100 : 2 * MAX_FRAME];
     Arrays.fill(b, (byte) seq);
     return b;
   }
@@ -123,6 +134,7 @@ abstract class AbstractFanoutTest extends AbstractPbTest {
             .root(new FeedRoot(feed))
             .registry(REGISTRY)
             .maxConnectionsPerAddress(0)
+            .maxFrameSize(MAX_FRAME)
             .build()
             .start());
   }
@@ -163,7 +175,8 @@ abstract class AbstractFanoutTest extends AbstractPbTest {
   void everyObserverGetsEveryUpdateInOrderFromOneSharedEncodingEach() throws Exception {
     PbServer server = startFeedServer();
     List<FeedCache> caches = observeAll(clients(server, 5));
-    // one at a time, each written at once to every observer: one encode each, for all five
+    // one at a time, each written at once to every observer: one encode for all five, and one
+    // frame (the connections gave the feed the same id) if the update fits one
     int calm = 20;
     for (int seq = 0; seq < calm; seq++) {
       RemoteObserver.callRemoteAll(feed.observers, "item", seq, payload(seq));
@@ -173,7 +186,7 @@ abstract class AbstractFanoutTest extends AbstractPbTest {
       }
       awaitAllReleased();
     }
-    assertThat(sharedBodies).hasSize(calm);
+    assertThat(sharedBodies).hasSize(calm + calm / 2);
     // then a burst: updates that find an observer's channel full wait in its queue, and are
     // encoded for that connection when it drains
     int n = calm + 300;
@@ -185,8 +198,26 @@ abstract class AbstractFanoutTest extends AbstractPbTest {
       assertThat(cache.items).isEqualTo(upTo(n));
       assertThat(cache.broken).isEmpty();
     }
-    assertThat(sharedBodies).hasSizeLessThanOrEqualTo(n);
+    assertThat(sharedBodies).hasSizeLessThanOrEqualTo(n + n / 2);
     awaitAllReleased();
+  }
+
+  @Test
+  void observersThatKnowTheCacheUnderDifferentIdsGetAFrameEach() throws Exception {
+    PbServer server = startFeedServer();
+    List<PbClient> clients = clients(server, 4);
+    // the first client is given another object first, so its feed has another id
+    RemoteReference greeter = (RemoteReference) get(get(clients.get(0).rootObject()).callRemote("greeter"));
+    List<FeedCache> caches = observeAll(clients);
+    RemoteObserver.callRemoteAll(feed.observers, "item", 0, payload(0));
+    for (FeedCache cache : caches) {
+      await().atMost(WAIT).until(() -> cache.items.size() == 1);
+      assertThat(cache.items).containsExactly(0);
+      assertThat(cache.broken).isEmpty();
+    }
+    assertThat(sharedBodies).hasSize(3); // one body, a frame for each of the two ids
+    awaitAllReleased();
+    assertThat(get(greeter.callRemote("greet", "again"))).isEqualTo("hello again");
   }
 
   @Test
@@ -293,7 +324,7 @@ abstract class AbstractFanoutTest extends AbstractPbTest {
     assertThat(slowCache.items).isEqualTo(upTo(n));
     assertThat(fast.broken).isEmpty();
     assertThat(slowCache.broken).isEmpty();
-    assertThat(sharedBodies).isNotEmpty().hasSizeLessThanOrEqualTo(n);
+    assertThat(sharedBodies).isNotEmpty().hasSizeLessThanOrEqualTo(n); // large: bodies only
     awaitAllReleased();
   }
 }

@@ -3,6 +3,7 @@ package io.pbj.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.concurrent.PromiseCombiner;
@@ -98,6 +99,7 @@ final class ChunkCodec extends ChannelDuplexHandler {
   private final int maxMessage;
   private final BooleanSupplier accepting;
   private final Limits limits;
+  private final ChannelFutureListener countWritten;
 
   private InboundBudget.Holder holder;
   private boolean refused;
@@ -120,6 +122,7 @@ final class ChunkCodec extends ChannelDuplexHandler {
   /** When the message now in progress was first seen incomplete (the executor's ticker). */
   private long messageStart;
   private ScheduledFuture<?> timer;
+  private long framesWritten;
   /** Whether a whole message has arrived: the first one is the peer's registry HELLO. */
   private boolean delivered;
 
@@ -136,6 +139,17 @@ final class ChunkCodec extends ChannelDuplexHandler {
     this.maxMessage = maxMessage;
     this.accepting = accepting;
     this.limits = limits;
+    this.countWritten =
+        f -> {
+          if (f.isSuccess()) {
+            framesWritten++;
+          }
+        };
+  }
+
+  /** Frames this side has handed to the socket so far: the peer is taking our output. */
+  long framesWritten() {
+    return framesWritten;
   }
 
   @Override
@@ -454,13 +468,19 @@ final class ChunkCodec extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (!(msg instanceof ByteBuf)) {
+    if (!(msg instanceof ByteBuf) || msg instanceof Framed) {
+      if (msg instanceof Framed && !promise.isVoid()) {
+        promise.addListener(countWritten); // a whole frame already
+      }
       ctx.write(msg, promise);
       return;
     }
     ByteBuf body = (ByteBuf) msg;
     int chunk = maxFrame - 1;
     if (body.readableBytes() <= chunk) {
+      if (!promise.isVoid()) {
+        promise.addListener(countWritten);
+      }
       ctx.write(ctx.alloc().compositeBuffer(2).addComponents(true, flagsByte(ctx, 0), body), promise);
       return;
     }
@@ -473,7 +493,7 @@ final class ChunkCodec extends ChannelDuplexHandler {
           ctx.alloc()
               .compositeBuffer(2)
               .addComponents(true, flagsByte(ctx, last ? 0 : Wire.FLAG_MORE), part);
-      combiner.add(ctx.write(frame));
+      combiner.add(ctx.write(frame).addListener(countWritten));
     }
     body.release();
     combiner.finish(promise);

@@ -402,7 +402,8 @@ public final class Connection implements PbConnection, LoginHooks {
   /**
    * Writes {@code msg} (a buffer from {@link #encode}, or a {@link Framed} frame) with no promise
    * to answer: for pushes whose sender waits for nothing. A failed write fails the channel, as
-   * any broken write does.
+   * any broken write does. (With keep-alive on, Netty's idle handler still gives each write a
+   * promise of its own, to see when writes complete.)
    */
   void writeUnanswered(Object msg) {
     channel.writeAndFlush(msg, channel.voidPromise());

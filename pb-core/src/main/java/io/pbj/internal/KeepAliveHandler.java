@@ -8,8 +8,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.pbj.PbException;
 import io.pbj.PbException.Code;
 import java.time.Duration;
-import io.netty.channel.ChannelPromise;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Keep-alive: when nothing has been written for the interval, sends a ping (the peer answers with
@@ -20,9 +20,8 @@ import java.util.concurrent.TimeUnit;
  * it cannot keep a connection alive that way. Two things besides whole messages count as life:
  * each completed frame of a message that continues in a later frame ({@link
  * ChunkCodec#FRAME_PROGRESS}; the time a whole chunked message may take is bounded by the
- * server's message timeout), and the peer draining a backlog of our output (output is waiting in
- * the channel, and the oldest of it has moved since the last check, or was not waiting then): a
- * client downloading a large
+ * server's message timeout), and the peer draining a backlog of our output (output is waiting
+ * in the channel and frames were written since the last check): a client downloading a large
  * answer over a slow link sends nothing while it does, and the pings queued behind that answer
  * cannot be answered before it has arrived. Writes into an empty socket buffer prove nothing
  * (the kernel takes them from a dead peer too), hence the backlog condition; once the backlog is
@@ -32,41 +31,23 @@ import java.util.concurrent.TimeUnit;
  * <p>Pings are sent only once the registry handshake is done; before that the timeout alone
  * applies (and, on a server, the handshake deadline).
  *
- * <p>A write counts as activity when it is handed to this handler, not when the socket takes it:
- * Netty's own tracking hangs a listener on every write's promise, which cost a server pushing
- * updates a promise and a listener per update and observer (a ping queued behind writes that
- * have not left would not leave sooner either).
- *
  * <p>Thread-safety: per channel, used on its event loop only.
  */
 final class KeepAliveHandler extends IdleStateHandler {
   private final Connection connection;
   private final long timeoutMillis;
-  private final long intervalNanos;
-  /** When a write last passed, by the event loop's ticker. */
-  private long lastWriteNanos;
-  /** The oldest output waiting at the last reader-idle check, or null; and how far it had gone. */
-  private Object outputSeen;
-  private long progressSeen;
+  private final LongSupplier framesWritten;
+  private long framesWrittenSeen;
 
-  KeepAliveHandler(Connection connection, Duration interval, Duration timeout) {
+  /**
+   * @param framesWritten frames this side has handed to the socket so far
+   */
+  KeepAliveHandler(
+      Connection connection, Duration interval, Duration timeout, LongSupplier framesWritten) {
     super(true, timeout.toNanos(), interval.toNanos(), 0, TimeUnit.NANOSECONDS);
     this.connection = connection;
     this.timeoutMillis = timeout.toMillis();
-    this.intervalNanos = interval.toNanos();
-  }
-
-  @Override
-  public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-    lastWriteNanos = ctx.executor().ticker().nanoTime();
-    super.handlerAdded(ctx);
-  }
-
-  /** Notes the write and passes it on, without the listener {@link IdleStateHandler} would add. */
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    lastWriteNanos = ctx.executor().ticker().nanoTime();
-    ctx.write(msg, promise);
+    this.framesWritten = framesWritten;
   }
 
   @Override
@@ -81,21 +62,14 @@ final class KeepAliveHandler extends IdleStateHandler {
   @Override
   protected void channelIdle(ChannelHandlerContext ctx, IdleStateEvent event) {
     if (event.state() == IdleState.WRITER_IDLE) {
-      if (ctx.executor().ticker().nanoTime() - lastWriteNanos < intervalNanos) {
-        return; // written to lately (the superclass sees no writes, see write)
-      }
       if (connection.ready().isDone() && connection.isOpen()) {
         connection.ping();
       }
     } else if (event.state() == IdleState.READER_IDLE) {
+      long written = framesWritten.getAsLong();
+      boolean drained = written != framesWrittenSeen;
+      framesWrittenSeen = written;
       ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-      Object oldest = out == null ? null : out.current();
-      long progress = out == null ? 0 : out.currentProgress();
-      // output first seen waiting now gets one more timeout to move, as a frame counter would
-      // have counted the frames written before it
-      boolean drained = outputSeen == null || oldest != outputSeen || progress != progressSeen;
-      outputSeen = oldest;
-      progressSeen = progress;
       if (drained && out != null && out.totalPendingWriteBytes() > 0) {
         return; // the peer is taking our output: alive, if busy
       }

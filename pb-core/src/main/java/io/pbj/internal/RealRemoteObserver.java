@@ -109,7 +109,9 @@ final class RealRemoteObserver implements RemoteObserver {
       if (body == null) {
         writeUnanswered(connection.encode(update)); // per connection: it holds references
       } else {
-        writeUnanswered(frame(body));
+        ByteBuf message = shared.messageFor(connection, id, updateHeader);
+        connection.counters().messagesSent.increment();
+        writeUnanswered(message);
       }
     }
   }
@@ -149,37 +151,6 @@ final class RealRemoteObserver implements RemoteObserver {
       }
       return queued ? Admitted.BACKLOG : Admitted.HELD;
     }
-  }
-
-  /**
-   * This observer's frame of a shared update: its own header before the shared {@code body}
-   * (which stays this caller's to release). A small body is copied, so that the frame is one
-   * buffer, length and flags included; a large one, or one that needs more than one frame, is
-   * a retained duplicate behind the header, framed (and chunked) by the pipeline as usual.
-   */
-  private Object frame(ByteBuf body) {
-    int bodyBytes = body.readableBytes();
-    int messageBytes = updateHeader.length + bodyBytes;
-    BrokerConfig config = connection.config();
-    if (messageBytes > config.maxMessage()) {
-      throw new PbException(
-          PbException.Code.LIMIT_EXCEEDED,
-          "the update '" + cacheable.getClass().getName() + "' does not fit the message limit of "
-              + config.maxMessage() + " bytes");
-    }
-    io.netty.buffer.ByteBufAllocator alloc = connection.channel().alloc();
-    connection.counters().messagesSent.increment();
-    if (bodyBytes <= SharedUpdate.COPY_MAX && 1 + messageBytes <= config.maxFrame()) {
-      ByteBuf frame = alloc.buffer(Wire.LENGTH_FIELD + 1 + messageBytes);
-      frame
-          .writeInt(1 + messageBytes)
-          .writeByte(0) // flags: the only frame of its message
-          .writeBytes(updateHeader)
-          .writeBytes(body, body.readerIndex(), bodyBytes);
-      return new Framed(frame);
-    }
-    ByteBuf header = alloc.buffer(updateHeader.length).writeBytes(updateHeader);
-    return alloc.compositeBuffer(2).addComponents(true, header, body.retainedDuplicate());
   }
 
   /** Writes a push nobody waits for, behind what other threads already queued on the loop. */

@@ -27,10 +27,9 @@ final class TrafficCounter extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    Object out = msg instanceof Framed framed ? framed.content() : msg; // see Framed
-    if (out instanceof ByteBuf buf) {
+    if (msg instanceof ByteBuf buf) {
       connection.counters().bytesSent.add(buf.readableBytes());
     }
-    ctx.write(out, promise);
+    ctx.write(msg, promise);
   }
 }

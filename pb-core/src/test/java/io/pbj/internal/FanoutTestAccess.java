@@ -11,7 +11,9 @@ public final class FanoutTestAccess {
   private FanoutTestAccess() {}
 
   /**
-   * Records every shared body encoded from now on until {@link #stopTracking}: unpooled direct
+   * Records every shared body encoded, and every whole frame built from one (one per update and
+   * distinct cache id, for updates that fit a frame), from now on until {@link #stopTracking}:
+   * unpooled direct
    * buffers, so that a released one stays released (a pooled buffer object is recycled).
    */
   public static List<ByteBuf> trackSharedBodies() {
@@ -40,10 +42,5 @@ public final class FanoutTestAccess {
 
   public static void stopTracking() {
     SharedUpdate.bodyAllocator = null;
-  }
-
-  /** Bodies at or below this size are copied into each frame; larger ones are shared. */
-  public static int copyMax() {
-    return SharedUpdate.COPY_MAX;
   }
 }
