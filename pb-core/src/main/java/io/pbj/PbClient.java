@@ -88,6 +88,8 @@ public final class PbClient implements AutoCloseable {
   /** Runs listener callbacks one at a time, in order. */
   private final Executor events;
   private EventLoopGroup group;
+  /** False when the group is the benchmarks' shared one, which outlives this client. */
+  private volatile boolean ownsGroup = true;
   private Bootstrap bootstrap;
   private boolean started;
   private volatile boolean shutdown;
@@ -144,7 +146,10 @@ public final class PbClient implements AutoCloseable {
     }
     started = true;
     Transport transport = options.transport();
-    group = transport.newGroup(1, "pbj-client-io");
+    EventLoopGroup shared =
+        transport == Transport.TCP ? io.pbj.internal.SharedClientGroup.current() : null;
+    ownsGroup = shared == null;
+    group = ownsGroup ? transport.newGroup(1, "pbj-client-io") : shared;
     bootstrap = new Bootstrap().group(group).channel(transport.channel());
     if (transport == Transport.TCP) {
       bootstrap
@@ -465,6 +470,10 @@ public final class PbClient implements AutoCloseable {
   }
 
   private void shutdownGroup() {
+    if (!ownsGroup) {
+      shutdownExecutor();
+      return;
+    }
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> shutdownExecutor());
   }
 
@@ -482,7 +491,7 @@ public final class PbClient implements AutoCloseable {
     synchronized (this) {
       g = group;
     }
-    if (g != null && !g.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+    if (g != null && ownsGroup && !g.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
       return false;
     }
     return ownedExecutor == null

@@ -46,6 +46,28 @@ public interface RemoteObserver {
    */
   <T> T as(Class<T> updates);
 
+  /**
+   * Pushes one update to each of {@code observers}, in their order: as {@link #callRemote} on
+   * each in turn, without the futures, and cheaper. When no argument is a reference, cache or view
+   * (the values whose bytes depend on the connection), the arguments are encoded once for all
+   * the connections of one broker and the bytes shared; otherwise each connection encodes its own
+   * as {@code callRemote} does, and each peer resolves its own references. Every observer's
+   * guarantees hold as with {@code callRemote}: its updates arrive in the order pushed from one
+   * thread, and its {@link Backpressure} applies. Observers that have stopped are skipped.
+   *
+   * <pre>{@code
+   * // in a Cacheable that keeps its observers in a list
+   * RemoteObserver.callRemoteAll(observers, "moved", x, y);
+   * }</pre>
+   *
+   * @throws PbException if the arguments cannot be encoded (thrown once every other observer
+   *     has had its turn)
+   */
+  static void callRemoteAll(
+      Iterable<? extends RemoteObserver> observers, String method, Object... args) {
+    io.pbj.internal.Fanout.callRemoteAll(observers, method, args);
+  }
+
   /** The connection this observer is on. */
   PbConnection connection();
 

@@ -59,7 +59,7 @@ public final class BenchMain {
     out.println("benchmarks:");
     out.println("  rpc     round-trip latency and pipelined throughput: PBJ, raw Netty, gRPC, RMI");
     out.println("  store   cache store benchmark");
-    out.println("  fanout  one Cacheable, 10 and 100 observers, against a raw Netty broadcast");
+    out.println("  fanout  one Cacheable, 10, 100 and 1,000 observers, against a raw Netty broadcast");
     out.println("  publish reactivation of published objects at 0/1/10% stale: PBJ inventory and");
     out.println("          versions modes, plain Cacheable, per-object fetch (publish.py), on");
     out.println("          loopback and a simulated 100 Mbit/s, 20 ms round-trip link");

@@ -468,7 +468,10 @@ final class ChunkCodec extends ChannelDuplexHandler {
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (!(msg instanceof ByteBuf)) {
+    if (!(msg instanceof ByteBuf) || msg instanceof Framed) {
+      if (msg instanceof Framed && !promise.isVoid()) {
+        promise.addListener(countWritten); // a whole frame already
+      }
       ctx.write(msg, promise);
       return;
     }

@@ -392,6 +392,18 @@ public final class Connection implements PbConnection, LoginHooks {
     return buf;
   }
 
+  /** A push written from bytes shared among connections (not through {@link #encode}). */
+  void sharedPushSent() {
+    counters.messagesSent.increment();
+    updateFailures.pushSent(); // the peer may report one failure for it, no more
+  }
+
+  /** See {@link ReferenceWriter#encodeSharedUpdateBody}. */
+  ByteBuf encodeSharedUpdateBody(String method, Object[] args) {
+    io.netty.buffer.ByteBufAllocator alloc = SharedUpdate.bodyAllocator;
+    return writer.encodeSharedUpdateBody(method, args, alloc != null ? alloc : channel.alloc());
+  }
+
   /**
    * Writes a buffer from {@link #encode}, then lets the observers that encode created start
    * pushing: their updates are queued behind the message that carries their cache.
@@ -405,6 +417,17 @@ public final class Connection implements PbConnection, LoginHooks {
   /** Same as {@link #write(ByteBuf)} with a promise. */
   void write(ByteBuf buf, ChannelPromise promise) {
     channel.writeAndFlush(buf, promise);
+    CacheObservers.activatePending();
+  }
+
+  /**
+   * Writes {@code msg} (a buffer from {@link #encode}, or a {@link Framed} frame) with no promise
+   * to answer: for pushes whose sender waits for nothing. A failed write fails the channel, as
+   * any broken write does. (With keep-alive on, Netty's idle handler still gives each write a
+   * promise of its own, to see when writes complete.)
+   */
+  void writeUnanswered(Object msg) {
+    channel.writeAndFlush(msg, channel.voidPromise());
     CacheObservers.activatePending();
   }
 

@@ -155,7 +155,7 @@ public final class Pipeline extends ChannelInitializer<Channel> {
     p.addLast("flush", new FlushConsolidationHandler(256, true));
     p.addLast("traffic", new TrafficCounter(connection));
     p.addLast("preamble", new PreambleHandler(connection::fail));
-    p.addLast("frame-encoder", new LengthFieldPrepender(Wire.LENGTH_FIELD));
+    p.addLast("frame-encoder", new FrameEncoder());
     ChunkCodec chunker =
         new ChunkCodec(
             config.maxFrame(),
@@ -191,6 +191,18 @@ public final class Pipeline extends ChannelInitializer<Channel> {
       Deadlines.watch(connection, admission.limits());
     }
     onCreate.accept(connection);
+  }
+
+  /** Adds the length prefix to each frame, except to a {@link Framed}, which has its own. */
+  private static final class FrameEncoder extends LengthFieldPrepender {
+    FrameEncoder() {
+      super(Wire.LENGTH_FIELD);
+    }
+
+    @Override
+    public boolean acceptOutboundMessage(Object msg) throws Exception {
+      return !(msg instanceof Framed) && super.acceptOutboundMessage(msg);
+    }
   }
 
   /** A connection over the server's caps: told why, then closed (see {@link Refusal}). */

@@ -25,6 +25,8 @@ final class RealRemoteObserver implements RemoteObserver {
   private final int id;
   private final Object perspective;
   private final Backpressure policy;
+  /** The start of this observer's CACHE_UPDATE messages: type and cache id (see SharedUpdate). */
+  private final byte[] updateHeader;
   @GuardedBy("this")
   private final ArrayDeque<Message> queue = new ArrayDeque<>();
   @GuardedBy("this")
@@ -50,27 +52,95 @@ final class RealRemoteObserver implements RemoteObserver {
     this.perspective = perspective;
     Backpressure p = cacheable.backpressure();
     this.policy = p == null ? Backpressure.DEFAULT : p;
+    com.esotericsoftware.kryo.kryo5.io.Output header = new com.esotericsoftware.kryo.kryo5.io.Output(8);
+    WireCodec.writeUpdateHeader(header, id);
+    this.updateHeader = header.toBytes();
+  }
+
+  /** What {@link #admit} decided for a push. */
+  private enum Admitted {
+    /** Write it now. */
+    DIRECT,
+    /** Queued while the channel is full: record this observer in the backlog. */
+    BACKLOG,
+    /** Queued behind what is being sent, or coalesced: nothing more to do. */
+    HELD,
+    /** The observer has stopped. */
+    STOPPED,
+    /** Too many queued under {@link Backpressure.Mode#DISCONNECT}: the connection is closing. */
+    DISCONNECTED
   }
 
   @Override
   public CompletableFuture<Void> callRemote(String method, Object... args) {
     return connection.config().observability()
-        .push(connection, cacheable.getClass(), method, push(method, args));
+        .push(connection, cacheable.getClass(), method, pushOne(method, args));
   }
 
-  private CompletableFuture<Void> push(String method, Object[] args) {
-    Message update = new Message.CacheUpdate(id, method, args == null ? new Object[] {null} : args);
-    boolean queued;
-    synchronized (this) {
-      if (stopped) {
+  private CompletableFuture<Void> pushOne(String method, Object[] args) {
+    Message.CacheUpdate update =
+        new Message.CacheUpdate(id, method, args == null ? new Object[] {null} : args);
+    switch (admit(update)) {
+      case STOPPED:
         return CompletableFuture.failedFuture(
             new PbException(
                 PbException.Code.DEAD_REFERENCE,
                 "the observer of " + cacheable.getClass().getName() + " has stopped"));
+      case DISCONNECTED:
+        return CompletableFuture.failedFuture(
+            new PbException(
+                PbException.Code.LIMIT_EXCEEDED,
+                "observer disconnected: more than " + policy.maxQueued() + " queued updates"));
+      case BACKLOG:
+        connection.observers().backlogged(this); // outside the monitor: it may start a drain
+        return CompletableFuture.completedFuture(null);
+      case DIRECT:
+        return write(update);
+      default:
+        return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  /**
+   * One observer's share of {@link Fanout#callRemoteAll}: as {@link #callRemote}, without a
+   * future, and written from the bytes {@code shared} encoded once when it can be. Stopped
+   * observers are skipped; an update that cannot be encoded throws.
+   */
+  void push(SharedUpdate shared) {
+    Message.CacheUpdate update = new Message.CacheUpdate(id, shared.method(), shared.args());
+    Admitted admitted = admit(update);
+    if (admitted == Admitted.BACKLOG) {
+      connection.observers().backlogged(this);
+    } else if (admitted == Admitted.DIRECT) {
+      ByteBuf body = shared.bodyFor(connection);
+      if (body == null) {
+        writeUnanswered(connection.encode(update)); // per connection: it holds references
+      } else {
+        ByteBuf message = shared.messageFor(connection, id, updateHeader);
+        connection.sharedPushSent();
+        writeUnanswered(message);
+      }
+    }
+    if (admitted != Admitted.STOPPED) {
+      connection.config().observability().push(
+          connection, cacheable.getClass(), shared.method(),
+          admitted == Admitted.DISCONNECTED
+              ? CompletableFuture.failedFuture(new PbException(PbException.Code.LIMIT_EXCEEDED,
+                  "observer disconnected: more than " + policy.maxQueued() + " queued updates"))
+              : CompletableFuture.completedFuture(null));
+    }
+  }
+
+  /** Decides, under the monitor, whether {@code update} is written now, queued or coalesced. */
+  private Admitted admit(Message.CacheUpdate update) {
+    boolean queued;
+    synchronized (this) {
+      if (stopped) {
+        return Admitted.STOPPED;
       }
       if (needsState || refreshing) {
         needsState = true;
-        return CompletableFuture.completedFuture(null); // the next state will include it
+        return Admitted.HELD; // the next state will include it
       }
       boolean direct = !pending && queue.isEmpty() && !draining && connection.isWritable();
       queued = !direct;
@@ -89,10 +159,7 @@ final class RealRemoteObserver implements RemoteObserver {
           connection.slowConsumer(
               "more than " + policy.maxQueued() + " updates of " + cacheable.getClass().getName()
                   + " queued (Backpressure.disconnect)");
-          return CompletableFuture.failedFuture(
-              new PbException(
-                  PbException.Code.LIMIT_EXCEEDED,
-                  "observer disconnected: more than " + policy.maxQueued() + " queued updates"));
+          return Admitted.DISCONNECTED;
         }
         queue.clear();
         needsState = true;
@@ -100,15 +167,25 @@ final class RealRemoteObserver implements RemoteObserver {
       // Queued behind a drain under way, or behind the message carrying the cache: those send
       // it. Queued because the channel is full: it waits for the channel's writability.
       queued &= !pending && !draining;
-      if (!direct && !queued) {
-        return CompletableFuture.completedFuture(null);
+      if (direct) {
+        return Admitted.DIRECT;
       }
+      return queued ? Admitted.BACKLOG : Admitted.HELD;
     }
-    if (queued) {
-      connection.observers().backlogged(this);    // outside the monitor: it may start a drain
-      return CompletableFuture.completedFuture(null);
+  }
+
+  /** Writes a push nobody waits for, behind what other threads already queued on the loop. */
+  private void writeUnanswered(Object msg) {
+    io.netty.channel.Channel channel = connection.channel();
+    if (!channel.eventLoop().inEventLoop()) {
+      connection.writeUnanswered(msg);
+      return;
     }
-    return write(update);
+    try {
+      channel.eventLoop().execute(() -> connection.writeUnanswered(msg));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      io.netty.util.ReferenceCountUtil.release(msg); // the loop is gone, and the channel with it
+    }
   }
 
   private CompletableFuture<Void> write(Message message) {

@@ -88,6 +88,60 @@ final class ReferenceWriter {
     return buf;
   }
 
+  /**
+   * Encodes the method and arguments of a cache update (everything after its cache id, see {@link
+   * WireCodec#writeUpdateBody}) into a buffer from {@code alloc}, if those bytes are the same on
+   * every connection of this broker: that is, if no value in {@code args} is written as a
+   * reference, cache or view, which are the only things whose bytes depend on the connection (its
+   * export and import tables; a view's perspective is the peer's). Returns null when a value is a
+   * reference of any kind: then nothing was exported, and the update must be encoded for each
+   * connection. A value that cannot be encoded throws a {@link PbException}.
+   */
+  ByteBuf encodeSharedUpdateBody(String method, Object[] args, ByteBufAllocator alloc) {
+    Encoder e = pool.poll();
+    if (e == null) {
+      e = new Encoder();
+    }
+    Output out = e.output;
+    out.reset();
+    e.exported.clear();
+    e.shared = true;
+    try {
+      WireCodec.writeUpdateBody(e.kryo, out, method, args);
+      ByteBuf buf = alloc.buffer(out.position());
+      buf.writeBytes(out.getBuffer(), 0, out.position());
+      return buf;
+    } catch (RuntimeException ex) {
+      for (Throwable t = ex; t != null; t = t.getCause()) {
+        if (t == PerConnection.INSTANCE) {
+          return null;
+        }
+      }
+      throw WireCodec.failure(
+          ex, "update '" + method + "'", true, config.maxDepth(), config.maxMessage());
+    } finally {
+      e.shared = false;
+      e.kryo.reset();
+      e.kryo.resetGenerics();
+      e.exported.clear(); // a shared encode exports nothing: references stop it first
+      if (out.getBuffer().length > KEEP_OUTPUT_BYTES) {
+        e.output = newOutput();
+      }
+      if (pool.size() < POOL_SIZE) {
+        pool.offer(e);
+      }
+    }
+  }
+
+  /** Stops a shared encode at its first reference; thrown without a stack, it costs nothing. */
+  private static final class PerConnection extends RuntimeException {
+    static final PerConnection INSTANCE = new PerConnection();
+
+    private PerConnection() {
+      super("a reference is encoded per connection", null, false, false);
+    }
+  }
+
   /** An output that grows up to the message limit (Kryo refuses a start larger than its limit). */
   private Output newOutput() {
     return new Output(Math.min(4096, config.maxMessage()), config.maxMessage());
@@ -99,6 +153,8 @@ final class ReferenceWriter {
         KryoSetup.create(config.registry(), config.maxDepth(), this, connection.peer());
     final List<Integer> exported = new ArrayList<>();
     Output output = newOutput();
+    /** Encoding bytes to share between connections: a reference stops it (see PerConnection). */
+    boolean shared;
 
     @Override
     public void write(Kryo kryo, Output out, Object value) {
@@ -112,6 +168,9 @@ final class ReferenceWriter {
   }
 
   private void writeReference(Encoder encoder, Kryo kryo, Output output, Object value) {
+    if (encoder.shared) {
+      throw PerConnection.INSTANCE;
+    }
     RealRemoteReference ref =
         value instanceof RealRemoteReference r ? r : TypedProxies.unwrap(value);
     if (ref != null) {

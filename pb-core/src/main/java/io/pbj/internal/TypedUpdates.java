@@ -289,8 +289,15 @@ public final class TypedUpdates {
       Update update = methods.get(method);
       Object[] a = args == null ? new Object[0] : args;
       if (!update.returnsFuture()) {
-        for (RemoteObserver o : observers.get()) {
-          push(o, update.name(), a);
+        // nobody waits: encoded once for every connection where the arguments allow it
+        Iterable<RemoteObserver> all = observers.get();
+        Fanout.callRemoteAll(all, update.name(), a);
+        if (stopped != null) {
+          for (RemoteObserver o : all) {
+            if (!o.isObserving()) {
+              stopped.accept(o);
+            }
+          }
         }
         return null;
       }

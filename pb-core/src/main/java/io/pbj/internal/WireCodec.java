@@ -50,10 +50,8 @@ final class WireCodec {
       KryoSetup.writeString(out, info.message());
       KryoSetup.writeString(out, info.stack());
     } else if (message instanceof Message.CacheUpdate update) {
-      out.writeByte(Wire.CACHE_UPDATE);
-      out.writeVarInt(update.cacheId(), true);
-      KryoSetup.writeString(out, update.method());
-      writeArgs(kryo, out, update.args());
+      writeUpdateHeader(out, update.cacheId());
+      writeUpdateBody(kryo, out, update.method(), update.args());
     } else if (message instanceof Message.CacheState state) {
       out.writeByte(Wire.CACHE_STATE);
       out.writeVarInt(state.cacheId(), true);
@@ -101,6 +99,22 @@ final class WireCodec {
     } else {
       throw new IllegalArgumentException("cannot encode " + message);
     }
+  }
+
+  /**
+   * The part of a CACHE_UPDATE that names its cache, which differs between connections; {@link
+   * #writeUpdateBody} writes the rest, which can be the same for every observer (see {@link
+   * SharedUpdate}). Together they are exactly what {@link #encode} writes for the update.
+   */
+  static void writeUpdateHeader(Output out, int cacheId) {
+    out.writeByte(Wire.CACHE_UPDATE);
+    out.writeVarInt(cacheId, true);
+  }
+
+  /** The method and arguments of a CACHE_UPDATE; see {@link #writeUpdateHeader}. */
+  static void writeUpdateBody(Kryo kryo, Output out, String method, Object[] args) {
+    KryoSetup.writeString(out, method);
+    writeArgs(kryo, out, args);
   }
 
   private static void writeArgs(Kryo kryo, Output out, Object[] args) {

@@ -12,10 +12,16 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The fan-out benchmark: one {@link Ticker} updated in a loop by one server thread and observed
- * by 10 and 100 clients in this JVM, each its own {@code PbClient} over loopback TCP; against the
- * floor, a raw Netty broadcast of frames of the same size to as many client channels. Prints a
- * markdown table of updates delivered per second (over all observers) and PBJ's rate over the
- * floor's.
+ * by 10, 100 and 1,000 clients in this JVM, each its own {@code PbClient} over loopback TCP;
+ * against the floor, a raw Netty broadcast of frames of the same size to as many client channels.
+ * PBJ pushes with {@code RemoteObserver.callRemoteAll} (one encode for all observers) and, as a
+ * second stack, with {@code callRemote} on each observer in turn. Prints a markdown table of
+ * updates delivered per second (over all observers) and each rate over the floor's.
+ *
+ * <p>Above {@value #OWN_THREADS_MAX} observers the clients of both stacks share {@code
+ * --client-threads} event-loop threads (default {@value #CLIENT_THREADS}; PBJ's clients also
+ * share an executor of as many threads), rather than one each: a thousand clients with two
+ * threads each would measure the scheduler of a 2-core machine more than either stack.
  *
  * <pre>{@code
  * java -cp pb-bench/target/pbj-bench.jar io.pbj.bench.fanout.FanoutBench           # ~1 minute
@@ -39,6 +45,10 @@ public final class FanoutBench {
   private static final long STALL_SECONDS = 30;
   /** Used for the floor only if PBJ's own frame size could not be measured. */
   private static final int FALLBACK_FRAME_BYTES = 100;
+  /** Up to this many observers, each client has threads of its own. */
+  static final int OWN_THREADS_MAX = 100;
+  /** Threads the clients share above {@link #OWN_THREADS_MAX} observers, by default. */
+  static final int CLIENT_THREADS = 8;
 
   private FanoutBench() {}
 
@@ -71,12 +81,21 @@ public final class FanoutBench {
   /** Runs the benchmark; bad options print the usage and exit with status 2. */
   public static void main(String[] args) throws Exception {
     Settings settings = Settings.FULL;
-    List<Integer> observerCounts = List.of(10, 100);
+    List<Integer> observerCounts = List.of(10, 100, 1000);
     boolean sameThread = false;
+    int clientThreads = CLIENT_THREADS;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> settings = Settings.QUICK;
         case "--same-thread" -> sameThread = true;
+        case "--client-threads" -> {
+          List<Integer> n = i + 1 == args.length ? null : parseCounts(args[++i]);
+          if (n == null || n.size() != 1) {
+            usageError("--client-threads takes one positive number, e.g. 8");
+            return;
+          }
+          clientThreads = n.get(0);
+        }
         case "--observers" -> {
           if (i + 1 == args.length) {
             usageError("--observers needs a value, e.g. 10,100");
@@ -98,7 +117,7 @@ public final class FanoutBench {
         }
       }
     }
-    run(settings, observerCounts, sameThread, System.out);
+    run(settings, observerCounts, sameThread, clientThreads, System.out);
   }
 
   private static List<Integer> parseCounts(String text) {
@@ -124,15 +143,24 @@ public final class FanoutBench {
   }
 
   private static void usage(PrintStream out) {
-    out.println("usage: FanoutBench [--quick] [--observers 10,100] [--same-thread]");
-    out.println("  --quick        a smoke run of a few seconds");
-    out.println("  --observers    numbers of observers to measure, default 10,100");
+    out.println(
+        "usage: FanoutBench [--quick] [--observers 10,100,1000] [--client-threads 8]"
+            + " [--same-thread]");
+    out.println("  --quick           a smoke run (seconds; the 1,000 row's set-up takes longer)");
+    out.println("  --observers       numbers of observers to measure, default 10,100,1000");
+    out.println(
+        "  --client-threads  threads the clients share above " + OWN_THREADS_MAX
+            + " observers, default " + CLIENT_THREADS);
     out.println("  --same-thread  also measure PBJ with same-thread executors (a diagnostic of");
     out.println("                 what the executor hand-offs cost, not a setting to use)");
   }
 
   private static void run(
-      Settings settings, List<Integer> observerCounts, boolean sameThread, PrintStream out) {
+      Settings settings,
+      List<Integer> observerCounts,
+      boolean sameThread,
+      int clientThreads,
+      PrintStream out) {
     double loadBefore = loadAverage();
     long started = System.nanoTime();
     byte[] payload = new byte[PAYLOAD_BYTES];
@@ -140,12 +168,14 @@ public final class FanoutBench {
     int[] frameBytes = {-1};
     List<Result> results = new ArrayList<>();
     for (int n : observerCounts) {
-      results.add(measure(new PbjFanout(false), n, settings, payload, frameBytes));
+      int shared = n > OWN_THREADS_MAX ? clientThreads : 0;
+      results.add(measure(new PbjFanout(false, false, shared), n, settings, payload, frameBytes));
+      results.add(measure(new PbjFanout(false, true, shared), n, settings, payload, frameBytes));
       if (sameThread) {
-        results.add(measure(new PbjFanout(true), n, settings, payload, frameBytes));
+        results.add(measure(new PbjFanout(true, false, shared), n, settings, payload, frameBytes));
       }
       int floorFrame = frameBytes[0] > 0 ? frameBytes[0] : FALLBACK_FRAME_BYTES;
-      results.add(measure(new NettyFanout(floorFrame), n, settings, payload, frameBytes));
+      results.add(measure(new NettyFanout(floorFrame, shared), n, settings, payload, frameBytes));
     }
     report(out, settings, results, frameBytes[0], loadBefore, System.nanoTime() - started);
   }

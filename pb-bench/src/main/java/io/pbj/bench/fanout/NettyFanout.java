@@ -39,7 +39,8 @@ import java.util.concurrent.TimeUnit;
  * serialization and no executor hop.
  *
  * <p>Same topology as {@link PbjFanout}: one event-loop thread per core for the server's
- * connections, one per client (as each {@code PbClient} has its own), and the server flushes
+ * connections, one per client (as each {@code PbClient} has its own) or, when the benchmark says
+ * so, a group the clients share (as PBJ's then do), and the server flushes
  * through the same flush-consolidation handler PBJ uses. The transport is the one PBJ picks:
  * epoll when available and {@code io.pbj.noEpoll} is not set, NIO otherwise.
  *
@@ -61,12 +62,23 @@ final class NettyFanout implements FanoutStack {
   private ChannelGroup broadcast;
   private Channel serverChannel;
 
+  private final int clientThreads;
+
   /** @param frameBytes bytes per tick on the wire, length prefix included (at least 12) */
   NettyFanout(int frameBytes) {
+    this(frameBytes, 0);
+  }
+
+  /**
+   * @param frameBytes bytes per tick on the wire, length prefix included (at least 12)
+   * @param clientThreads event-loop threads all clients share; 0 for one each
+   */
+  NettyFanout(int frameBytes, int clientThreads) {
     if (frameBytes < LENGTH_BYTES + Long.BYTES) {
       throw new IllegalArgumentException("frameBytes must be at least 12, got " + frameBytes);
     }
     this.frameBytes = frameBytes;
+    this.clientThreads = clientThreads;
   }
 
   @Override
@@ -84,7 +96,7 @@ final class NettyFanout implements FanoutStack {
     bossGroup = new MultiThreadIoEventLoopGroup(1, io);
     serverGroup =
         new MultiThreadIoEventLoopGroup(Math.max(1, Runtime.getRuntime().availableProcessors()), io);
-    clientGroup = new MultiThreadIoEventLoopGroup(observers, io);
+    clientGroup = new MultiThreadIoEventLoopGroup(clientThreads > 0 ? clientThreads : observers, io);
     broadcast = new DefaultChannelGroup("fanout", GlobalEventExecutor.INSTANCE);
     serverChannel =
         new ServerBootstrap()

@@ -7,17 +7,26 @@ import io.pbj.PbServer;
 import io.pbj.Referenceable;
 import io.pbj.Remote;
 import io.pbj.RemoteReference;
+import io.pbj.internal.SharedClientGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
  * PBJ with its defaults: a server offering one {@link Ticker} (default {@link Backpressure}) and
  * one {@link PbClient} per observer, each holding a {@link TickerCache}. Pushes are {@code
- * RemoteObserver.callRemote} from the benchmark thread, which encodes each update once per
- * observer; updates run on each client's executor.
+ * RemoteObserver.callRemoteAll} from the benchmark thread, which encodes each update once for all
+ * observers, or (with {@code eachObserver}) {@code RemoteObserver.callRemote} on each observer,
+ * which encodes it once per observer; updates run on each client's executor.
+ *
+ * <p>With {@code clientThreads > 0} the clients share that many event-loop threads (and an
+ * executor of as many threads) instead of one event loop and one executor each, as the floor's
+ * clients then share as many event loops: for a thousand clients in one JVM.
  *
  * <p>With {@code sameThreadExecutors} both brokers run that work on the calling thread, i.e. the
  * event loop: a diagnostic that shows what the executor hand-offs cost, not a setting to use.
@@ -43,15 +52,29 @@ final class PbjFanout implements FanoutStack {
     }
   }
 
-  private final Ticker ticker = new Ticker(Backpressure.DEFAULT);
+  private final Ticker ticker;
   private final List<PbClient> clients = new ArrayList<>();
   private final List<TickerCache> caches = new ArrayList<>();
   private final List<Receiver> receivers = new ArrayList<>();
   private final boolean sameThreadExecutors;
+  private final boolean eachObserver;
+  private final int clientThreads;
+  private ExecutorService clientExecutor;
   private PbServer server;
 
   PbjFanout(boolean sameThreadExecutors) {
+    this(sameThreadExecutors, false, 0);
+  }
+
+  /**
+   * @param eachObserver push with {@code callRemote} on each observer, not {@code callRemoteAll}
+   * @param clientThreads event-loop (and executor) threads all clients share; 0 for their own
+   */
+  PbjFanout(boolean sameThreadExecutors, boolean eachObserver, int clientThreads) {
     this.sameThreadExecutors = sameThreadExecutors;
+    this.eachObserver = eachObserver;
+    this.clientThreads = clientThreads;
+    this.ticker = new Ticker(Backpressure.DEFAULT, eachObserver);
   }
 
   static PbRegistry registry() {
@@ -60,7 +83,8 @@ final class PbjFanout implements FanoutStack {
 
   @Override
   public String name() {
-    return sameThreadExecutors ? "PBJ, same-thread executors (diagnostic)" : "PBJ";
+    String name = eachObserver ? "PBJ, callRemote each" : "PBJ";
+    return sameThreadExecutors ? name + ", same-thread executors (diagnostic)" : name;
   }
 
   @Override
@@ -76,11 +100,20 @@ final class PbjFanout implements FanoutStack {
     }
     server = serverBuilder.build().start();
     String host = InetAddress.getLoopbackAddress().getHostAddress();
+    if (clientThreads > 0) {
+      SharedClientGroup.start(clientThreads);
+      if (!sameThreadExecutors) {
+        clientExecutor =
+            Executors.newFixedThreadPool(clientThreads, new DefaultThreadFactory("bench-client", true));
+      }
+    }
     for (int i = 0; i < observers; i++) {
       PbClient.Builder clientBuilder =
           PbClient.builder().address(host, server.port()).registry(registry());
       if (sameThreadExecutors) {
         clientBuilder.executor(Runnable::run);
+      } else if (clientExecutor != null) {
+        clientBuilder.executor(clientExecutor);
       }
       PbClient client = clientBuilder.build();
       clients.add(client);
@@ -128,6 +161,13 @@ final class PbjFanout implements FanoutStack {
     if (server != null) {
       server.shutdown();
       server.awaitTermination(SHUTDOWN_TIMEOUT);
+    }
+    if (clientThreads > 0) {
+      SharedClientGroup.stop();
+    }
+    if (clientExecutor != null) {
+      clientExecutor.shutdown();
+      clientExecutor.awaitTermination(SHUTDOWN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     }
   }
 }

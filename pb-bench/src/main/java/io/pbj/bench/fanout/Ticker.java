@@ -21,11 +21,24 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public final class Ticker implements Cacheable {
   private final CopyOnWriteArrayList<RemoteObserver> observers = new CopyOnWriteArrayList<>();
   private final Backpressure backpressure;
+  private final boolean eachObserver;
   private long lastSeq = -1;
 
-  /** A ticker whose observers' queues follow {@code backpressure}. */
+  /**
+   * A ticker whose observers' queues follow {@code backpressure}, pushing each tick with {@link
+   * RemoteObserver#callRemoteAll}.
+   */
   public Ticker(Backpressure backpressure) {
+    this(backpressure, false);
+  }
+
+  /**
+   * @param eachObserver push with {@link RemoteObserver#callRemote} on each observer in turn
+   *     (one encode and one future per observer) rather than {@link RemoteObserver#callRemoteAll}
+   */
+  public Ticker(Backpressure backpressure, boolean eachObserver) {
     this.backpressure = backpressure;
+    this.eachObserver = eachObserver;
   }
 
   @Override
@@ -48,6 +61,10 @@ public final class Ticker implements Cacheable {
   /** Records tick {@code seq} and pushes it with {@code payload} to every observer. */
   public synchronized void tick(long seq, byte[] payload) {
     lastSeq = seq;
+    if (!eachObserver) {
+      RemoteObserver.callRemoteAll(observers, "tick", seq, payload);
+      return;
+    }
     for (RemoteObserver o : observers) {
       o.callRemote("tick", seq, payload);
     }
