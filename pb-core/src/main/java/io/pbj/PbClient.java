@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
+import io.pbj.internal.NettyCompatibility;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
 import io.pbj.internal.Tls;
@@ -130,7 +131,14 @@ public final class PbClient implements AutoCloseable {
     this.events = MoreExecutors.newSequentialExecutor(executor);
   }
 
+  /**
+   * A new builder.
+   *
+   * @throws IllegalStateException when the Netty on the class path is not 4.2, naming the
+   *     artifact found and the fix (import {@code io.netty:netty-bom})
+   */
   public static Builder builder() {
+    NettyCompatibility.check();
     return new Builder();
   }
 

@@ -7,6 +7,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pbj.internal.Admission;
 import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
+import io.pbj.internal.NettyCompatibility;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
 import io.pbj.internal.ServerLimits;
@@ -94,7 +95,14 @@ public final class PbServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A new builder.
+   *
+   * @throws IllegalStateException when the Netty on the class path is not 4.2, naming the
+   *     artifact found and the fix (import {@code io.netty:netty-bom})
+   */
   public static Builder builder() {
+    NettyCompatibility.check();
     return new Builder();
   }
 
