@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "pbj-samples",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionInfo.class,
     description = "PBJ sample programs.",
     subcommands = {
       WorldDemo.class,
