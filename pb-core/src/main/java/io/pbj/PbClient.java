@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
+import io.pbj.internal.NettyCompatibility;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
 import io.pbj.internal.Tls;
@@ -18,6 +19,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -132,7 +134,14 @@ public final class PbClient implements AutoCloseable {
     this.events = MoreExecutors.newSequentialExecutor(executor);
   }
 
+  /**
+   * A new builder.
+   *
+   * @throws IllegalStateException when the Netty on the class path is not 4.2, naming the
+   *     artifact found and the fix (import {@code io.netty:netty-bom})
+   */
   public static Builder builder() {
+    NettyCompatibility.check();
     return new Builder();
   }
 
@@ -197,7 +206,8 @@ public final class PbClient implements AutoCloseable {
             PbException e =
                 new PbException(
                     PbException.Code.CONNECT_FAILED,
-                    "cannot connect to " + options.address() + ": " + f.cause(),
+                    "cannot connect to " + hostAndPort(options.address()) + ": "
+                        + connectFailure(f.cause()),
                     f.cause());
             control.execute(() -> attemptFailed(a, e));
           }
@@ -343,6 +353,47 @@ public final class PbClient implements AutoCloseable {
     }
     tell(l -> l.stopped(cause));
   }
+
+  /** {@code host:port} as the user wrote it, not Java's {@code host/address:port}. */
+  static String hostAndPort(java.net.SocketAddress address) {
+    if (address instanceof InetSocketAddress inet) {
+      String host = inet.getHostString();
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
+    }
+    return String.valueOf(address);
+  }
+
+  /**
+   * Why a connect failed, in the words a person uses ("connection refused"), not Netty's
+   * ({@code AnnotatedConnectException: finishConnect(..) failed with error(-111)}); the exception
+   * itself stays the cause.
+   */
+  static String connectFailure(Throwable cause) {
+    if (cause instanceof java.net.UnknownHostException) {
+      return "unknown host";
+    }
+    if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+      return "timed out";
+    }
+    String message = cause.getMessage() == null ? "" : cause.getMessage().toLowerCase(Locale.ROOT);
+    for (String known : KNOWN_CONNECT_FAILURES) {
+      if (message.contains(known)) {
+        return known;
+      }
+    }
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+  }
+
+  private static final List<String> KNOWN_CONNECT_FAILURES =
+      List.of(
+          "connection refused",
+          "connection timed out",
+          "no route to host",
+          "network is unreachable",
+          "host is unreachable",
+          "host is down",
+          "connection reset",
+          "permission denied");
 
   private static boolean isRetryable(PbException cause) {
     return cause.code() == PbException.Code.CONNECT_FAILED

@@ -7,6 +7,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.pbj.internal.Admission;
 import io.pbj.internal.BrokerConfig;
 import io.pbj.internal.Connection;
+import io.pbj.internal.NettyCompatibility;
 import io.pbj.internal.Options;
 import io.pbj.internal.Pipeline;
 import io.pbj.internal.ServerLimits;
@@ -94,7 +95,14 @@ public final class PbServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A new builder.
+   *
+   * @throws IllegalStateException when the Netty on the class path is not 4.2, naming the
+   *     artifact found and the fix (import {@code io.netty:netty-bom})
+   */
   public static Builder builder() {
+    NettyCompatibility.check();
     return new Builder();
   }
 
@@ -432,7 +440,7 @@ public final class PbServer implements AutoCloseable {
 
     /**
      * The largest message a connection may send before it is let in: before its registry
-     * handshake is done and, where the root is a {@link Portal}'s login root, before it has
+     * handshake is done and, where the root is a {@link io.pbj.cred.Portal}'s login root, before it has
      * logged in. It keeps connections nobody has let in from holding much memory. The client's
      * registry HELLO must fit: it names every class of the client's registry (about 50 bytes a
      * class), so a client with this server's registry sends one as large as the server's own.
@@ -463,7 +471,7 @@ public final class PbServer implements AutoCloseable {
     }
 
     /**
-     * Where the root is a {@link Portal}'s login root: how long a connection may stay without a
+     * Where the root is a {@link io.pbj.cred.Portal}'s login root: how long a connection may stay without a
      * login, from accept and again from each logout; one that has not logged in by then is told
      * why in a GOODBYE and closed, with {@link PbException.Code#LIMIT_EXCEEDED}. A connection
      * that is not logged in can do nothing but log in, so this bounds its life whether it is idle

@@ -46,12 +46,29 @@ public final class BenchMain {
       case "live" -> LiveBench.main(rest);
       case "scale" -> ScaleBench.main(rest);
       case "help", "-h", "--help" -> usage(System.out);
+      case "--version", "-V" -> System.out.println(version());
       default -> {
         System.err.println("unknown benchmark: " + args[0]);
         usage(System.err);
         System.exit(2);
       }
     }
+  }
+
+  /** This jar's version, the Netty it runs on and the JVM: what a benchmark report needs. */
+  static String version() {
+    java.util.Properties p = new java.util.Properties();
+    try (java.io.InputStream in = BenchMain.class.getResourceAsStream("version.properties")) {
+      if (in != null) {
+        p.load(in);
+      }
+    } catch (java.io.IOException e) {
+      // reported as unknown below
+    }
+    io.netty.util.Version netty = io.netty.util.Version.identify().get("netty-transport");
+    return "pbj-bench " + p.getProperty("version", "unknown") + "\nNetty "
+        + (netty == null ? "unknown" : netty.artifactVersion()) + ", Java " + Runtime.version()
+        + " (" + System.getProperty("java.vm.name") + ")";
   }
 
   private static void usage(PrintStream out) {

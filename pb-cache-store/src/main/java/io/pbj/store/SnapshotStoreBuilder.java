@@ -1,5 +1,6 @@
 package io.pbj.store;
 
+import io.pbj.store.internal.BackendClasses;
 import io.pbj.store.internal.DefaultSnapshotStore;
 import io.pbj.store.internal.StoreConfig;
 import java.nio.file.Path;
@@ -121,11 +122,14 @@ public final class SnapshotStoreBuilder {
    * Opens the store: takes the file lock, validates the file (quarantining it if damaged) and
    * starts the write-behind thread.
    *
+   * @throws IllegalStateException when the backend's library (org.mapdb:mapdb for MAPDB,
+   *     com.h2database:h2 for MVSTORE) is not on the class path, naming it
    * @throws StoreException IN_USE when another process holds the store, DAMAGED or
    *     UNSUPPORTED_FORMAT when the file cannot be used, IO on a file-system error
    */
   public SnapshotStore build() {
     StoreBackend b = backend == null ? StoreBackend.MAPDB : backend;
+    BackendClasses.require(b);
     if (b == StoreBackend.MEMORY && path != null) {
       throw new IllegalStateException(
           "SnapshotStoreBuilder.path conflicts with backend MEMORY: an in-memory store has no file");

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * that only a read after open meets (open walks the B-trees, not every value record: the file
  * is quarantined and the rest of that round reads as misses). MVStore must also keep every batch
  * the child reported committed; for MapDB that is only tallied, since MapDB 3 can lose a commit
- * that was in progress or damage the file (DEPENDENCIES.md).
+ * that was in progress or damage the file (upstream jankotek/mapdb #775, #897; docs/STORE.md, "Kill test").
  *
  * <p>Rounds per backend: system property {@code pbj.killtest.rounds} (default 20).
  */

@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,6 +156,9 @@ public final class PublishedClient {
             AttachReply.class, "attach", expectedServerId, service, claimed,
             inventory.identities(), inventory.versions(), only, nonce,
             relayKey == null ? null : relayKey.encodedPublicKey(), sink)
+        .exceptionally(failure -> {
+          throw notAnEndpoint(failure, service);
+        })
         .thenCompose(reply -> {
           if (reply == null || reply.objects() == null || reply.serverId() == null
               || reply.service() == null || reply.perspectiveKey() == null) {
@@ -171,6 +175,24 @@ public final class PublishedClient {
             sink.attached(attachment);
           }
         });
+  }
+
+  /**
+   * A remote without an {@code attach} method is almost always the avatar or the root handed in
+   * where the publishing endpoint was meant: say so, rather than only "no remote method".
+   */
+  private static CompletionException notAnEndpoint(Throwable failure, String service) {
+    Throwable t = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    if (t instanceof PbException pb && pb.code() == PbException.Code.NO_SUCH_METHOD) {
+      return new CompletionException(new PublishException(PbException.Code.NO_SUCH_METHOD,
+          "PublishedClient.attach(endpoint, \"" + service + "\"): the reference given is not a"
+              + " publishing endpoint (it has no remote method 'attach'; is it the avatar or the"
+              + " root?). Pass the PublishingService's endpoint(), which the server hands out,"
+              + " e.g. avatar.callRemote(RemoteReference.class, \"publishingEndpoint\", \""
+              + service + "\") in the README's example", pb));
+    }
+    return failure instanceof CompletionException ce ? ce : new CompletionException(t);
   }
 
   /** The perspective key to list the inventory under: the builder's, or the one learned. */

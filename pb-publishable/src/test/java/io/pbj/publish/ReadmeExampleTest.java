@@ -1,9 +1,11 @@
 package io.pbj.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.pbj.PbClient;
+import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.PbServer;
 import io.pbj.Referenceable;
@@ -19,6 +21,7 @@ import io.pbj.testing.PbCleanup;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -106,5 +109,35 @@ class ReadmeExampleTest {
         .until(() -> t.value().terrain().equals("sand") && seen.contains("c:0:1"));
     assertThat(a.perspectiveKey()).as("learned from the server, not configured")
         .isEqualTo("user:alice");
+  }
+
+  @Test
+  void attachingToTheAvatarInsteadOfTheEndpointSaysWhatToPass() {
+    PbRegistry registry = Publishing.register(PbRegistry.builder()).register(Tile.class)
+        .registerCache(TileObject.class, RemoteTile.class).build();
+    PublishingService world = PublishingService.builder().serverKey(ServerKey.generate())
+        .service("world").perspectiveKey(p -> ((Player) p).name()).build();
+    Portal portal = Portal.builder((id, mind, connection) ->
+            CompletableFuture.completedFuture(Avatar.of(new Player(id.name(), world))))
+        .checker(PasswordChecker.builder().user("alice", "secret").build()).build();
+    PbServer server = cleanup.register(PbServer.builder().address("127.0.0.1", 0)
+        .registry(registry).rootFactory(portal::root).build().start());
+    PbClient client = cleanup.register(PbClient.builder().address("127.0.0.1", server.port())
+        .registry(registry).build());
+    SnapshotStore store = cleanup.register(PublishingTest.memoryStore());
+    RemoteReference avatar = Login.login(client.rootObject().join(),
+        Credentials.password("alice", "secret"), null).join();
+
+    Throwable t = catchThrowable(() -> PublishedClient.builder().store(store)
+        .expectedServerId(world.serverId()).build().attach(avatar, "world").join());
+
+    assertThat(t).isInstanceOf(CompletionException.class);
+    assertThat(t.getCause()).isInstanceOf(PublishException.class)
+        .hasMessageContaining("the reference given is not a publishing endpoint")
+        .hasMessageContaining("is it the avatar or the root?")
+        .hasMessageContaining("\"publishingEndpoint\", \"world\"");
+    assertThat(((PbException) t.getCause()).code()).isEqualTo(PbException.Code.NO_SUCH_METHOD);
+    assertThat(store.list(io.pbj.store.SnapshotPrefix.of(world.serverId(), "world", "user:alice")))
+        .as("nothing stored").isEmpty();
   }
 }

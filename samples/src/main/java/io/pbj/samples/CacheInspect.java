@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "cache-inspect",
-    mixinStandardHelpOptions = true,
+    mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Inspect a PBJ snapshot store: stats, list, verify (every checksum) or purge.")
 final class CacheInspect implements Callable<Integer> {
 

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "pbj-samples",
     mixinStandardHelpOptions = true,
+    versionProvider = VersionInfo.class,
     description = "PBJ sample programs.",
     subcommands = {
       WorldDemo.class,
@@ -42,6 +43,11 @@ public final class Samples implements Runnable {
   }
 
   public static void main(String[] args) {
+    if (Runtime.version().feature() >= 24 && System.getProperty("kryo.unsafe") == null) {
+      // JDK 24+ warns at Kryo's first use of sun.misc.Unsafe (JEP 498), which a future JDK will
+      // refuse; Kryo without Unsafe is the path that will keep working. -Dkryo.unsafe overrides.
+      System.setProperty("kryo.unsafe", "false");
+    }
     System.exit(new CommandLine(new Samples()).execute(args));
   }
 }

@@ -6,6 +6,13 @@ import io.pbj.RemoteReference;
 import io.pbj.cred.Credentials;
 import io.pbj.cred.Login;
 import io.pbj.samples.chat.ChatModel.ChatMessage;
+import java.io.Console;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -16,12 +23,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code chat-client --port P --user U --password W --room R [--say TEXT] [--wait-for TEXT]
- * [--timeout S]}: logs in, joins the room, says TEXT, waits until a message containing the
+ * {@code chat-client --port P --user U --room R [--password-file F] [--say TEXT] [--wait-for
+ * TEXT] [--timeout S]}: logs in, joins the room, says TEXT, waits until a message containing the
  * {@code --wait-for} text is in the replicated room, prints the room as {@code NAME: TEXT} lines.
- * Exit codes: 0 done, 1 error or timeout, 2 bad credentials or usage.
+ * The password comes from the file given by {@code --password-file}, else the environment
+ * variable {@code PBJ_PASSWORD}, else a prompt on the console; never from the command line, where
+ * other users of the machine see it ({@code ps}) and the shell keeps it. The old {@code
+ * --password} still works, with a warning. Exit codes: 0 done, 1 error or timeout, 2 bad
+ * credentials or usage.
  */
-@Command(name = "chat-client", mixinStandardHelpOptions = true,
+@Command(name = "chat-client", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Log in to a chat server, join a room, talk, print the room.")
 public final class ChatClient implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Server host (default ${DEFAULT-VALUE}).")
@@ -33,8 +44,18 @@ public final class ChatClient implements Callable<Integer> {
   @Option(names = "--user", required = true, description = "User name.")
   String user;
 
-  @Option(names = "--password", required = true, description = "Password.")
+  @Option(names = "--password-file", description = "File whose first line is the password"
+      + " (else the environment variable " + PASSWORD_ENV + ", else a prompt).")
+  Path passwordFile;
+
+  /** Kept for old scripts only: the command line is visible to every user of the machine. */
+  @Option(names = "--password", hidden = true)
   String password;
+
+  static final String PASSWORD_ENV = "PBJ_PASSWORD";
+
+  /** Where the password comes from; replaced in tests. */
+  Map<String, String> environment = System.getenv();
 
   @Option(names = "--room", required = true, description = "Room to join.")
   String room;
@@ -50,6 +71,13 @@ public final class ChatClient implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    char[] secret = password();
+    if (secret == null) {
+      System.err.println("chat-client: no password: use --password-file FILE, set " + PASSWORD_ENV
+          + ", or run it on a console to be asked");
+      return 2;
+    }
+    String password = new String(secret);
     try (PbClient client =
         PbClient.builder().address(host, port).registry(ChatModel.registry()).build()) {
       RemoteReference avatar;
@@ -94,6 +122,41 @@ public final class ChatClient implements Callable<Integer> {
     } catch (TimeoutException e) {
       System.err.println("chat-client: timed out after " + timeoutSeconds + " s");
       return 1;
+    }
+  }
+
+  /** The password, from the first source that has one; null if none has. */
+  private char[] password() throws IOException {
+    if (passwordFile != null) {
+      List<String> lines = Files.readAllLines(passwordFile, StandardCharsets.UTF_8);
+      return lines.isEmpty() ? new char[0] : lines.get(0).toCharArray();
+    }
+    if (password != null) {
+      System.err.println("chat-client: warning: --password shows the password to every user of"
+          + " this machine (ps) and leaves it in the shell's history; use --password-file or "
+          + PASSWORD_ENV + ", or let chat-client ask");
+      return password.toCharArray();
+    }
+    String fromEnv = environment.get(PASSWORD_ENV);
+    if (fromEnv != null) {
+      return fromEnv.toCharArray();
+    }
+    Console console = System.console();
+    return console == null || !isTerminal(console)
+        ? null
+        : console.readPassword("password for %s: ", user);
+  }
+
+  /**
+   * From JDK 22 {@code System.console()} is not null when the streams are redirected; asking there
+   * would read the password from a pipe. {@code Console.isTerminal()} (JDK 22) tells; before it, a
+   * console exists only on a terminal.
+   */
+  private static boolean isTerminal(Console console) {
+    try {
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true;
     }
   }
 

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * login (SCRAM; only salted verifiers are kept) and rooms replicated to their members as
  * Cacheables.
  */
-@Command(name = "chat-server", mixinStandardHelpOptions = true,
+@Command(name = "chat-server", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Serve chat rooms with password login until killed.")
 public final class ChatServer implements Callable<Integer> {
   @Option(names = "--port", required = true, description = "TCP port to listen on (0: any).")

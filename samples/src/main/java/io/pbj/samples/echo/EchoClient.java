@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
  * {@code echo-client --port P TEXT}: prints TEXT as echoed. With {@code --count N [--pipeline W]}
  * makes N calls, W in flight, and prints {@code calls_per_s=<number>}.
  */
-@Command(name = "echo-client", mixinStandardHelpOptions = true,
+@Command(name = "echo-client", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Call an echo server; optionally measure calls per second.")
 public final class EchoClient implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Server host (default ${DEFAULT-VALUE}).")

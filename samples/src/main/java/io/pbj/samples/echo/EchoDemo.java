@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  * {@code echo-demo}: the echo server and client in one process over loopback TCP: one call, then
  * a short timed run of pipelined calls.
  */
-@Command(name = "echo-demo", mixinStandardHelpOptions = true,
+@Command(name = "echo-demo", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Run the echo server and client embedded in one process.")
 public final class EchoDemo implements Callable<Integer> {
   @Option(names = "--count", defaultValue = "20000", description = "Calls in the timed run (default ${DEFAULT-VALUE}).")

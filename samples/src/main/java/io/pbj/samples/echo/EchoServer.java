@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code echo-server --port P}: serves an {@link EchoService} until killed. */
-@Command(name = "echo-server", mixinStandardHelpOptions = true,
+@Command(name = "echo-server", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Serve an echo root object over TCP until killed.")
 public final class EchoServer implements Callable<Integer> {
   @Option(names = "--port", required = true, description = "TCP port to listen on.")

@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */
-@Command(name = "world-client", mixinStandardHelpOptions = true,
+@Command(name = "world-client", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Attach to a world server once, with a persistent store, and report.")
 public final class WorldClient implements Callable<Integer> {
   /** The store file inside the {@code --store} folder. */

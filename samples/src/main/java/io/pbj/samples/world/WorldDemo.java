@@ -53,7 +53,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */
-@Command(name = "world-demo", mixinStandardHelpOptions = true,
+@Command(name = "world-demo", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Publish a tile world and attach to it twice (cold, then warm) in one process.")
 public final class WorldDemo implements Callable<Integer> {
   /** Most warm bytes allowed, as a fraction of cold bytes. */

@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */
-@Command(name = "world-server", mixinStandardHelpOptions = true,
+@Command(name = "world-server", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
     description = "Serve the tile world, kept in a folder across restarts, until killed.")
 public final class WorldServer implements Callable<Integer> {
   /** The server key file inside the {@code --store} folder. */
