@@ -675,9 +675,10 @@ public final class DefaultSnapshotStore implements SnapshotStore {
    * The index listed {@code k} (as {@code m}) but the backend holds no entry under it: a key
    * garbled in the file (a flipped bit in a MapDB delta node's shared prefix renames every key of
    * the node; the entry count stays the same, so open passes). Counted as a checksum failure and
-   * dropped from the index, so it is not listed for ever while every read of it misses. Nothing
-   * happens when the index changed since it was read (a remove, an eviction, a quarantine or a
-   * queued put raced the read), so a race is never taken for damage.
+   * logged, so the damage is seen. The index entry is kept: the entry now lies under a key nobody
+   * knows, so removing the index entry would leave the file with one entry more than its index,
+   * and the next open would quarantine it. Nothing is counted when the index changed since it was
+   * read (a remove, an eviction, a quarantine or a queued put raced the read).
    */
   private void entryMissing(String k, Meta m) {
     lock.lock();
@@ -686,13 +687,11 @@ public final class DefaultSnapshotStore implements SnapshotStore {
         return;
       }
       checksumFailures.increment();
-      removeLocked(k);
-      signalWriter();
     } finally {
       lock.unlock();
     }
     log.warn("snapshot store entry {} is listed in the index but has no entry in the backend"
-        + " (a damaged key); treating it as a miss and removing it", k.replace('\u0000', '/'));
+        + " (a damaged key); treating it as a miss", k.replace('\u0000', '/'));
   }
 
   private void dropDamaged(String k) {
