@@ -128,8 +128,13 @@ final class MapDbTables extends Tables {
   /** What the catalog names for keys written with {@code Serializer.STRING} (older files). */
   static final String PLAIN_KEYS = "org.mapdb.Serializer#STRING";
 
-  /** Largest node size a catalog may name (MapDB's default is 32; this code writes 32). */
-  static final int MAX_NODE_SIZE = 1024;
+  /**
+   * Largest node size the catalog may name for a delta-layout map: twice what this code writes
+   * (MapDB's default, 32). A delta node decodes to up to (keys + 1) times its own size, and its
+   * key count is bounded by the node size, so this bound is what keeps a crafted node's
+   * allocation to a few hundred times its bytes (at 1,024 it was over 3,000 times).
+   */
+  static final int MAX_NODE_SIZE = 64;
 
   /**
    * The bounded reader for the keys of map {@code name}, as its catalog entry names them: {@code
