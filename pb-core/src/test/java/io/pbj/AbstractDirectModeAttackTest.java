@@ -56,10 +56,31 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
       return pendingAnswer;
     }
 
+    /**
+     * Calls back the client, whose reference is its argument, and blocks for the answer: on the
+     * event loop, which would have to read that answer itself. Returns what the wait ended with.
+     */
+    @Remote(direct = true)
+    public String directAsksBack(RemoteReference client) {
+      try {
+        return "answered " + client.callRemote(String.class, "ping").get();
+      } catch (Throwable e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+      }
+    }
+
     /** Never answers: keeps a call pending until the connection goes. */
     @Remote(direct = true)
     public CompletionStage<Void> directNever() {
       return never;
+    }
+  }
+
+  /** A client-side object the server calls back. */
+  public static final class Pinger implements Referenceable {
+    @Remote
+    public String ping() {
+      return "pong";
     }
   }
 
@@ -125,7 +146,8 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
     RemoteReference ref = connect(server(), true);
     AtomicReference<Throwable> fromCallback = new AtomicReference<>();
     CompletableFuture<String> callbackDone = new CompletableFuture<>();
-    CompletableFuture<Integer> first = ref.callRemote(Integer.class, "direct", 1);
+    // answered only after the callback is chained, so the callback runs on the client's loop
+    CompletableFuture<String> first = ref.callRemote(String.class, "directLater");
     first.whenComplete(
         (r, t) -> {
           String thread = Thread.currentThread().getName();
@@ -136,17 +158,30 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
           }
           callbackDone.complete(thread);
         });
-    String thread = get(callbackDone);
-    if (thread.startsWith(CLIENT_LOOP)) {
-      assertThat(fromCallback.get())
-          .as("a get() on the event loop that must read its own answer fails at once")
-          .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining("event loop")
-          .hasMessageContaining("direct");
-    }
+    recorder.pendingAnswer.complete("first");
+    assertThat(get(callbackDone)).startsWith(CLIENT_LOOP);
+    assertThat(fromCallback.get())
+        .as("a get() on the event loop that must read its own answer fails at once")
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("event loop")
+        .hasMessageContaining("direct");
     assertThat(get(ref.callRemote(Integer.class, "direct", 3)))
         .as("the connection goes on")
         .isEqualTo(3);
+  }
+
+  @Test
+  void getFromADirectMethodOnACallBackToItsClientFailsFastRatherThanFreezingTheServerLoop()
+      throws Exception {
+    RemoteReference ref = connect(server(), false);
+    String outcome = get(ref.callRemote(String.class, "directAsksBack", new Pinger()));
+    assertThat(outcome)
+        .startsWith("IllegalStateException")
+        .contains("event loop")
+        .contains("'ping'");
+    assertThat(get(ref.callRemote(Integer.class, "direct", 4)))
+        .as("the server's loop goes on")
+        .isEqualTo(4);
   }
 
   @Test
