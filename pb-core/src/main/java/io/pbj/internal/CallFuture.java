@@ -61,6 +61,14 @@ final class CallFuture extends CompletableFuture<Object> {
   private volatile CompletionQueue queue;
 
   /**
+   * Set while user code runs on an event loop (a direct completion or direct method): a get() or
+   * join() there on an unanswered call would wait for an answer that this very thread may have to
+   * read, freezing every connection of the loop for good, so it fails at once instead (as Netty's
+   * own futures do with BlockingOperationException).
+   */
+  private static final ThreadLocal<Boolean> ON_EVENT_LOOP = new ThreadLocal<>();
+
+  /**
    * @param resultType the type the answer must have, or null for any
    * @param onCancel told the request id when this future is cancelled
    */
@@ -127,7 +135,7 @@ final class CallFuture extends CompletableFuture<Object> {
       this.queue = queue;
       if (handoffState.compareAndSet(IDLE, RUNNING)) {
         try {
-          completion.run();
+          runOnEventLoop(completion);
         } catch (RuntimeException e) {
           // as on the queue: a failing completion must not reach the event loop's pipeline
           log.warn("a call completion failed", e);
@@ -139,6 +147,19 @@ final class CallFuture extends CompletableFuture<Object> {
       queue.releaseClaim(); // a caller started waiting meanwhile: hand it over the ordinary way
     }
     deliver(completion, queue);
+  }
+
+  /** Runs {@code task}, user code on the event loop, so that blocking on a call fails fast. */
+  static void runOnEventLoop(Runnable task) {
+    Boolean outer = ON_EVENT_LOOP.get();
+    ON_EVENT_LOOP.set(Boolean.TRUE);
+    try {
+      task.run();
+    } finally {
+      if (outer == null) {
+        ON_EVENT_LOOP.remove();
+      }
+    }
   }
 
   private void enqueue(Runnable completion, CompletionQueue queue) {
@@ -171,6 +192,16 @@ final class CallFuture extends CompletableFuture<Object> {
       throws InterruptedException {
     if (isDone()) {
       return true;
+    }
+    if (ON_EVENT_LOOP.get() != null) {
+      throw new IllegalStateException(
+          "get() or join() on the unanswered call '"
+              + method
+              + "' (request "
+              + requestId
+              + ") from a direct method or direct completion, which runs on the event loop: it"
+              + " would block the loop, which may have to read that very answer; chain it"
+              + " (thenCompose, thenAccept) instead");
     }
     Thread me = Thread.currentThread();
     while (true) {
