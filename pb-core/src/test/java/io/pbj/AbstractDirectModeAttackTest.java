@@ -69,6 +69,12 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
       }
     }
 
+    /** Where it ran, and the state its cache argument had by then. */
+    @Remote(direct = true)
+    public String directCache(Fixtures.ScoreboardCache cache) {
+      return Thread.currentThread().getName() + " " + cache.entries;
+    }
+
     /** Never answers: keeps a call pending until the connection goes. */
     @Remote(direct = true)
     public CompletionStage<Void> directNever() {
@@ -92,11 +98,11 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
   }
 
   private PbServer server() {
-    return cleanup.register(serverBuilder().root(recorder).executor(app).build().start());
+    return cleanup.register(serverBuilder().root(recorder).registry(Fixtures.registry()).executor(app).build().start());
   }
 
   private RemoteReference connect(PbServer server, boolean directCompletions) {
-    PbClient.Builder b = clientBuilder(server).executor(app);
+    PbClient.Builder b = clientBuilder(server).registry(Fixtures.registry()).executor(app);
     if (directCompletions) {
       b.directCompletions(true);
     }
@@ -182,6 +188,24 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
     assertThat(get(ref.callRemote(Integer.class, "direct", 4)))
         .as("the server's loop goes on")
         .isEqualTo(4);
+  }
+
+  @Test
+  void directMethodWhoseArgumentIsACacheSeesItsStateAndEveryUpdateSentBefore()
+      throws Exception {
+    RemoteReference ref = connect(server(), false);
+    Fixtures.Scoreboard board = new Fixtures.Scoreboard();
+    board.entries.add("first");
+    String outcome = get(ref.callRemote(String.class, "directCache", board));
+    assertThat(outcome)
+        .as("a new cache's state is set by user code, so the call runs off the loop")
+        .startsWith("attack-app")
+        .endsWith("[first]");
+    for (int i = 0; i < 50; i++) {
+      board.add("e" + i); // an update pushed to the server's cache before the call
+      outcome = get(ref.callRemote(String.class, "directCache", board));
+      assertThat(outcome).as("call %d", i).endsWith(board.entries.toString());
+    }
   }
 
   @Test
