@@ -177,6 +177,30 @@ abstract class AbstractDirectModeAttackTest extends AbstractPbTest {
   }
 
   @Test
+  void joinOnAFutureChainedOnALaterCallFromADirectCompletionFailsFastToo() throws Exception {
+    RemoteReference ref = connect(server(), true);
+    AtomicReference<Throwable> fromCallback = new AtomicReference<>();
+    CompletableFuture<String> callbackDone = new CompletableFuture<>();
+    CompletableFuture<String> first = ref.callRemote(String.class, "directLater");
+    first.whenComplete(
+        (r, t) -> {
+          String thread = Thread.currentThread().getName();
+          try {
+            ref.callRemote(Integer.class, "direct", 2).thenApply(i -> i + 1).join();
+          } catch (Throwable e) {
+            fromCallback.set(e);
+          }
+          callbackDone.complete(thread);
+        });
+    recorder.pendingAnswer.complete("first");
+    assertThat(get(callbackDone)).startsWith(CLIENT_LOOP);
+    assertThat(fromCallback.get())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("event loop");
+    assertThat(get(ref.callRemote(Integer.class, "direct", 3))).isEqualTo(3);
+  }
+
+  @Test
   void getFromADirectMethodOnACallBackToItsClientFailsFastRatherThanFreezingTheServerLoop()
       throws Exception {
     RemoteReference ref = connect(server(), false);
