@@ -149,6 +149,54 @@ final class CallFuture extends CompletableFuture<Object> {
     deliver(completion, queue);
   }
 
+  /** Fails if user code on the event loop is about to block on {@code what}, not yet done. */
+  private static void failIfOnEventLoop(String what) {
+    if (ON_EVENT_LOOP.get() != null) {
+      throw new IllegalStateException(
+          "get() or join() on "
+              + what
+              + " from a direct method or direct completion, which runs on the event loop: it"
+              + " would block the loop, which may have to read that very answer; chain it"
+              + " (thenCompose, thenAccept) instead");
+    }
+  }
+
+  /**
+   * The futures chained on a call ({@code thenApply}, ...): a get() or join() on one that is not
+   * done fails from user code on the event loop, as on the call's own future.
+   */
+  static final class Dependent<T> extends CompletableFuture<T> {
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+      if (!isDone()) {
+        failIfOnEventLoop("a future chained on a call");
+      }
+      return super.get();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit)
+        throws InterruptedException, ExecutionException, TimeoutException {
+      if (!isDone()) {
+        failIfOnEventLoop("a future chained on a call");
+      }
+      return super.get(timeout, unit);
+    }
+
+    @Override
+    public T join() {
+      if (!isDone()) {
+        failIfOnEventLoop("a future chained on a call");
+      }
+      return super.join();
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new Dependent<>();
+    }
+  }
+
   /** Runs {@code task}, user code on the event loop, so that blocking on a call fails fast. */
   static void runOnEventLoop(Runnable task) {
     Boolean outer = ON_EVENT_LOOP.get();
@@ -193,16 +241,7 @@ final class CallFuture extends CompletableFuture<Object> {
     if (isDone()) {
       return true;
     }
-    if (ON_EVENT_LOOP.get() != null) {
-      throw new IllegalStateException(
-          "get() or join() on the unanswered call '"
-              + method
-              + "' (request "
-              + requestId
-              + ") from a direct method or direct completion, which runs on the event loop: it"
-              + " would block the loop, which may have to read that very answer; chain it"
-              + " (thenCompose, thenAccept) instead");
-    }
+    failIfOnEventLoop("the unanswered call '" + method + "' (request " + requestId + ")");
     Thread me = Thread.currentThread();
     while (true) {
       int state = handoffState.get();
@@ -323,6 +362,6 @@ final class CallFuture extends CompletableFuture<Object> {
 
   @Override
   public <U> CompletableFuture<U> newIncompleteFuture() {
-    return new CompletableFuture<>();
+    return new Dependent<>();
   }
 }
