@@ -53,7 +53,8 @@ public abstract class BrokerBuilder<B extends BrokerBuilder<B>> {
    *
    * <p><b>Warning: callbacks then run on the event loop.</b> Every callback chained on a call's
    * future must never block (no I/O, no {@code get()} or {@code join()} on a future, not even
-   * another call's: the answer it waits for would have to be read by the very thread it blocks)
+   * another call's: the answer it waits for would have to be read by the very thread it blocks,
+   * so one on an unanswered call fails at once with an {@link IllegalStateException})
    * and must return quickly, as no connection of that event loop is served while it runs.
    * Completions still run one at a time in the order the answers arrived. A caller blocked in
    * {@code get()} or {@code join()} on a call's future is handed the completion as before; an

@@ -32,7 +32,8 @@ public @interface Remote {
    * {@code directExecutor()}. Default false.
    *
    * <p><b>Warning: the method runs on the event loop.</b> It must never block (no I/O, no lock
-   * held for long, no {@code get()} or {@code join()} on a future, not even a remote call's) and
+   * held for long, no {@code get()} or {@code join()} on a future, not even a remote call's: one on
+   * an unanswered call fails at once with an {@link IllegalStateException}) and
    * must return quickly: while it runs, no connection served by that event loop reads or writes
    * anything. A method that returns a {@link java.util.concurrent.CompletionStage} may complete
    * it later from any thread.

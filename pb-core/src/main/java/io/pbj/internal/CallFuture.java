@@ -61,6 +61,14 @@ final class CallFuture extends CompletableFuture<Object> {
   private volatile CompletionQueue queue;
 
   /**
+   * Set while user code runs on an event loop (a direct completion or direct method): a get() or
+   * join() there on an unanswered call would wait for an answer that this very thread may have to
+   * read, freezing every connection of the loop for good, so it fails at once instead (as Netty's
+   * own futures do with BlockingOperationException).
+   */
+  private static final ThreadLocal<Boolean> ON_EVENT_LOOP = new ThreadLocal<>();
+
+  /**
    * @param resultType the type the answer must have, or null for any
    * @param onCancel told the request id when this future is cancelled
    */
@@ -127,7 +135,7 @@ final class CallFuture extends CompletableFuture<Object> {
       this.queue = queue;
       if (handoffState.compareAndSet(IDLE, RUNNING)) {
         try {
-          completion.run();
+          runOnEventLoop(completion);
         } catch (RuntimeException e) {
           // as on the queue: a failing completion must not reach the event loop's pipeline
           log.warn("a call completion failed", e);
@@ -139,6 +147,67 @@ final class CallFuture extends CompletableFuture<Object> {
       queue.releaseClaim(); // a caller started waiting meanwhile: hand it over the ordinary way
     }
     deliver(completion, queue);
+  }
+
+  /** Fails if user code on the event loop is about to block on {@code what}, not yet done. */
+  private static void failIfOnEventLoop(String what) {
+    if (ON_EVENT_LOOP.get() != null) {
+      throw new IllegalStateException(
+          "get() or join() on "
+              + what
+              + " from a direct method or direct completion, which runs on the event loop: it"
+              + " would block the loop, which may have to read that very answer; chain it"
+              + " (thenCompose, thenAccept) instead");
+    }
+  }
+
+  /**
+   * The futures chained on a call ({@code thenApply}, ...): a get() or join() on one that is not
+   * done fails from user code on the event loop, as on the call's own future.
+   */
+  static final class Dependent<T> extends CompletableFuture<T> {
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+      if (!isDone()) {
+        failIfOnEventLoop("a future chained on a call");
+      }
+      return super.get();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit)
+        throws InterruptedException, ExecutionException, TimeoutException {
+      if (!isDone()) {
+        failIfOnEventLoop("a future chained on a call");
+      }
+      return super.get(timeout, unit);
+    }
+
+    @Override
+    public T join() {
+      if (!isDone()) {
+        failIfOnEventLoop("a future chained on a call");
+      }
+      return super.join();
+    }
+
+    @Override
+    public <U> CompletableFuture<U> newIncompleteFuture() {
+      return new Dependent<>();
+    }
+  }
+
+  /** Runs {@code task}, user code on the event loop, so that blocking on a call fails fast. */
+  static void runOnEventLoop(Runnable task) {
+    Boolean outer = ON_EVENT_LOOP.get();
+    ON_EVENT_LOOP.set(Boolean.TRUE);
+    try {
+      task.run();
+    } finally {
+      if (outer == null) {
+        ON_EVENT_LOOP.remove();
+      }
+    }
   }
 
   private void enqueue(Runnable completion, CompletionQueue queue) {
@@ -172,6 +241,7 @@ final class CallFuture extends CompletableFuture<Object> {
     if (isDone()) {
       return true;
     }
+    failIfOnEventLoop("the unanswered call '" + method + "' (request " + requestId + ")");
     Thread me = Thread.currentThread();
     while (true) {
       int state = handoffState.get();
@@ -292,6 +362,6 @@ final class CallFuture extends CompletableFuture<Object> {
 
   @Override
   public <U> CompletableFuture<U> newIncompleteFuture() {
-    return new CompletableFuture<>();
+    return new Dependent<>();
   }
 }

@@ -82,7 +82,9 @@ final class InboundCalls {
     }
     if (inits.isEmpty()
         && isDirect(message)
-        && sequential.runHereIfIdle(() -> invoke(call), connection.channel().eventLoop())) {
+        && sequential.runHereIfIdle(
+            () -> CallFuture.runOnEventLoop(() -> invoke(call)),
+            connection.channel().eventLoop())) {
       return;
     }
     sequential.execute(

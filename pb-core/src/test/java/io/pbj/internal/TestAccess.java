@@ -219,6 +219,12 @@ public final class TestAccess {
     return frames(body(registry, new Message.Call(requestId, Wire.ROOT_ID, method, args, false)));
   }
 
+  /** A CALL of {@code method} on the object {@code target} (any id the peer chooses), framed. */
+  public static byte[] callOn(
+      PbRegistry registry, int requestId, int target, String method, Object... args) {
+    return frames(body(registry, new Message.Call(requestId, target, method, args, false)));
+  }
+
   static byte[] body(PbRegistry registry, Message message) {
     Output out = new Output(4096, Wire.DEFAULT_MAX_MESSAGE);
     WireCodec.encode(message, encoder(registry), out);
