@@ -167,9 +167,11 @@ abstract class AbstractCacheTest extends AbstractPbTest {
     // before it (a size reached early is no sign it has landed): wait for the server's entries
     // exactly; an update applied twice would keep them from ever being equal.
     List<String> expected = List.copyOf(root.scoreboard.entries);
-    await().atMost(WAIT).until(() -> cache.entries.equals(expected));
+    // A state that follows (the push made one due) may land while this looks, so each look is a
+    // snapshot between two updates, not the list while a state replaces it.
+    await().atMost(WAIT).until(() -> cache.snapshot().equals(expected));
     get(slow.rootObject().join().callRemote("echo", "sync"));
-    assertThat(cache.entries).doesNotHaveDuplicates().isEqualTo(expected);
+    assertThat(cache.snapshot()).doesNotHaveDuplicates().isEqualTo(expected);
   }
 
   @Test

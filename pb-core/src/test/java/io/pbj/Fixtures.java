@@ -126,13 +126,24 @@ final class Fixtures {
     @SuppressWarnings("unchecked")
     protected void setState(Object state) {
       states.incrementAndGet();
-      entries.clear();
-      entries.addAll((List<String>) state);
+      synchronized (entries) { // a reader taking snapshot() never sees it half replaced
+        entries.clear();
+        entries.addAll((List<String>) state);
+      }
     }
 
     @Remote
     public void added(String entry) {
-      entries.add(entry);
+      synchronized (entries) {
+        entries.add(entry);
+      }
+    }
+
+    /** The entries as they were between two updates (a state lands in one step). */
+    List<String> snapshot() {
+      synchronized (entries) {
+        return List.copyOf(entries);
+      }
     }
   }
 
