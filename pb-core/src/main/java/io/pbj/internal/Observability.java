@@ -177,6 +177,11 @@ final class Observability {
   // ---- pushes, connections, backpressure ----
 
   /** Reports the outcome of a Cacheable push; returns {@code pushed}. */
+  /** Whether a listener hears of pushes (else {@link #push} need not be called). */
+  boolean watchesPushes() {
+    return listener != null;
+  }
+
   CompletableFuture<Void> push(
       Connection connection, Class<?> cacheable, String method, CompletableFuture<Void> pushed) {
     if (listener == null) {

@@ -121,8 +121,9 @@ final class RealRemoteObserver implements RemoteObserver {
         writeUnanswered(message);
       }
     }
-    if (admitted != Admitted.STOPPED) {
-      connection.config().observability().push(
+    Observability watch = connection.config().observability();
+    if (admitted != Admitted.STOPPED && watch.watchesPushes()) { // nothing allocated per push else
+      watch.push(
           connection, cacheable.getClass(), shared.method(),
           admitted == Admitted.DISCONNECTED
               ? CompletableFuture.failedFuture(new PbException(PbException.Code.LIMIT_EXCEEDED,
