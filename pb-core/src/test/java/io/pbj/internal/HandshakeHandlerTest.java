@@ -316,6 +316,34 @@ class HandshakeHandlerTest {
   }
 
   @Test
+  void aHelloWithNegativeVersionsIsAProtocolErrorNotAnEscapingException() {
+    End end = end(POINTS);
+    written(end.channel());
+
+    peerSays(end.channel(), new Message.Hello(List.of(), List.of(), List.of(), -5, -1));
+    executor.runAll();
+
+    PbException failure = failure(end.connection().ready());
+    assertThat(failure.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(failure).hasMessageContaining("claims protocol versions -5 to -1, which is no range");
+    assertThat(end.channel().isOpen()).isFalse();
+  }
+
+  @Test
+  void aHelloClaimingEveryVersionUpToIntMaxSettlesOnThisSidesHighest() {
+    End end = end(POINTS);
+    written(end.channel());
+
+    peerSays(
+        end.channel(),
+        KryoSetup.hello(POINTS, 1, Integer.MAX_VALUE));
+    executor.runAll();
+
+    assertThat(end.connection().ready()).isCompleted();
+    assertThat(end.connection().peer().version()).isEqualTo(Wire.PROTOCOL_VERSION);
+  }
+
+  @Test
   void aHelloNameLongerThanTheLimitIsRefusedBeforeTheHandshakeCompletes() {
     End end = end(POINTS);
     written(end.channel());
