@@ -365,6 +365,7 @@ class HandshakeHandlerTest {
     PbException failure = failure(end.connection().ready());
     assertThat(failure.code()).isEqualTo(PbException.Code.REGISTRY_MISMATCH);
     assertThat(failure.getMessage().length()).isLessThan(10_000);
+    assertThat(failure).hasMessageContaining("(and " + (n - 10) + " more)");
   }
 
   @Test
