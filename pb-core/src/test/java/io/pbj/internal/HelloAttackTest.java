@@ -17,7 +17,10 @@ class HelloAttackTest {
 
   private static Message decode(byte[] bytes) {
     return WireCodec.decode(
-        bytes, new PbKryo(new DefaultClassResolver()), Wire.DEFAULT_MAX_DEPTH, Wire.DEFAULT_MAX_MESSAGE);
+        bytes,
+        new PbKryo(new DefaultClassResolver()),
+        Wire.DEFAULT_MAX_DEPTH,
+        Wire.DEFAULT_MAX_MESSAGE);
   }
 
   private static Output hello(int count) {
