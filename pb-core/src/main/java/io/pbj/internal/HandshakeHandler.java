@@ -39,6 +39,9 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
   private final PbRegistry registry;
   private final Connection connection;
+  /** Mismatches a REGISTRY_MISMATCH names one by one; the rest are counted. */
+  private static final int MAX_NAMED_MISMATCHES = 10;
+
   private final int minVersion;
   private final int maxVersion;
 
@@ -86,6 +89,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
       ourFormats.put(ours.ids().get(i), ours.formats().get(i));
     }
     List<String> mismatches = new ArrayList<>();
+    int mismatched = 0;
     Map<Integer, String> theirNames = new HashMap<>();
     Map<Integer, Integer> theirFormats = new HashMap<>();
     for (int i = 0; i < hello.ids().size(); i++) {
@@ -95,13 +99,18 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
       theirFormats.put(id, hello.formats().get(i));
       String name = ourNames.get(id);
       if (id < PbRegistry.FIRST_NAMED_ID && name != null && !name.equals(theirs)) {
-        mismatches.add("id " + id + " is " + name + " here but " + theirs + " on the peer");
+        mismatched++; // a hostile HELLO may repeat an id: the message names the first few
+        if (mismatches.size() < MAX_NAMED_MISMATCHES) {
+          mismatches.add("id " + id + " is " + name + " here but " + theirs + " on the peer");
+        }
       }
     }
     if (!mismatches.isEmpty()) {
       throw new PbException(
           PbException.Code.REGISTRY_MISMATCH,
           "class registries disagree: " + String.join("; ", mismatches)
+              + (mismatched > mismatches.size()
+                  ? " (and " + (mismatched - mismatches.size()) + " more)" : "")
               + " (register the same classes in the same order on both sides, or register"
               + " them by name)");
     }

@@ -127,7 +127,10 @@ final class UpdateFailures {
     }
   }
 
-  /** The peer's text without control characters (it ends up in logs), "" for null. */
+  /**
+   * The peer's text without control, format (bidi override) or line-separator characters (it ends
+   * up in logs), "" for null.
+   */
   private static String printable(String text) {
     if (text == null) {
       return "";
@@ -135,7 +138,9 @@ final class UpdateFailures {
     StringBuilder b = null;
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);
-      if (Character.isISOControl(c)) {
+      int type = Character.getType(c); // line breaks and bidi overrides forge log lines too
+      if (Character.isISOControl(c) || type == Character.FORMAT
+          || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
         if (b == null) {
           b = new StringBuilder(text.length()).append(text, 0, i);
         }

@@ -316,6 +316,59 @@ class HandshakeHandlerTest {
   }
 
   @Test
+  void aHelloWithNegativeVersionsIsAProtocolErrorNotAnEscapingException() {
+    End end = end(POINTS);
+    written(end.channel());
+
+    peerSays(end.channel(), new Message.Hello(List.of(), List.of(), List.of(), -5, -1));
+    executor.runAll();
+
+    PbException failure = failure(end.connection().ready());
+    assertThat(failure.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
+    assertThat(failure).hasMessageContaining("claims protocol versions -5 to -1, which is no range");
+    assertThat(end.channel().isOpen()).isFalse();
+  }
+
+  @Test
+  void aHelloClaimingEveryVersionUpToIntMaxSettlesOnThisSidesHighest() {
+    End end = end(POINTS);
+    written(end.channel());
+
+    peerSays(
+        end.channel(),
+        KryoSetup.hello(POINTS, 1, Integer.MAX_VALUE));
+    executor.runAll();
+
+    assertThat(end.connection().ready()).isCompleted();
+    assertThat(end.connection().peer().version()).isEqualTo(Wire.PROTOCOL_VERSION);
+  }
+
+  /**
+   * One built-in id repeated with a one-character name costs the peer three bytes an entry; the
+   * mismatch message must not grow by one sentence per entry (a 9 kB HELLO would make a message,
+   * and a log line, of megabytes).
+   */
+  @Test
+  void aHelloRepeatingAMismatchedBuiltInIdMakesABoundedError() {
+    End end = end(POINTS);
+    written(end.channel());
+    int n = 3_000; // 9 kB, one chunk
+    List<Integer> ids = java.util.Collections.nCopies(n, 100);
+    List<String> names = java.util.Collections.nCopies(n, "x");
+
+    peerSays(end.channel(), new Message.Hello(ids, names));
+    for (int i = 0; i < 5 && !end.connection().ready().isDone(); i++) {
+      executor.runAll(); // a large message is decoded off the loop
+      end.channel().runPendingTasks();
+    }
+
+    PbException failure = failure(end.connection().ready());
+    assertThat(failure.code()).isEqualTo(PbException.Code.REGISTRY_MISMATCH);
+    assertThat(failure.getMessage().length()).isLessThan(10_000);
+    assertThat(failure).hasMessageContaining("(and " + (n - 10) + " more)");
+  }
+
+  @Test
   void aHelloNameLongerThanTheLimitIsRefusedBeforeTheHandshakeCompletes() {
     End end = end(POINTS);
     written(end.channel());

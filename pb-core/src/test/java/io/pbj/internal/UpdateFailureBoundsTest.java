@@ -158,6 +158,49 @@ class UpdateFailureBoundsTest {
   }
 
   @Test
+  void controlCharactersAndAnUnknownCodeInANoticeReachTheListenerDefused() throws Exception {
+    List<UpdateFailure> reported = new CopyOnWriteArrayList<>();
+    connect(reported::add);
+    push(1);
+    client.send(
+        new Message.UpdateFailed(
+            CacheHandle.of(cache).id, "m\r\nINFO fake\u0000", "NOT_A_CODE\n", "d\u001b[31m\u0085"));
+    await().atMost(WAIT).until(() -> reported.size() == 1);
+    UpdateFailure f = reported.get(0);
+    assertThat(f.method()).isEqualTo("m??INFO fake?");
+    assertThat(f.detail()).isEqualTo("d?[31m?");
+    assertThat(f.code()).isEqualTo(PbException.Code.REMOTE_FAILURE);
+    assertThat(serverSide().isOpen()).isTrue();
+  }
+
+  @Test
+  void aNoticeForAnIdThatIsNoCacheIsDroppedButCountsAgainstTheAllowance() throws Exception {
+    List<UpdateFailure> reported = new CopyOnWriteArrayList<>();
+    connect(reported::add);
+    push(1);
+    client.send(new Message.UpdateFailed(0, "root", "NO_SUCH_METHOD", "the root is no cache"));
+    client.send(new Message.UpdateFailed(123_456, "nothing", "NO_SUCH_METHOD", "no such id"));
+    assertThat(closeCause().getMessage())
+        .contains("reported 2 failed cache updates, but was sent only 1");
+    assertThat(reported).isEmpty();
+  }
+
+  /**
+   * Line and paragraph separators and bidi overrides are not ISO controls, but a log viewer
+   * breaks lines or reverses text on them: a peer's notice could forge a log line with them.
+   */
+  @Test
+  void unicodeLineSeparatorsAndBidiOverridesInANoticeAreDefusedToo() throws Exception {
+    List<UpdateFailure> reported = new CopyOnWriteArrayList<>();
+    connect(reported::add);
+    push(1);
+    forge("m\u2028INFO fake", "d\u202Eevil");
+    await().atMost(WAIT).until(() -> reported.size() == 1);
+    assertThat(reported.get(0).method()).isEqualTo("m?INFO fake");
+    assertThat(reported.get(0).detail()).isEqualTo("d?evil");
+  }
+
+  @Test
   void aNoticeBeforeAnyPushClosesTheConnection() throws Exception {
     List<UpdateFailure> reported = new CopyOnWriteArrayList<>();
     connect(reported::add);
