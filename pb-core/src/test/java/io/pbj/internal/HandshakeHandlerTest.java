@@ -325,7 +325,8 @@ class HandshakeHandlerTest {
 
     PbException failure = failure(end.connection().ready());
     assertThat(failure.code()).isEqualTo(PbException.Code.PROTOCOL_ERROR);
-    assertThat(failure).hasMessageContaining("claims protocol versions -5 to -1, which is no range");
+    assertThat(failure)
+        .hasMessageContaining("claims protocol versions -5 to -1, which is no range");
     assertThat(end.channel().isOpen()).isFalse();
   }
 
@@ -334,9 +335,7 @@ class HandshakeHandlerTest {
     End end = end(POINTS);
     written(end.channel());
 
-    peerSays(
-        end.channel(),
-        KryoSetup.hello(POINTS, 1, Integer.MAX_VALUE));
+    peerSays(end.channel(), KryoSetup.hello(POINTS, 1, Integer.MAX_VALUE));
     executor.runAll();
 
     assertThat(end.connection().ready()).isCompleted();
