@@ -1,12 +1,15 @@
 package io.pbj;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import io.pbj.internal.Connection;
 import io.pbj.testing.PbCleanup;
-import java.util.concurrent.CompletableFuture;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,10 +21,23 @@ import org.junit.jupiter.params.provider.CsvSource;
  * message the receiver's decode backlog stops and restarts reading while a message arrives; the
  * in-process channel used to read its queued frames right inside that restart, re-entering the
  * frame reader mid-read (a refused, misaligned frame, or a receiver that stalled).
+ *
+ * <p>The wait is on progress, not on a total: all the calls take well under a second on an idle
+ * machine, but a run on a loaded one may take much longer without anything being wrong. What is
+ * wrong is a receiver that stops taking calls, so the test fails when no call arrives for {@link
+ * #STALL}, saying how far the calls got.
  */
-@Timeout(120)
+@Timeout(300)
 class InProcessLargeMessagesTest {
   private static final int CALLS = 20;
+
+  /**
+   * Longest wait for the next call. Shorter than the server's own limits for a peer that stops
+   * reading (its slow-reader timeout of 30 s, its keep-alive timeout of 45 s), so a receiver
+   * that stalls is named here, while it is stalled, rather than hidden behind the connection
+   * those limits close.
+   */
+  private static final Duration STALL = Duration.ofSeconds(20);
 
   @RegisterExtension final PbCleanup cleanup = new PbCleanup();
 
@@ -39,6 +55,8 @@ class InProcessLargeMessagesTest {
   public static final class Sender implements Referenceable {
     final int strings;
     final AtomicReference<Throwable> failure = new AtomicReference<>();
+    /** Calls written so far (each one-way call's future completes once it is written). */
+    final AtomicInteger sent = new AtomicInteger();
 
     Sender(int strings) {
       this.strings = strings;
@@ -57,6 +75,7 @@ class InProcessLargeMessagesTest {
                       s[j] = big + i + "-" + j;
                     }
                     sink.callRemoteOneWay("take", (Object) s).join();
+                    sent.incrementAndGet();
                   }
                 } catch (Throwable e) {
                   failure.set(e);
@@ -84,13 +103,25 @@ class InProcessLargeMessagesTest {
     RemoteReference root = client.rootObject().join();
     Sink sink = new Sink();
     root.callRemote("start", sink).join();
-    await()
-        .atMost(java.time.Duration.ofSeconds(60))
-        .until(
-            () ->
-                sink.got.get() == CALLS
-                    || !root.connection().isOpen()
-                    || sender.failure.get() != null);
+    while (sink.got.get() < CALLS && root.connection().isOpen() && sender.failure.get() == null) {
+      int got = sink.got.get();
+      try {
+        await()
+            .atMost(STALL)
+            .until(
+                () ->
+                    sink.got.get() > got
+                        || !root.connection().isOpen()
+                        || sender.failure.get() != null);
+      } catch (ConditionTimeoutException e) {
+        Connection receiver = (Connection) root.connection();
+        fail(
+            "the receiver took no call for %d s: %d of %d calls arrived, %d were written by the"
+                + " sender; the receiving channel reads: %s",
+            STALL.toSeconds(), sink.got.get(), CALLS, sender.sent.get(),
+            receiver.channel().config().isAutoRead());
+      }
+    }
     assertThat(sender.failure.get()).isNull();
     assertThat(root.connection().isOpen()).isTrue();
     assertThat(sink.got.get()).isEqualTo(CALLS);
