@@ -267,13 +267,24 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
 
   @Override
   public <S extends WorldState> void whole(WorldObject<S> object, S newState) {
+    if (cluster.version(object.identity()).isEmpty()) {
+      world.remove(object.identity());    // unpublished by a member that led before: not again
+      return;
+    }
     cluster.publish(object.identity(), newState);
   }
 
   @Override
   public <S extends WorldState> void delta(
       WorldObject<S> object, S newState, String method, Object... args) {
-    cluster.delta(object.identity(), newState, method, args);
+    try {
+      cluster.delta(object.identity(), newState, method, args);
+    } catch (IllegalStateException e) {
+      if (cluster.version(object.identity()).isPresent()) {
+        throw e;
+      }
+      world.remove(object.identity());    // unpublished by a member that led before
+    }
   }
 
   @Override
