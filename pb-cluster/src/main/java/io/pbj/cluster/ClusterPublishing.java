@@ -16,6 +16,7 @@ import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.map.listener.MapClearedListener;
 import com.hazelcast.map.listener.MapEvictedListener;
 import io.pbj.PbCodec;
+import io.pbj.PbException;
 import io.pbj.PbRegistry;
 import io.pbj.publish.Publishable;
 import io.pbj.publish.PublishingService;
@@ -162,9 +163,13 @@ public final class ClusterPublishing implements AutoCloseable {
 
   /** What an entry event asks of this member. */
   private enum Kind {
+    /** Added or updated: applied if newer than what the member applied last. */
     UPSERT,
     REMOVE,
-    MERGE
+    /** After a split healed: applied as it is. */
+    MERGE,
+    /** Read by a reload: applied as it is (see {@link #reloadHeld}). */
+    LOADED
   }
 
   /** An entry event, held while a reload runs. */
@@ -285,7 +290,9 @@ public final class ClusterPublishing implements AutoCloseable {
   /**
    * Replaces the state of {@code identity} by {@code newState}, which the delta {@code
    * method(args)} makes of the old one: observers holding the old version get the delta. Nothing
-   * if {@code newState} is the state the cluster holds.
+   * if {@code newState} is the state the cluster holds. The delta applies to the version the
+   * cluster holds when it is written: where another member may change the object meanwhile, use
+   * {@link #deltaFrom}, which writes only on top of the version {@code newState} was made from.
    *
    * @throws IllegalStateException if the cluster does not publish {@code identity}
    * @throws IllegalArgumentException if the state or the arguments do not encode, or encode to
@@ -296,25 +303,73 @@ public final class ClusterPublishing implements AutoCloseable {
     checkIdentity(identity);
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(args, "args");
-    if (method.isEmpty()
-        || method.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
-            > ClusterRecord.MAX_METHOD_BYTES) {
-      throw new IllegalArgumentException("ClusterPublishing.delta: the method name must have 1 to "
-          + ClusterRecord.MAX_METHOD_BYTES + " bytes");
-    }
+    checkMethod(method);
     byte[] state = encode(identity, "state", newState);
     byte[] encodedArgs =
         encode(identity, "delta arguments", Arrays.copyOf(args, args.length, Object[].class));
     long version = ClusterRecord.versionOf(identity, state);
     write(identity, current -> {
       if (current == null) {
-        throw new IllegalStateException("ClusterPublishing.delta(" + identity + ", ..., "
-            + method + "): the cluster does not publish " + identity + " in service "
-            + serviceName + "; publish it first");
+        throw notPublished(identity, method);
       }
       return current.version() == version ? null
           : ClusterRecord.delta(0, version, current.version(), method, encodedArgs, state);
     });
+  }
+
+  /**
+   * {@link #delta(String, Object, String, Object...)} only if the cluster still holds {@code
+   * previousVersion}, the version of the state {@code newState} was made from: the form to use
+   * when several members may change one object at once. {@link #delta(String, Object, String,
+   * Object...)} applies the delta to whatever version the cluster holds when it writes, which
+   * gives clients the wrong state if another write came between reading the state and writing
+   * the delta.
+   *
+   * @return true if it wrote the delta or the cluster holds {@code newState} already; false if
+   *     the cluster's version is no longer {@code previousVersion} (read it again and retry)
+   * @throws IllegalStateException if the cluster does not publish {@code identity}
+   */
+  public boolean deltaFrom(
+      String identity, long previousVersion, Object newState, String method, Object... args) {
+    requireOpen();
+    checkIdentity(identity);
+    Objects.requireNonNull(method, "method");
+    Objects.requireNonNull(args, "args");
+    checkMethod(method);
+    byte[] state = encode(identity, "state", newState);
+    byte[] encodedArgs =
+        encode(identity, "delta arguments", Arrays.copyOf(args, args.length, Object[].class));
+    long version = ClusterRecord.versionOf(identity, state);
+    boolean[] stale = new boolean[1];
+    write(identity, current -> {
+      if (current == null) {
+        throw notPublished(identity, method);
+      }
+      if (current.version() == version) {
+        return null;
+      }
+      if (current.version() != previousVersion) {
+        stale[0] = true;
+        return null;
+      }
+      return ClusterRecord.delta(0, version, previousVersion, method, encodedArgs, state);
+    });
+    return !stale[0];
+  }
+
+  private IllegalStateException notPublished(String identity, String method) {
+    return new IllegalStateException("ClusterPublishing.delta(" + identity + ", ..., " + method
+        + "): the cluster does not publish " + identity + " in service " + serviceName
+        + "; publish it first");
+  }
+
+  private static void checkMethod(String method) {
+    if (method.isEmpty()
+        || method.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+            > ClusterRecord.MAX_METHOD_BYTES) {
+      throw new IllegalArgumentException("ClusterPublishing.delta: the method name must have 1 to "
+          + ClusterRecord.MAX_METHOD_BYTES + " bytes in UTF-8");
+    }
   }
 
   /** Unpublishes {@code identity} on every member; false if it was not published. */
@@ -543,10 +598,7 @@ public final class ClusterPublishing implements AutoCloseable {
             }
           }
           for (Map.Entry<String, byte[]> e : loaded.entrySet()) {
-            ClusterRecord r = readable(e.getKey(), e.getValue());
-            if (r != null) {
-              applyRecord(e.getKey(), r, true);
-            }
+            apply(new Change(Kind.LOADED, e.getKey(), e.getValue()));
           }
         }
         for (Change c = held.poll(); c != null; c = held.poll()) {
@@ -590,17 +642,21 @@ public final class ClusterPublishing implements AutoCloseable {
     try {
       switch (c.kind()) {
         case REMOVE -> unpublishLocal(c.identity());
-        case UPSERT, MERGE -> {
+        case UPSERT, MERGE, LOADED -> {
           if (c.value() == null) {
             unpublishLocal(c.identity());
             return;
           }
           ClusterRecord r = readable(c.identity(), c.value());
           if (r != null) {
-            applyRecord(c.identity(), r, c.kind() == Kind.MERGE);
+            applyRecord(c.identity(), r, c.kind() != Kind.UPSERT);
           }
         }
       }
+    } catch (PbException | IllegalArgumentException e) {
+      // A state or arguments this registry cannot decode: the record is bad, not this member.
+      log.warn("cluster map {}: the record of identity {} is skipped: {}", map.getName(),
+          c.identity(), e.getMessage());
     } catch (RuntimeException e) {
       log.error("service {}: applying the cluster's change of {} failed; it is skipped: {}",
           serviceName, c.identity(), e.toString(), e);
