@@ -218,11 +218,7 @@ final class WorldSession implements AutoCloseable {
       Duration timeout,
       Consumer<Reattach> onReattach)
       throws ExecutionException, TimeoutException, InterruptedException {
-    PublishedClient.Builder b = PublishedClient.builder().store(store).mode(mode).progress(progress);
-    if (serverId != null) {
-      b.expectedServerId(serverId);
-    }
-    Failover failover = new Failover(b.build(), store, onReattach);
+    Failover failover = new Failover(store, onReattach);
     PbClient client = PbClient.builder()
         .addresses(members)
         .registry(WorldModel.registry())
@@ -230,6 +226,14 @@ final class WorldSession implements AutoCloseable {
         .reconnect(RECONNECT)
         .onSession(failover::attach)
         .build();
+    // after each attach the client learns the cluster's members, so it can fail over to one it
+    // was not given
+    PublishedClient.Builder b = PublishedClient.builder().store(store).mode(mode)
+        .progress(progress).learnMembers(client);
+    if (serverId != null) {
+      b.expectedServerId(serverId);
+    }
+    failover.publishing = b.build();
     failover.client = client;
     try {
       long ms = timeout.toMillis();
@@ -247,15 +251,14 @@ final class WorldSession implements AutoCloseable {
 
   /** Attaches on each new connection of a session with several addresses. */
   private static final class Failover {
-    private final PublishedClient publishing;
     private final SnapshotStore store;
     private final Consumer<Reattach> onReattach;
     private final List<Reattach> reattaches = new ArrayList<>();
+    private volatile PublishedClient publishing;
     private volatile PbClient client;
     private volatile Result current;
 
-    Failover(PublishedClient publishing, SnapshotStore store, Consumer<Reattach> onReattach) {
-      this.publishing = publishing;
+    Failover(SnapshotStore store, Consumer<Reattach> onReattach) {
       this.store = store;
       this.onReattach = onReattach;
     }
