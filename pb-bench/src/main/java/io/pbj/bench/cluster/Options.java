@@ -34,13 +34,14 @@ record Options(
     out.println("usage: cluster [--quick] [--clients 300] [--objects 1000] [--size 256]");
     out.println("               [--rate 200] [--seconds 5] [--writers 4]");
     out.println("  --quick    a smoke run: 12 clients, 100 objects, 2 s throughput runs");
-    out.println("  --clients  clients attached across the 3 members, each its own PbClient with an");
-    out.println("             in-memory store (default 300); a third are orphaned by the kill");
+    out.println("  --clients  clients attached across the 3 members, each its own PbClient");
+    out.println("             with an in-memory store (default 300); a third are orphaned");
     out.println("  --objects  published objects (default 1000)");
     out.println("  --size     state bytes per object (default 256)");
     out.println("  --rate     changes a second the live driver writes through a surviving member");
     out.println("             while a member is killed (default 200)");
-    out.println("  --seconds  length of each throughput run: plain origin, then cluster (default 5)");
+    out.println("  --seconds  length of each throughput run, plain origin then cluster");
+    out.println("             (default 5)");
     out.println("  --writers  driver threads of the throughput runs (default 4)");
   }
 

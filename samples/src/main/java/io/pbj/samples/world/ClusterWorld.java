@@ -71,7 +71,8 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
    * Hazelcast picks the interface), joining the {@code members} ({@code host:port}) over TCP/IP:
    * no multicast, no phone-home, logging through SLF4J, no shutdown hook of its own.
    */
-  static HazelcastInstance startHazelcast(String name, String host, int port, List<String> members) {
+  static HazelcastInstance startHazelcast(
+      String name, String host, int port, List<String> members) {
     Config config = new Config();
     config.setClusterName(name);
     config.setProperty("hazelcast.phone.home.enabled", "false");

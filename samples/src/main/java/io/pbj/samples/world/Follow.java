@@ -143,8 +143,8 @@ final class Follow {
     }
     long[] t = totals(seen, view);
     return new Result(seconds, view.objects().size(), publishedBefore + view.publishedSinceAttach(),
-        unpublishedBefore + view.unpublishedSinceAttach(), t[0] - start[0], t[1] - start[1], c.mismatches(),
-        caughtUp, c.examples());
+        unpublishedBefore + view.unpublishedSinceAttach(), t[0] - start[0], t[1] - start[1],
+        c.mismatches(), caughtUp, c.examples());
   }
 
   /** Deltas and whole states applied by every object seen (gone ones included). */

@@ -102,7 +102,8 @@ interface WorldWriter {
 
     private PublishingService service() {
       if (service == null) {
-        throw new IllegalStateException("this writer changes objects only: no service to publish in");
+        throw new IllegalStateException(
+            "this writer changes objects only: no service to publish in");
       }
       return service;
     }
