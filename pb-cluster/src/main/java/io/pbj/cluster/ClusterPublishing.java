@@ -187,7 +187,6 @@ public final class ClusterPublishing implements AutoCloseable {
   private final PublishingService service;
   private final IMap<String, byte[]> map;
   private final IMap<String, String> cluster;
-  private final String memberKey;
   /** The seq each published identity was last applied at; an entry per local cluster object. */
   private final Map<String, Long> seqs = new ConcurrentHashMap<>();
   /** Events take the read lock, a reload the write lock (to start holding and to apply). */
@@ -198,7 +197,10 @@ public final class ClusterPublishing implements AutoCloseable {
   /** Reloads and member clean-up run here, never on a Hazelcast event thread. */
   private final ExecutorService background;
   private volatile boolean closed;
-  private volatile boolean advertised;
+  /** What this member advertised, and under which key (a member's UUID changes on a merge). */
+  private volatile String advertisedAddress;
+  private final Object advertising = new Object();
+  private volatile String advertisedKey;
   /** One reload at a time: a second one must not stop holding events while the first reads. */
   private final Object reloading = new Object();
   private UUID entryListener;
@@ -213,7 +215,6 @@ public final class ClusterPublishing implements AutoCloseable {
     this.serviceName = builder.service;
     this.map = hazelcast.getMap(MAP_PREFIX + serviceName);
     this.cluster = hazelcast.getMap(CLUSTER_MAP);
-    this.memberKey = memberKey(hazelcast.getCluster().getLocalMember().getUuid());
     PublishingService.Builder b =
         PublishingService.builder().serverKey(builder.serverKey).service(builder.service);
     // WIRE: b.members(this::members)
@@ -244,8 +245,10 @@ public final class ClusterPublishing implements AutoCloseable {
     membershipListener = hazelcast.getCluster().addMembershipListener(new Members());
     lifecycleListener = hazelcast.getLifecycleService().addLifecycleListener(e -> {
       if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
-        // This member rejoined after a split: what it holds may be its side's, not the map's.
+        // This member rejoined after a split: what it holds may be its side's, not the map's,
+        // and it has a new member UUID to advertise its address under.
         reloadLater("this member merged back into the cluster");
+        readvertiseLater();
       }
     });
     synchronized (reloading) {
@@ -475,8 +478,45 @@ public final class ClusterPublishing implements AutoCloseable {
       throw new IllegalArgumentException("ClusterPublishing.advertise: '" + host + "' port " + port
           + " is not a host name or IP address and a port from 1 to 65535");
     }
-    cluster.put(memberKey, address);
-    advertised = true;
+    synchronized (advertising) {
+      String key = memberKey(hazelcast.getCluster().getLocalMember().getUuid());
+      cluster.put(key, address);
+      String old = advertisedKey;
+      advertisedKey = key;
+      advertisedAddress = address;
+      if (old != null && !old.equals(key)) {
+        cluster.remove(old);
+      }
+    }
+  }
+
+  private void readvertiseLater() {
+    String address = advertisedAddress;
+    if (address == null || closed) {
+      return;
+    }
+    try {
+      background.execute(() -> {
+        try {
+          synchronized (advertising) {
+            if (!closed && address.equals(advertisedAddress)) {
+              String key = memberKey(hazelcast.getCluster().getLocalMember().getUuid());
+              cluster.put(key, address);
+              String old = advertisedKey;
+              advertisedKey = key;
+              if (old != null && !old.equals(key)) {
+                cluster.remove(old);
+              }
+            }
+          }
+        } catch (RuntimeException e) {
+          log.warn("service {}: advertising {} again after a merge failed: {}", serviceName,
+              address, e.toString());
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile
+    }
   }
 
   /**
@@ -520,8 +560,9 @@ public final class ClusterPublishing implements AutoCloseable {
       if (lifecycleListener != null) {
         hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
       }
-      if (advertised) {
-        cluster.remove(memberKey);
+      String key = advertisedKey;
+      if (key != null) {
+        cluster.remove(key);
       }
     } catch (RuntimeException e) {
       // The Hazelcast member was shut down first: its listeners and entries went with it.
@@ -913,7 +954,12 @@ public final class ClusterPublishing implements AutoCloseable {
       return this;
     }
 
-    /** The cluster's key: the same on every member, so every member proves the same id. */
+    /**
+     * The cluster's key: the same on every member, so every member proves the same id. The first
+     * member to build a service records its id in the cluster ({@code pbj.cluster}), and a
+     * member holding another key is refused at {@link #build()}; the record lasts as long as the
+     * Hazelcast cluster does, so changing the key means restarting the whole cluster.
+     */
     public Builder serverKey(ServerKey key) {
       once("serverKey", serverKey);
       serverKey = Objects.requireNonNull(key, "key");
