@@ -358,6 +358,60 @@ class ClusterPublishingTest {
   }
 
   @Test
+  void clearingTheMapUnpublishesEverythingOnEveryMember() {
+    Origin[] o = {fixture.origin(members.get(0), service), fixture.origin(members.get(1), service)};
+    o[0].cluster().publishAll(Map.of("c1", new Count("c1", 1), "c2", new Count("c2", 1)));
+    for (Origin origin : o) {
+      eventually().until(() -> origin.cluster().service().size() == 2);
+    }
+    map(members.get(0)).clear();
+    for (Origin origin : o) {
+      eventually().until(() -> origin.cluster().service().size() == 0);
+    }
+    o[1].cluster().publish("c3", new Count("c3", 1));
+    eventually().until(() -> o[0].cluster().service().get("c3").isPresent());
+  }
+
+  /** A Publishable that is not a ClusterObject: the factory's mistake. */
+  static final class PlainCounter extends Publishable {
+    PlainCounter(String identity, long version) {
+      super(identity, version);
+    }
+
+    @Override
+    protected Object publishedState(Object perspective) {
+      return new Count("plain", 0);
+    }
+  }
+
+  @Test
+  void aFactoryThatMakesNoClusterObjectIsReportedNamingTheClass() {
+    Origin writer = fixture.origin(members.get(0), service);
+    ClusterPublishing wrong = cleanup.register(ClusterPublishing.builder()
+        .hazelcast(members.get(1)).registry(ClusterFixture.REGISTRY)
+        .serverKey(ClusterFixture.KEY).service(service)
+        .objects((identity, version, state) -> identity.startsWith("plain")
+            ? new PlainCounter(identity, version)
+            : new ClusterCounter(identity, version, (Count) state))
+        .build());
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream err = System.err;
+    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      writer.cluster().publish("plain-1", new Count("p", 1));
+      writer.cluster().publish("fine-1", new Count("f", 1));
+      eventually().until(() -> wrong.service().get("fine-1").isPresent());
+      eventually().until(() -> logged.toString(java.nio.charset.StandardCharsets.UTF_8)
+          .contains("ObjectFactory made " + PlainCounter.class.getName() + " for plain-1: it"
+              + " must make a Publishable implementing ClusterPublishing.ClusterObject"));
+    } finally {
+      System.setErr(err);
+    }
+    assertThat(wrong.service().get("plain-1")).isEmpty();
+    assertThat(writer.cluster().service().get("plain-1")).isPresent();
+  }
+
+  @Test
   void aStateLargerThanTheLimitIsRefusedNamingItAndTheLimit() {
     ClusterPublishing small = cleanup.register(ClusterPublishing.builder()
         .hazelcast(members.get(0)).registry(ClusterFixture.REGISTRY)
