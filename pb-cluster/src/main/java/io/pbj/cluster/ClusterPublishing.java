@@ -5,6 +5,7 @@ import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.MapEvent;
 import com.hazelcast.map.listener.EntryAddedListener;
@@ -96,9 +97,12 @@ import org.slf4j.LoggerFactory;
  * value per key and every member applies it as it is.
  *
  * <p><b>Catching up.</b> At {@link Builder#build()}, after a member leaves the cluster (events of
- * its partitions may be lost with it) and after the map is cleared or evicted, a member reloads
- * the whole map: events that arrive meanwhile are held and applied after the map's contents, in
- * their order, so the member ends equal to the map.
+ * its partitions may be lost with it), after this member merges back from a split, after the map
+ * is cleared or evicted, and on {@link #reload()}, a member reloads the whole map: events that
+ * arrive meanwhile are held and applied after the map's contents, in their order, so the member
+ * ends equal to the map. Each event carries the whole state, so an event lost otherwise (Hazelcast
+ * drops events when a member's event queue overflows) leaves the member behind on that object
+ * only until its next change; a delta whose base the member missed is republished whole.
  *
  * <p><b>Local objects.</b> A member makes its local object of a state with the {@link
  * ObjectFactory}: a {@link Publishable} at the given version implementing {@link ClusterObject}.
@@ -183,7 +187,6 @@ public final class ClusterPublishing implements AutoCloseable {
   private final PublishingService service;
   private final IMap<String, byte[]> map;
   private final IMap<String, String> cluster;
-  private final String memberKey;
   /** The seq each published identity was last applied at; an entry per local cluster object. */
   private final Map<String, Long> seqs = new ConcurrentHashMap<>();
   /** Events take the read lock, a reload the write lock (to start holding and to apply). */
@@ -194,26 +197,31 @@ public final class ClusterPublishing implements AutoCloseable {
   /** Reloads and member clean-up run here, never on a Hazelcast event thread. */
   private final ExecutorService background;
   private volatile boolean closed;
-  private volatile boolean advertised;
+  /** What this member advertised, and under which key (a member's UUID changes on a merge). */
+  private volatile String advertisedAddress;
+  private final Object advertising = new Object();
+  private volatile String advertisedKey;
+  /** One reload at a time: a second one must not stop holding events while the first reads. */
+  private final Object reloading = new Object();
   private UUID entryListener;
   private UUID membershipListener;
+  private UUID lifecycleListener;
 
-  private ClusterPublishing(Builder b) {
-    this.hazelcast = b.hazelcast;
-    this.codec = PbCodec.of(b.registry, b.maxStateBytes);
-    this.factory = b.factory;
-    this.maxStateBytes = b.maxStateBytes;
-    this.serviceName = b.service;
-    PublishingService.Builder sb = PublishingService.builder().serverKey(b.serverKey)
-        .service(b.service);
-    // WIRE: b.members(this::members)
-    if (b.options != null) {
-      b.options.accept(sb);
-    }
-    this.service = sb.build();
+  private ClusterPublishing(Builder builder) {
+    this.hazelcast = builder.hazelcast;
+    this.codec = PbCodec.of(builder.registry, builder.maxStateBytes);
+    this.factory = builder.factory;
+    this.maxStateBytes = builder.maxStateBytes;
+    this.serviceName = builder.service;
     this.map = hazelcast.getMap(MAP_PREFIX + serviceName);
     this.cluster = hazelcast.getMap(CLUSTER_MAP);
-    this.memberKey = memberKey(hazelcast.getCluster().getLocalMember().getUuid());
+    PublishingService.Builder b =
+        PublishingService.builder().serverKey(builder.serverKey).service(builder.service);
+    // WIRE: b.members(this::members)
+    if (builder.options != null) {
+      builder.options.accept(b);
+    }
+    this.service = b.build();
     this.background = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "pbj-cluster-" + serviceName);
       t.setDaemon(true);
@@ -235,9 +243,33 @@ public final class ClusterPublishing implements AutoCloseable {
           + " server id is " + existing + ", this member's is " + id + ")");
     }
     membershipListener = hazelcast.getCluster().addMembershipListener(new Members());
-    holdEvents();
-    entryListener = map.addEntryListener(new Entries(), true);
-    reloadHeld();
+    lifecycleListener = hazelcast.getLifecycleService().addLifecycleListener(e -> {
+      if (e.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        // This member rejoined after a split: what it holds may be its side's, not the map's,
+        // and it has a new member UUID to advertise its address under.
+        reloadLater("this member merged back into the cluster");
+        readvertiseLater();
+      }
+    });
+    synchronized (reloading) {
+      holdEvents();
+      entryListener = map.addEntryListener(new Entries(), true);
+      reloadHeld();
+    }
+  }
+
+  /**
+   * Reloads the whole map now, as a member does after another leaves: for an operator who
+   * suspects this member missed events (Hazelcast drops events when a member's event queue is
+   * full, and events of a crashed member's partitions may be lost). Changes that arrive meanwhile
+   * are applied after it, in order.
+   */
+  public void reload() {
+    requireOpen();
+    synchronized (reloading) {
+      holdEvents();
+      reloadHeld();
+    }
   }
 
   /** This member's local service: make its endpoint the server's root, as with one origin. */
@@ -407,12 +439,23 @@ public final class ClusterPublishing implements AutoCloseable {
     }
   }
 
-  /** The cluster's current version of {@code identity}, if it publishes it. */
+  /**
+   * The cluster's current version of {@code identity}, if it publishes it.
+   *
+   * @throws IllegalStateException if the map holds a record of it that cannot be read
+   */
   public Optional<Long> version(String identity) {
     checkIdentity(identity);
     byte[] bytes = map.get(identity);
-    return bytes == null ? Optional.empty()
-        : Optional.of(ClusterRecord.decode(bytes, maxStateBytes).version());
+    if (bytes == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(ClusterRecord.decode(bytes, maxStateBytes).version());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("the cluster map " + map.getName() + " holds a bad record"
+          + " for " + identity + ": " + e.getMessage(), e);
+    }
   }
 
   /** Number of objects the cluster publishes. */
@@ -435,8 +478,45 @@ public final class ClusterPublishing implements AutoCloseable {
       throw new IllegalArgumentException("ClusterPublishing.advertise: '" + host + "' port " + port
           + " is not a host name or IP address and a port from 1 to 65535");
     }
-    cluster.put(memberKey, address);
-    advertised = true;
+    synchronized (advertising) {
+      String key = memberKey(hazelcast.getCluster().getLocalMember().getUuid());
+      cluster.put(key, address);
+      String old = advertisedKey;
+      advertisedKey = key;
+      advertisedAddress = address;
+      if (old != null && !old.equals(key)) {
+        cluster.remove(old);
+      }
+    }
+  }
+
+  private void readvertiseLater() {
+    String address = advertisedAddress;
+    if (address == null || closed) {
+      return;
+    }
+    try {
+      background.execute(() -> {
+        try {
+          synchronized (advertising) {
+            if (!closed && address.equals(advertisedAddress)) {
+              String key = memberKey(hazelcast.getCluster().getLocalMember().getUuid());
+              cluster.put(key, address);
+              String old = advertisedKey;
+              advertisedKey = key;
+              if (old != null && !old.equals(key)) {
+                cluster.remove(old);
+              }
+            }
+          }
+        } catch (RuntimeException e) {
+          log.warn("service {}: advertising {} again after a merge failed: {}", serviceName,
+              address, e.toString());
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile
+    }
   }
 
   /**
@@ -477,8 +557,12 @@ public final class ClusterPublishing implements AutoCloseable {
       if (membershipListener != null) {
         hazelcast.getCluster().removeMembershipListener(membershipListener);
       }
-      if (advertised) {
-        cluster.remove(memberKey);
+      if (lifecycleListener != null) {
+        hazelcast.getLifecycleService().removeLifecycleListener(lifecycleListener);
+      }
+      String key = advertisedKey;
+      if (key != null) {
+        cluster.remove(key);
       }
     } catch (RuntimeException e) {
       // The Hazelcast member was shut down first: its listeners and entries went with it.
@@ -625,9 +709,11 @@ public final class ClusterPublishing implements AutoCloseable {
           return;
         }
         log.debug("service {}: reloading the cluster map ({})", serviceName, why);
-        holdEvents();
         try {
-          reloadHeld();
+          synchronized (reloading) {
+            holdEvents();
+            reloadHeld();
+          }
         } catch (RuntimeException e) {
           log.warn("service {}: reloading the cluster map ({}) failed: {}", serviceName, why,
               e.toString());
@@ -868,7 +954,12 @@ public final class ClusterPublishing implements AutoCloseable {
       return this;
     }
 
-    /** The cluster's key: the same on every member, so every member proves the same id. */
+    /**
+     * The cluster's key: the same on every member, so every member proves the same id. The first
+     * member to build a service records its id in the cluster ({@code pbj.cluster}), and a
+     * member holding another key is refused at {@link #build()}; the record lasts as long as the
+     * Hazelcast cluster does, so changing the key means restarting the whole cluster.
+     */
     public Builder serverKey(ServerKey key) {
       once("serverKey", serverKey);
       serverKey = Objects.requireNonNull(key, "key");

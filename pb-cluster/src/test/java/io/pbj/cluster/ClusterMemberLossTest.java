@@ -12,6 +12,9 @@ import io.pbj.testing.PbCleanup;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,10 +55,16 @@ class ClusterMemberLossTest {
     Attachment onSecond = fixture.attach(o[1], fixture.store());
     Attachment onThird = fixture.attach(o[2], fixture.store());
 
-    CompletableFuture<Void> second = CompletableFuture.runAsync(() -> changes(o[1], 0, objects));
-    CompletableFuture<Void> third = CompletableFuture.runAsync(() -> changes(o[2], 1, objects));
+    CountDownLatch firstRounds = new CountDownLatch(2);
+    AtomicBoolean crashDone = new AtomicBoolean();
+    CompletableFuture<Void> second = CompletableFuture.runAsync(
+        () -> changes(o[1], 0, objects, firstRounds, crashDone));
+    CompletableFuture<Void> third = CompletableFuture.runAsync(
+        () -> changes(o[2], 1, objects, firstRounds, crashDone));
+    assertThat(firstRounds.await(30, TimeUnit.SECONDS)).isTrue();
     java.util.UUID crashed = members.get(0).getCluster().getLocalMember().getUuid();
     members.get(0).getLifecycleService().terminate();    // a crash: no goodbye
+    crashDone.set(true);
     second.get();
     third.get();
 
@@ -77,9 +86,15 @@ class ClusterMemberLossTest {
         .as("the crashed member's address is withdrawn by the others").isFalse());
   }
 
-  /** Several rounds over the objects of parity {@code parity}: count up by a checked delta. */
-  private static void changes(Origin origin, int parity, int objects) {
-    for (int round = 0; round < 5; round++) {
+  /**
+   * Rounds over the objects of parity {@code parity}, each counted up by a checked delta: one
+   * round before the crash, rounds while it happens, and two after it.
+   */
+  private static void changes(
+      Origin origin, int parity, int objects, CountDownLatch firstRound, AtomicBoolean crashed) {
+    int roundsAfter = 0;
+    for (int round = 0; roundsAfter < 2; round++) {
+      boolean after = crashed.get();
       for (int i = parity; i < objects; i += 2) {
         String id = "o-" + i;
         while (true) {
@@ -90,6 +105,12 @@ class ClusterMemberLossTest {
             break;
           }
         }
+      }
+      if (round == 0) {
+        firstRound.countDown();
+      }
+      if (after) {
+        roundsAfter++;
       }
     }
   }

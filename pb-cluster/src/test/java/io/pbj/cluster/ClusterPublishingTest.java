@@ -291,7 +291,7 @@ class ClusterPublishingTest {
     future[0] = 2;
     map.put("future-format", future);
     byte[] huge = ClusterRecord.whole(1, 1, goodState).encode();
-    huge[huge.length - goodState.length - 1] = 0x7f;    // declares a state of ~2 GB
+    huge[huge.length - goodState.length - 4] = 0x7f;    // declares a state of ~2 GB
     map.put("huge", huge);
     map.put("undecodable", ClusterRecord.whole(1, 1, new byte[] {1, 2, 3}).encode());
     map.put("trailing", java.util.Arrays.copyOf(ClusterRecord.whole(1, 1, goodState).encode(),
@@ -301,8 +301,21 @@ class ClusterPublishingTest {
     for (Origin origin : o) {
       eventually().until(() -> origin.cluster().service().get("good").isPresent());
     }
-    // A member built now loads the map past the same records.
-    Origin third = fixture.origin(members.get(2), service);
+    // A member built now loads the map past the same records, and says which it skipped.
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream err = System.err;
+    Origin third;
+    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      third = fixture.origin(members.get(2), service);
+    } finally {
+      System.setErr(err);
+    }
+    String log = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+    for (String bad : List.of("garbage", "future-format", "huge", "undecodable", "trailing")) {
+      assertThat(log).contains("the record of identity " + bad + " is skipped");
+    }
+    assertThat(log).contains("format is 2").contains("maxStateBytes");
     for (Origin origin : List.of(o[0], o[1], third)) {
       assertThat(origin.cluster().service().size()).isEqualTo(1);
       assertThat(origin.cluster().service().get("good")).isPresent();
@@ -321,6 +334,81 @@ class ClusterPublishingTest {
             .isEqualTo(new Count("good", 2));
       });
     }
+  }
+
+  @Test
+  void reloadBringsAMemberThatMissedChangesBackToTheMap() {
+    Origin[] o = {fixture.origin(members.get(0), service), fixture.origin(members.get(1), service)};
+    IMap<String, byte[]> map = map(members.get(0));
+    o[0].cluster().publishAll(Map.of("p", new Count("p", 1), "q", new Count("q", 1)));
+    eventually().untilAsserted(() -> assertLocalEqualsMap(o[1], map));
+    // What missed events leave behind: an object missing, another stale.
+    o[1].cluster().service().unpublish("p");
+    ClusterCounter q = (ClusterCounter) o[1].cluster().service().get("q").orElseThrow();
+    synchronized (q) {
+      q.takeClusterState(new Count("stale", 0));
+      q.republish(12345L);
+    }
+
+    o[1].cluster().reload();
+
+    assertLocalEqualsMap(o[1], map);
+    o[0].cluster().delta("q", new Count("q", 2), "add", 1);
+    eventually().untilAsserted(() -> assertLocalEqualsMap(o[1], map));
+  }
+
+  @Test
+  void clearingTheMapUnpublishesEverythingOnEveryMember() {
+    Origin[] o = {fixture.origin(members.get(0), service), fixture.origin(members.get(1), service)};
+    o[0].cluster().publishAll(Map.of("c1", new Count("c1", 1), "c2", new Count("c2", 1)));
+    for (Origin origin : o) {
+      eventually().until(() -> origin.cluster().service().size() == 2);
+    }
+    map(members.get(0)).clear();
+    for (Origin origin : o) {
+      eventually().until(() -> origin.cluster().service().size() == 0);
+    }
+    o[1].cluster().publish("c3", new Count("c3", 1));
+    eventually().until(() -> o[0].cluster().service().get("c3").isPresent());
+  }
+
+  /** A Publishable that is not a ClusterObject: the factory's mistake. */
+  static final class PlainCounter extends Publishable {
+    PlainCounter(String identity, long version) {
+      super(identity, version);
+    }
+
+    @Override
+    protected Object publishedState(Object perspective) {
+      return new Count("plain", 0);
+    }
+  }
+
+  @Test
+  void aFactoryThatMakesNoClusterObjectIsReportedNamingTheClass() {
+    Origin writer = fixture.origin(members.get(0), service);
+    ClusterPublishing wrong = cleanup.register(ClusterPublishing.builder()
+        .hazelcast(members.get(1)).registry(ClusterFixture.REGISTRY)
+        .serverKey(ClusterFixture.KEY).service(service)
+        .objects((identity, version, state) -> identity.startsWith("plain")
+            ? new PlainCounter(identity, version)
+            : new ClusterCounter(identity, version, (Count) state))
+        .build());
+    java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream err = System.err;
+    System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      writer.cluster().publish("plain-1", new Count("p", 1));
+      writer.cluster().publish("fine-1", new Count("f", 1));
+      eventually().until(() -> wrong.service().get("fine-1").isPresent());
+      eventually().until(() -> logged.toString(java.nio.charset.StandardCharsets.UTF_8)
+          .contains("ObjectFactory made " + PlainCounter.class.getName() + " for plain-1: it"
+              + " must make a Publishable implementing ClusterPublishing.ClusterObject"));
+    } finally {
+      System.setErr(err);
+    }
+    assertThat(wrong.service().get("plain-1")).isEmpty();
+    assertThat(writer.cluster().service().get("plain-1")).isPresent();
   }
 
   @Test
