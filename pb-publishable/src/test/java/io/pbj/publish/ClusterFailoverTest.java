@@ -268,6 +268,34 @@ class ClusterFailoverTest {
   }
 
   @Test
+  void theResolverLearnsTheMembersAndResolvesThroughAnotherWhenItsMemberIsLost()
+      throws Exception {
+    List<String> memberList = new CopyOnWriteArrayList<>();
+    Member a = new Member(() -> memberList);
+    Member b = new Member(() -> memberList);
+    memberList.addAll(List.of(b.hostPort(), a.hostPort()));
+    PublishedResolver resolver =
+        cleanup.register(
+            PublishedResolver.builder()
+                .registry(PublishingTest.REGISTRY)
+                .store(memoryStore())
+                .build());
+    PbUrl url =
+        PbUrl.parse("pb://" + CLUSTER + "@127.0.0.1:" + a.server.port() + "/world/tile-3");
+    TileCache first = get(resolver.resolve(url, null, TileCache.class));
+    assertThat(first.fromStore()).isFalse();
+    await().atMost(WAIT).until(() -> resolver.addressesOf(url).size() == 2);
+
+    a.kill();
+    await().atMost(WAIT).until(() -> !first.isConnected());
+    TileCache again = get(resolver.resolve(url, null, TileCache.class));
+    assertThat(again).isNotSameAs(first);
+    assertThat(again.fromStore()).as("re-attached from the store, on b").isTrue();
+    assertThat(again.terrainWhenActivated).isEqualTo("grass-3");
+    assertThat(b.server.connections()).hasSize(1);
+  }
+
+  @Test
   void membersAreAnsweredBoundedAndReadDefensively() throws Exception {
     List<String> given = new ArrayList<>();
     given.add("");
