@@ -12,7 +12,6 @@ import io.pbj.publish.PublishingService;
 import io.pbj.publish.ServerKey;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -47,6 +46,9 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
   /** The control map of the world's members (pauses of the simulation). */
   static final String CONTROL_MAP = "pbj-world-control";
 
+  /** slf4j-simple's level of Hazelcast's loggers (warn unless set). */
+  private static final String HAZELCAST_LOG_LEVEL = "org.slf4j.simpleLogger.log.com.hazelcast";
+
   private static final String PAUSE = "pause";
   private static final String PAUSED = "paused";
   private static final String LIVE = "live";
@@ -69,10 +71,15 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
   /**
    * Starts an embedded Hazelcast member of cluster {@code name} on {@code host:port} (host null:
    * Hazelcast picks the interface), joining the {@code members} ({@code host:port}) over TCP/IP:
-   * no multicast, no phone-home, logging through SLF4J, no shutdown hook of its own.
+   * no multicast, no phone-home, logging through SLF4J (at warn unless set), no shutdown hook of
+   * its own.
    */
   static HazelcastInstance startHazelcast(
       String name, String host, int port, List<String> members) {
+    if (System.getProperty(HAZELCAST_LOG_LEVEL) == null) {
+      // Hazelcast's start-up banner and member lists would drown the server's own lines
+      System.setProperty(HAZELCAST_LOG_LEVEL, "warn");
+    }
     Config config = new Config();
     config.setClusterName(name);
     config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -238,15 +245,16 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
     return digest;
   }
 
-  /** Whether {@code mine} are exactly the cluster's objects, each with the cluster's state. */
+  /**
+   * Whether {@code mine} are exactly the cluster's objects, each at the cluster's version (a
+   * version is derived from the state, so the same version is the same state).
+   */
   private boolean caughtUp(List<WorldObject<?>> mine) {
     if (mine.size() != cluster.size()) {
       return false;
     }
     for (WorldObject<?> o : mine) {
-      Optional<Object> s = cluster.state(o.identity());
-      if (s.isEmpty() || !(s.get() instanceof WorldState state)
-          || !Arrays.equals(state.encode(), o.state().encode())) {
+      if (!cluster.version(o.identity()).equals(Optional.of(o.version()))) {
         return false;
       }
     }
