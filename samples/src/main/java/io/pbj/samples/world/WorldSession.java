@@ -30,7 +30,10 @@ import java.util.function.Consumer;
  * attach to the world service with a {@link PublishedClient}, wait until every object is
  * activated, and measure what that cost on the connection. {@link #attach} closes the connection
  * before it returns (the objects stay usable); {@link #open} keeps it, and the attachment live,
- * until {@link #close}.
+ * until {@link #close}. Given several addresses (the members of an origin cluster), {@link
+ * #open(List, SnapshotStore, String, PublishedClient.Mode, Consumer, Duration, Consumer)} keeps
+ * the session attached across the loss of a member: the client dials the next member and
+ * re-attaches from its store ({@link Reattach}).
  *
  * <pre>{@code
  * WorldSession.Result r = WorldSession.attach("127.0.0.1", 7000, store, serverId,
