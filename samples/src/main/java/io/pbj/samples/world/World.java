@@ -76,13 +76,20 @@ final class World {
     account(o);
   }
 
-  /** Takes out every object that {@code gone} says is gone; returns how many. */
-  synchronized int removeIf(java.util.function.Predicate<WorldObject<?>> gone) {
+  /**
+   * Takes out every object that {@code gone} says is gone (asked without this world's lock, so
+   * it may take others), unless another object took its place meanwhile; returns how many.
+   */
+  int removeIf(java.util.function.Predicate<WorldObject<?>> gone) {
     int removed = 0;
-    for (WorldObject<?> o : new ArrayList<>(list)) {
+    for (WorldObject<?> o : objects().values()) {
       if (gone.test(o)) {
-        remove(o.identity());
-        removed++;
+        synchronized (this) {
+          if (get(o.identity()) == o) {
+            remove(o.identity());
+            removed++;
+          }
+        }
       }
     }
     return removed;
