@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One member of an origin cluster serving the world ({@code world-server --cluster}): a {@link
@@ -34,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * --follow} on whichever member it is attached to.
  *
  * <pre>{@code
- * ClusterWorld w = ClusterWorld.join(hazelcast, key);
+ * ClusterWorld w = ClusterWorld.join(hazelcast, key, System.out::println);
  * w.loadIfEmpty(World.generate(10_000, 1));
  * PbServer.builder().root(new WorldRoot(w)) ...
  * LiveSimulation.start(w.world(), w, w::mayTick, 200, new Random(), (c, r) -> {});
@@ -59,13 +60,16 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
   private final ClusterPublishing cluster;
   private final World world;
   private final IMap<String, String> control;
+  private final Consumer<String> notices;
   private volatile boolean leading;
 
-  private ClusterWorld(HazelcastInstance hazelcast, ClusterPublishing cluster, World world) {
+  private ClusterWorld(HazelcastInstance hazelcast, ClusterPublishing cluster, World world,
+      Consumer<String> notices) {
     this.hazelcast = hazelcast;
     this.cluster = cluster;
     this.world = world;
     this.control = hazelcast.getMap(CONTROL_MAP);
+    this.notices = notices;
   }
 
   /**
@@ -99,9 +103,10 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
 
   /**
    * Joins the world's cluster in {@code hazelcast} (the caller's: it shuts it down) with the
-   * cluster's {@code key}, and makes this member's objects of what the cluster holds.
+   * cluster's {@code key}, and makes this member's objects of what the cluster holds. {@code
+   * notices} hears when this member's simulation starts leading.
    */
-  static ClusterWorld join(HazelcastInstance hazelcast, ServerKey key) {
+  static ClusterWorld join(HazelcastInstance hazelcast, ServerKey key, Consumer<String> notices) {
     World world = World.of(List.of());
     ClusterPublishing cluster = ClusterPublishing.builder()
         .hazelcast(hazelcast)
@@ -118,7 +123,7 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
           return o;
         })
         .build();
-    return new ClusterWorld(hazelcast, cluster, world);
+    return new ClusterWorld(hazelcast, cluster, world, notices);
   }
 
   /**
@@ -185,6 +190,7 @@ final class ClusterWorld implements WorldWriter, AutoCloseable {
     if (!leading) {
       leading = true;
       world.removeIf(o -> !isPublished(o));
+      notices.accept("this member runs the live simulation now (the oldest member)");
     }
     String pause = control.get(PAUSE);
     if (pause != null) {

@@ -58,11 +58,13 @@ import picocli.CommandLine.Spec;
  * dials the next and re-attaches from its store, printing for each re-attach:
  *
  * <pre>
- * reattach n=1 at=HOST:PORT objects=N ms=.. bytes=.. hits=.. unchanged=.. stale=.. round_trips=..
+ * reattach n=1 at=HOST:PORT objects=N ms=.. bytes=.. hits=.. unchanged=.. missed=.. stale=..
+ *     round_trips=..
  * </pre>
  *
  * <p>where {@code unchanged} counts the objects whose version is the one the store held just
- * before: all of them are hits when the members serve the same versions.
+ * before (of those not updated again before the attach ended), and {@code missed} those of them
+ * that came from the member rather than the store: 0 when the members serve the same versions.
  *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */

@@ -304,7 +304,10 @@ public final class WorldServer implements Callable<Integer> {
     ClusterWorld world = null;
     PbServer server = null;
     try {
-      world = ClusterWorld.join(hazelcast, key);
+      world = ClusterWorld.join(hazelcast, key, notice -> {
+        out.println("world-server: " + notice);
+        out.flush();
+      });
       if (world.size() == 0) {
         World generated = World.generate(objects, seed);
         if (world.loadIfEmpty(generated)) {

@@ -68,17 +68,19 @@ final class WorldSession implements AutoCloseable {
    * @param address the member the client re-attached to
    * @param result the attach and what it cost
    * @param unchanged objects of the attach whose version at the member was the one the client's
-   *     store held just before it: the hits, and any object that came from the member although
-   *     the store held its version (none, when every member serves the same versions)
+   *     store held just before it (of those not updated between their activation and the end of
+   *     the attach, whose first version is still known)
+   * @param missed of the unchanged, those that came from the member rather than the store (0
+   *     when every member serves the same versions)
    */
-  record Reattach(int number, String address, Result result, int unchanged) {
+  record Reattach(int number, String address, Result result, int unchanged, int missed) {
     /** The line {@code world-client} prints for it. */
     String line() {
       Result r = result;
       return String.format(Locale.ROOT, "reattach n=%d at=%s objects=%d ms=%d bytes=%d hits=%d"
-              + " unchanged=%d stale=%d round_trips=%d",
-          number, address, r.objects(), r.millis(), r.bytes(), r.hits(), unchanged, r.stale(),
-          r.roundTrips());
+              + " unchanged=%d missed=%d stale=%d round_trips=%d",
+          number, address, r.objects(), r.millis(), r.bytes(), r.hits(), unchanged, missed,
+          r.stale(), r.roundTrips());
     }
   }
 
@@ -281,14 +283,21 @@ final class WorldSession implements AutoCloseable {
               s1.bytesReceived() - s0.bytesReceived());
           current = r;
           if (before != null) {
-            // Unchanged: activated from the store (a hit), or came from the member although the
-            // store held the very version the member serves (a miss that should have been a hit;
-            // objects updated since their activation are not counted as such).
+            // Unchanged: the member serves the version the store held. An object updated since
+            // its activation (the world is live) no longer tells its first version: left out.
             int unchanged = 0;
+            int missed = 0;
             for (Map.Entry<String, RemotePublished> e : attachment.objects().entrySet()) {
+              RemotePublished o = e.getValue();
+              boolean fromStore = o.fromStore();
+              long version = o.version();
+              UpdateCounts updates = WorldModel.countsOf(o);
               Long v = stored.get(e.getKey());
-              if (e.getValue().fromStore() || (v != null && v == e.getValue().version())) {
+              if (updates.deltas() + updates.wholeStates() == 0 && v != null && v == version) {
                 unchanged++;
+                if (!fromStore) {
+                  missed++;
+                }
               }
             }
             PbClient c = client;
@@ -297,7 +306,7 @@ final class WorldSession implements AutoCloseable {
               re = new Reattach(reattaches.size() + 1,
                   c != null && c.currentAddress() instanceof InetSocketAddress a
                       ? a.getHostString() + ":" + a.getPort() : "?",
-                  r, unchanged);
+                  r, unchanged, missed);
               reattaches.add(re);
             }
             onReattach.accept(re);
