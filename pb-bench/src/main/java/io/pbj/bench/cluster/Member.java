@@ -83,6 +83,11 @@ final class Member implements AutoCloseable {
   @Override
   public void close() {
     if (killed) {
+      try {
+        cluster.close();    // only its threads in this JVM: its Hazelcast member is gone
+      } catch (RuntimeException e) {
+        // what a dead member could not withdraw, the survivors already dropped
+      }
       return;
     }
     server.close();
