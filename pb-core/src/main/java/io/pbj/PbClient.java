@@ -14,6 +14,7 @@ import io.pbj.internal.Pipeline;
 import io.pbj.internal.Tls;
 import io.pbj.internal.Transport;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -66,6 +67,19 @@ import org.slf4j.LoggerFactory;
  * RemoteReference avatar = client.session().join();
  * }</pre>
  *
+ * <p>Given several addresses (e.g. the members of an origin cluster, see {@link
+ * Builder#addresses}), each attempt after a lost connection or a failed attempt dials the next
+ * address in the list, so a dead member is not retried first; {@link #updateAddresses} replaces
+ * the list at run time (a member list learned from the server) without dropping the connection:
+ *
+ * <pre>{@code
+ * PbClient client = PbClient.builder()
+ *     .addresses(PbClient.parseAddresses("a.example.com:7000,b.example.com:7000"))
+ *     .reconnect(ReconnectPolicy.defaults())
+ *     .build()
+ *     .start();
+ * }</pre>
+ *
  * <p>Calls pending when a connection is lost fail with {@link PbException.Code#CONNECTION_LOST};
  * references from a lost session fail at once with {@link PbException.Code#DEAD_REFERENCE}: get
  * the new session from {@link #session()} or {@link ClientListener#connected}.
@@ -74,6 +88,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class PbClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PbClient.class);
+
+  /** The most addresses a client takes ({@link Builder#addresses}, {@link #updateAddresses}). */
+  public static final int MAX_ADDRESSES = 64;
+
+  /** The longest text {@link #parseAddress} takes, in characters. */
+  public static final int MAX_ADDRESS_LENGTH = 300;
 
   private final Options options;
   private final Duration connectTimeout;
@@ -89,6 +109,10 @@ public final class PbClient implements AutoCloseable {
   private final Executor control;
   /** Runs listener callbacks one at a time, in order. */
   private final Executor events;
+  /** The TCP addresses to dial, in order; empty for an in-process client. Written on control. */
+  private volatile List<InetSocketAddress> addresses;
+  /** The address of the attempt under way or established, or the last one dialled; or null. */
+  private volatile SocketAddress current;
   private EventLoopGroup group;
   /** False when the group is the benchmarks' shared one, which outlives this client. */
   private volatile boolean ownsGroup = true;
@@ -113,6 +137,13 @@ public final class PbClient implements AutoCloseable {
     this.reconnect = b.reconnect;
     this.sessionInitializer = b.sessionInitializer;
     this.random = b.random != null ? b.random : new Random();
+    if (b.addresses != null) {
+      this.addresses = b.addresses;
+    } else if (options.address() instanceof InetSocketAddress inet) {
+      this.addresses = List.of(inet);
+    } else {
+      this.addresses = List.of();
+    }
     if (options.executor == null) {
       ownedExecutor = Executors.newCachedThreadPool(new DefaultThreadFactory("pbj-client", true));
       config = options.config(ownedExecutor);
@@ -165,23 +196,72 @@ public final class PbClient implements AutoCloseable {
           .option(ChannelOption.TCP_NODELAY, true)
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) connectTimeout.toMillis());
     }
-    control.execute(this::connect);
+    control.execute(() -> connect(null));
     return this;
   }
 
   /** One connection attempt, from dialling to its session. */
   private final class Attempt {
+    final SocketAddress address;
     Connection connection;
     boolean established;
     boolean over;
+
+    Attempt(SocketAddress address) {
+      this.address = address;
+    }
   }
 
-  /** control: dials once. */
-  private void connect() {
+  /**
+   * control: the address the next attempt dials: the one after the last dialled in the list (the
+   * first when that one is no longer listed, or none was dialled yet).
+   */
+  private SocketAddress nextAddress() {
+    List<InetSocketAddress> list = addresses;
+    if (list.isEmpty()) {
+      return options.address();
+    }
+    SocketAddress last = current;
+    if (last == null) {
+      return list.get(0);
+    }
+    int i = indexOf(list, last);
+    return list.get((i + 1) % list.size());
+  }
+
+  /** The position of {@code address} in {@code list} by host and port, or -1. */
+  private static int indexOf(List<InetSocketAddress> list, SocketAddress address) {
+    String key = key(address);
+    for (int i = 0; i < list.size(); i++) {
+      if (key(list.get(i)).equals(key)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The address's identity in a list: host as written (case-insensitive) and port, so an
+   * unresolved address and a resolved one for the same {@code host:port} are the same entry.
+   */
+  private static String key(SocketAddress address) {
+    return hostAndPort(address).toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * control: dials once, {@code planned} (named to listeners when the retry was scheduled) if it is
+   * still listed, else the next address.
+   */
+  private void connect(SocketAddress planned) {
     if (finished || shutdown) {
       return;
     }
-    Attempt a = new Attempt();
+    SocketAddress target =
+        planned != null && (addresses.isEmpty() || indexOf(addresses, planned) >= 0)
+            ? planned
+            : nextAddress();
+    current = target;
+    Attempt a = new Attempt(target);
     attempt = a;
     Pipeline pipeline =
         new Pipeline(
@@ -189,14 +269,10 @@ public final class PbClient implements AutoCloseable {
             null,
             c -> created(a, c),
             new Pipeline.Channels(
-                options.tls(),
-                options.address(),
-                options.keepAliveInterval,
-                options.keepAliveTimeout,
-                null));
+                options.tls(), target, options.keepAliveInterval, options.keepAliveTimeout, null));
     ChannelFuture dial;
     try {
-      dial = bootstrap.clone().handler(pipeline).connect(options.address());
+      dial = bootstrap.clone().handler(pipeline).connect(target);
     } catch (RejectedExecutionException e) {
       return; // the event loop is shutting down
     }
@@ -206,8 +282,7 @@ public final class PbClient implements AutoCloseable {
             PbException e =
                 new PbException(
                     PbException.Code.CONNECT_FAILED,
-                    "cannot connect to " + hostAndPort(options.address()) + ": "
-                        + connectFailure(f.cause()),
+                    "cannot connect to " + hostAndPort(target) + ": " + connectFailure(f.cause()),
                     f.cause());
             control.execute(() -> attemptFailed(a, e));
           }
@@ -239,7 +314,7 @@ public final class PbClient implements AutoCloseable {
                       if (failure == null) {
                         established(a, c, s);
                       } else {
-                        attemptFailed(a, sessionFailure(c, failure));
+                        attemptFailed(a, sessionFailure(a, c, failure));
                       }
                     }));
   }
@@ -263,7 +338,8 @@ public final class PbClient implements AutoCloseable {
     CompletableFuture<RemoteReference> sf = session;
     executor.execute(() -> cf.complete(c));
     executor.execute(() -> sf.complete(s));
-    tell(l -> l.connected(s));
+    SocketAddress address = a.address;
+    tell(l -> l.connected(s, address));
   }
 
   /** control: an attempt ended before its session was made. */
@@ -281,6 +357,15 @@ public final class PbClient implements AutoCloseable {
     }
     if (reconnect != null && isRetryable(cause)) {
       scheduleRetry(cause);
+    } else if (reconnect == null
+        && cause.code() == PbException.Code.CONNECT_FAILED
+        && failures + 1 < addresses.size()) {
+      // Without a policy, each address is still tried once, at once, before giving up.
+      failures++;
+      int n = failures;
+      SocketAddress next = nextAddress();
+      tell(l -> l.reconnecting(n, Duration.ZERO, cause, next));
+      connect(next);
     } else {
       stop(cause);
     }
@@ -318,13 +403,21 @@ public final class PbClient implements AutoCloseable {
   /** control */
   private void scheduleRetry(PbException cause) {
     failures++;
-    Duration delay = reconnect.delay(failures, random);
+    Duration delay = reconnect.delay(failures, Math.max(1, addresses.size()), random);
     int n = failures;
-    log.debug("{}: attempt {} in {} after {}", this, n, delay, cause.getMessage());
-    tell(l -> l.reconnecting(n, delay, cause));
+    SocketAddress next = nextAddress();
+    log.debug(
+        "{}: attempt {} to {} in {} after {}",
+        this,
+        n,
+        hostAndPort(next),
+        delay,
+        cause.getMessage());
+    tell(l -> l.reconnecting(n, delay, cause, next));
     try {
       retry =
-          group.schedule(() -> control.execute(this::connect), delay.toNanos(), TimeUnit.NANOSECONDS);
+          group.schedule(
+              () -> control.execute(() -> connect(next)), delay.toNanos(), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       // shutting down
     }
@@ -400,7 +493,7 @@ public final class PbClient implements AutoCloseable {
         || cause.code() == PbException.Code.CONNECTION_LOST;
   }
 
-  private PbException sessionFailure(Connection c, Throwable failure) {
+  private PbException sessionFailure(Attempt a, Connection c, Throwable failure) {
     Throwable t = failure;
     while ((t instanceof CompletionException || t instanceof ExecutionException)
         && t.getCause() != null) {
@@ -422,7 +515,9 @@ public final class PbClient implements AutoCloseable {
         && c.stats().bytesReceived() == 0) {
       return new PbException(
           PbException.Code.CONNECTION_LOST,
-          "the server at " + options.address() + " closed the connection before sending anything"
+          "the server at "
+              + hostAndPort(a.address)
+              + " closed the connection before sending anything"
               + " (does it require TLS?)",
           pb);
     }
@@ -474,6 +569,244 @@ public final class PbClient implements AutoCloseable {
   public CompletableFuture<PbConnection> connection() {
     start();
     return connection.thenApply(c -> c);
+  }
+
+  /**
+   * The TCP addresses this client dials, in order: those given to {@link Builder#addresses} (or
+   * the one of {@link Builder#address}), or the latest {@link #updateAddresses}; empty for an
+   * in-process client.
+   */
+  public List<InetSocketAddress> addresses() {
+    return addresses;
+  }
+
+  /**
+   * The address of the current connection (or of the attempt under way, or the last one dialled),
+   * as given to the client; null before the first attempt.
+   */
+  public SocketAddress currentAddress() {
+    return current;
+  }
+
+  /**
+   * Replaces the addresses to dial, e.g. with a member list learned from the server. The current
+   * connection is not dropped, even if its address is not in the new list; the next attempt dials
+   * the address after the current one in the new list (the first, if the current one is not in
+   * it). Duplicates (the same host and port) are dropped, keeping the first. Takes effect in order
+   * with the client's other state changes, so it may land just after this method returns.
+   *
+   * @throws IllegalArgumentException when {@code addresses} is empty, has a null, an address with
+   *     port 0, or more than {@link #MAX_ADDRESSES} entries
+   * @throws IllegalStateException when this client connects in-process
+   */
+  public void updateAddresses(List<InetSocketAddress> addresses) {
+    List<InetSocketAddress> checked = checkAddresses("PbClient.updateAddresses", addresses);
+    if (options.transport() != Transport.TCP) {
+      throw new IllegalStateException(
+          "PbClient.updateAddresses: this client connects in-process to "
+              + options.address()
+              + " and has no TCP addresses to replace");
+    }
+    control.execute(
+        () -> {
+          this.addresses = checked;
+          log.debug("{}: addresses now {}", this, checked);
+        });
+  }
+
+  /**
+   * {@code addresses} without duplicates, immutable; fails naming {@code what} and the entry.
+   */
+  static List<InetSocketAddress> checkAddresses(String what, List<InetSocketAddress> addresses) {
+    if (addresses == null) {
+      throw new IllegalArgumentException(what + " needs a list of addresses, got null");
+    }
+    if (addresses.isEmpty()) {
+      throw new IllegalArgumentException(what + " needs at least one address, got none");
+    }
+    if (addresses.size() > MAX_ADDRESSES) {
+      throw new IllegalArgumentException(
+          what + " got " + addresses.size() + " addresses; at most " + MAX_ADDRESSES);
+    }
+    java.util.LinkedHashMap<String, InetSocketAddress> unique = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < addresses.size(); i++) {
+      InetSocketAddress a = addresses.get(i);
+      if (a == null) {
+        throw new IllegalArgumentException(what + ": address " + (i + 1) + " is null");
+      }
+      if (a.getPort() == 0) {
+        throw new IllegalArgumentException(
+            what + ": address " + (i + 1) + " (" + hostAndPort(a) + ") has port 0, which cannot"
+                + " be dialled");
+      }
+      unique.putIfAbsent(key(a), a);
+    }
+    return List.copyOf(unique.values());
+  }
+
+  /**
+   * Parses {@code host:port} or {@code [ipv6]:port} (surrounding blanks ignored) into an
+   * unresolved address: no name lookup happens here, the client resolves it when it dials.
+   *
+   * @throws IllegalArgumentException naming the text and what is wrong with it: no port, a port
+   *     out of 1..65535, an empty or malformed host, an IPv6 address without brackets, text longer
+   *     than {@link #MAX_ADDRESS_LENGTH}
+   */
+  public static InetSocketAddress parseAddress(String hostPort) {
+    if (hostPort == null) {
+      throw new IllegalArgumentException("address expected as host:port, got null");
+    }
+    if (hostPort.length() > MAX_ADDRESS_LENGTH) {
+      throw badAddress(hostPort, "longer than " + MAX_ADDRESS_LENGTH + " characters");
+    }
+    String text = hostPort.strip();
+    String host;
+    String port;
+    if (text.startsWith("[")) {
+      int close = text.indexOf(']');
+      if (close < 0) {
+        throw badAddress(hostPort, "'[' without ']'");
+      }
+      host = text.substring(1, close);
+      String rest = text.substring(close + 1);
+      if (!rest.startsWith(":")) {
+        throw badAddress(hostPort, "no :port after ']'");
+      }
+      port = rest.substring(1);
+      if (host.isEmpty()) {
+        throw badAddress(hostPort, "empty host");
+      }
+      if (!isIpv6Literal(host)) {
+        throw badAddress(hostPort, "'" + host + "' between brackets is not an IPv6 address");
+      }
+    } else {
+      int colon = text.lastIndexOf(':');
+      if (colon < 0) {
+        throw badAddress(hostPort, "no :port");
+      }
+      host = text.substring(0, colon);
+      port = text.substring(colon + 1);
+      if (host.indexOf(':') >= 0) {
+        throw badAddress(hostPort, "an IPv6 address needs brackets, as in [::1]:7000");
+      }
+      if (host.isEmpty()) {
+        throw badAddress(hostPort, "empty host");
+      }
+      if (!isHostName(host)) {
+        throw badAddress(
+            hostPort, "the host may hold only letters, digits, '.', '-' and '_' (at most 253)");
+      }
+    }
+    if (port.isEmpty()
+        || port.length() > 5
+        || !port.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
+      throw badAddress(hostPort, "the port is not a number from 1 to 65535");
+    }
+    int p = Integer.parseInt(port);
+    if (p < 1 || p > 65535) {
+      throw badAddress(hostPort, "port " + p + " is out of range 1..65535");
+    }
+    return InetSocketAddress.createUnresolved(host, p);
+  }
+
+  /**
+   * Parses a comma-separated list of {@link #parseAddress} addresses, e.g. {@code
+   * "a.example.com:7000, [2001:db8::1]:7000"}.
+   *
+   * @throws IllegalArgumentException when the text has no address, an empty entry, more than
+   *     {@link #MAX_ADDRESSES} entries, or an entry {@link #parseAddress} rejects (naming which)
+   */
+  public static List<InetSocketAddress> parseAddresses(String commaSeparated) {
+    if (commaSeparated == null || commaSeparated.isBlank()) {
+      throw new IllegalArgumentException(
+          "addresses expected as host:port,host:port,..., got "
+              + (commaSeparated == null ? "null" : "nothing"));
+    }
+    String[] parts = commaSeparated.split(",", -1);
+    if (parts.length > MAX_ADDRESSES) {
+      throw new IllegalArgumentException(
+          "got " + parts.length + " addresses; at most " + MAX_ADDRESSES);
+    }
+    List<InetSocketAddress> out = new ArrayList<>(parts.length);
+    for (int i = 0; i < parts.length; i++) {
+      if (parts[i].isBlank()) {
+        throw new IllegalArgumentException(
+            "address " + (i + 1) + " of \"" + printable(commaSeparated) + "\" is empty");
+      }
+      try {
+        out.add(parseAddress(parts[i]));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("address " + (i + 1) + ": " + e.getMessage(), e);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static IllegalArgumentException badAddress(String text, String why) {
+    return new IllegalArgumentException(
+        "bad address \"" + printable(text) + "\": " + why + " (expected host:port or [ipv6]:port)");
+  }
+
+  /** {@code text} cut to 100 characters, with control and non-ASCII characters escaped. */
+  private static String printable(String text) {
+    StringBuilder b = new StringBuilder();
+    int end = Math.min(text.length(), 100);
+    for (int i = 0; i < end; i++) {
+      char ch = text.charAt(i);
+      if (ch >= 0x20 && ch < 0x7f) {
+        b.append(ch);
+      } else {
+        b.append(String.format("\\u%04x", (int) ch));
+      }
+    }
+    if (text.length() > end) {
+      b.append("...(").append(text.length()).append(" chars)");
+    }
+    return b.toString();
+  }
+
+  private static boolean isHostName(String host) {
+    if (host.length() > 253) {
+      return false;
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char ch = host.charAt(i);
+      boolean ok =
+          (ch >= 'a' && ch <= 'z')
+              || (ch >= 'A' && ch <= 'Z')
+              || (ch >= '0' && ch <= '9')
+              || ch == '.'
+              || ch == '-'
+              || ch == '_';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Hex digits, colons and dots (an embedded IPv4), at least two colons; an optional %zone. */
+  private static boolean isIpv6Literal(String host) {
+    int percent = host.indexOf('%');
+    String address = percent < 0 ? host : host.substring(0, percent);
+    if (percent >= 0) {
+      String zone = host.substring(percent + 1);
+      if (zone.isEmpty() || !isHostName(zone)) {
+        return false;
+      }
+    }
+    if (address.length() > 45 || address.chars().filter(ch -> ch == ':').count() < 2) {
+      return false;
+    }
+    return address
+        .chars()
+        .allMatch(
+            ch ->
+                (ch >= '0' && ch <= '9')
+                    || (ch >= 'a' && ch <= 'f')
+                    || (ch >= 'A' && ch <= 'F')
+                    || ch == ':'
+                    || ch == '.');
   }
 
   /**
@@ -563,7 +896,8 @@ public final class PbClient implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "PbClient[" + options.address() + "]";
+    SocketAddress a = current;
+    return "PbClient[" + hostAndPort(a != null ? a : options.address()) + "]";
   }
 
   /**
@@ -576,6 +910,7 @@ public final class PbClient implements AutoCloseable {
     private ReconnectPolicy reconnect;
     private Function<RemoteReference, CompletionStage<RemoteReference>> sessionInitializer;
     private Random random;
+    private List<InetSocketAddress> addresses;
 
     private Builder() {
       super("PbClient.Builder");
@@ -584,6 +919,25 @@ public final class PbClient implements AutoCloseable {
     /** Connects to {@code host:port} over TCP. */
     public Builder address(String host, int port) {
       options.address("address", Options.tcp(host, port, false), Transport.TCP);
+      return this;
+    }
+
+    /**
+     * Connects over TCP to one of {@code addresses}: the first, and on each later attempt (with a
+     * {@link #reconnect} policy) the next in the list, wrapping around, e.g. the members of an
+     * origin cluster serving the same world. Duplicates are dropped. See {@link #parseAddresses}
+     * for reading them from text, and {@link PbClient#updateAddresses} to replace them later.
+     * Without a reconnect policy, a failed first connect still tries each address once, in
+     * order, before the client gives up; a lost connection is not retried. Conflicts with {@link
+     * #address} and {@link #inProcess}.
+     *
+     * @throws IllegalArgumentException when {@code addresses} is empty, has a null, an address
+     *     with port 0, or more than {@link PbClient#MAX_ADDRESSES} entries
+     */
+    public Builder addresses(List<InetSocketAddress> addresses) {
+      List<InetSocketAddress> checked = checkAddresses("PbClient.Builder.addresses", addresses);
+      options.address("addresses", checked.get(0), Transport.TCP);
+      this.addresses = checked;
       return this;
     }
 

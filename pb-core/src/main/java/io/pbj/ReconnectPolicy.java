@@ -11,6 +11,13 @@ import java.util.Random;
  * - 1))}, then shortened by a random fraction of up to {@code jitter} of itself, so many clients
  * cut off at once do not all come back at the same instant. It never exceeds {@code maxDelay}.
  *
+ * <p>A client with several addresses ({@link PbClient.Builder#addresses}) moves to the next address
+ * on every attempt, so its backoff grows once per round through the list, not per attempt: with
+ * {@code k} addresses, attempt {@code n} waits the delay above for round {@code (n - 1) / k + 1}.
+ * The first attempt (to the next address, the one after the lost or failed member) waits only the
+ * jitter part, a random fraction in {@code [0, jitter)} of {@code initialDelay}: a dead member
+ * costs no full backoff, and clients cut off together still spread over that window.
+ *
  * <pre>{@code
  * PbClient client = PbClient.builder()
  *     .address("game.example.com", 7000)
@@ -107,6 +114,20 @@ public final class ReconnectPolicy {
     double capped = Math.min(max, base);
     double jittered = capped * (1.0 - jitter * random.nextDouble());
     return Duration.ofNanos(Math.max(1L, (long) jittered));
+  }
+
+  /**
+   * The delay before attempt {@code attempt} (from 1) of a client with {@code addresses} addresses
+   * (see the class comment), jittered with {@code random}.
+   */
+  Duration delay(int attempt, int addresses, Random random) {
+    if (addresses <= 1) {
+      return delay(attempt, random);
+    }
+    if (attempt == 1) {
+      return Duration.ofNanos((long) (initialDelay.toNanos() * jitter * random.nextDouble()));
+    }
+    return delay((attempt - 1) / addresses + 1, random);
   }
 
   @Override

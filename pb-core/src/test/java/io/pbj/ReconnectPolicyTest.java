@@ -20,6 +20,26 @@ class ReconnectPolicyTest {
   }
 
   @Test
+  void withSeveralAddressesTheFirstRetryWaitsOnlyTheJitterAndBackoffGrowsPerRound() {
+    ReconnectPolicy p =
+        ReconnectPolicy.exponential(Duration.ofMillis(100), Duration.ofSeconds(1)).withJitter(0.5);
+    // the first attempt, to the next member: a random part of the jitter window only
+    assertThat(p.delay(1, 3, fixed(0.0))).isEqualTo(Duration.ZERO);
+    assertThat(p.delay(1, 3, fixed(0.5))).isEqualTo(Duration.ofMillis(25));
+    assertThat(p.delay(1, 3, fixed(0.999))).isLessThan(Duration.ofMillis(50));
+    // then round 1 (attempts 2..3) waits the initial delay, round 2 (4..6) twice that, ...
+    assertThat(p.delay(2, 3, fixed(0.0))).isEqualTo(Duration.ofMillis(100));
+    assertThat(p.delay(3, 3, fixed(0.0))).isEqualTo(Duration.ofMillis(100));
+    assertThat(p.delay(4, 3, fixed(0.0))).isEqualTo(Duration.ofMillis(200));
+    assertThat(p.delay(6, 3, fixed(0.0))).isEqualTo(Duration.ofMillis(200));
+    assertThat(p.delay(7, 3, fixed(0.0))).isEqualTo(Duration.ofMillis(400));
+    assertThat(p.delay(1000, 3, fixed(0.0))).isEqualTo(Duration.ofSeconds(1));
+    // one address: as before
+    assertThat(p.delay(1, 1, fixed(0.0))).isEqualTo(Duration.ofMillis(100));
+    assertThat(p.delay(2, 1, fixed(0.0))).isEqualTo(Duration.ofMillis(200));
+  }
+
+  @Test
   void delaysGrowByTheMultiplierUntilTheCap() {
     ReconnectPolicy p =
         ReconnectPolicy.exponential(Duration.ofMillis(100), Duration.ofSeconds(1))

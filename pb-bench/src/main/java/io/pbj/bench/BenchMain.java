@@ -1,5 +1,6 @@
 package io.pbj.bench;
 
+import io.pbj.bench.cluster.ClusterBench;
 import io.pbj.bench.fanout.FanoutBench;
 import io.pbj.bench.live.LiveBench;
 import io.pbj.bench.publish.PublishBench;
@@ -20,6 +21,7 @@ import java.util.Arrays;
  * java -jar pb-bench/target/pbj-bench.jar publish
  * java -jar pb-bench/target/pbj-bench.jar live --quick
  * java -jar pb-bench/target/pbj-bench.jar scale --quick
+ * java -jar pb-bench/target/pbj-bench.jar cluster --quick
  * }</pre>
  *
  * <p>Thread-safety: a {@code main} method only; runs on the caller's thread.
@@ -45,6 +47,7 @@ public final class BenchMain {
       case "publish" -> PublishBench.main(rest);
       case "live" -> LiveBench.main(rest);
       case "scale" -> ScaleBench.main(rest);
+      case "cluster" -> ClusterBench.main(rest);
       case "help", "-h", "--help" -> usage(System.out);
       case "--version", "-V" -> System.out.println(version());
       default -> {
@@ -84,6 +87,9 @@ public final class BenchMain {
     out.println("          deltas and as whole states, with 1% publish/unpublish");
     out.println("  scale   500 clients attaching warm to 1,000 objects of 256 B, then 100 ticks of");
     out.println("          updates, directly and through a tree of 4 relays");
+    out.println("  cluster 3 origin members on Hazelcast, 300 clients across them, a live driver;");
+    out.println("          a member killed: re-attach time, bytes vs a cold attach, store hits;");
+    out.println("          changes/s applied on every member against one plain origin");
     out.println("run '<benchmark> --help' for its options");
   }
 }

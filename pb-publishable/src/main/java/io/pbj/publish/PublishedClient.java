@@ -1,5 +1,6 @@
 package io.pbj.publish;
 
+import io.pbj.PbClient;
 import io.pbj.PbException;
 import io.pbj.RemoteReference;
 import io.pbj.publish.internal.AttachReply;
@@ -10,6 +11,8 @@ import io.pbj.store.SnapshotEntry;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotPrefix;
 import io.pbj.store.SnapshotStore;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -60,6 +63,23 @@ import org.slf4j.LoggerFactory;
  * proof (trusted networks only). See docs/PUBLISHING.md for what the proof does and does not
  * protect against without TLS.
  *
+ * <p>Against an origin cluster (several servers publishing one world under one server id, see
+ * {@link PublishingService.Builder#members}), {@link Builder#learnMembers} keeps the addresses of
+ * a {@link PbClient} current with the cluster's members, so that it reconnects to another member
+ * when its own is lost, and re-attaches there from the store:
+ *
+ * <pre>{@code
+ * AtomicReference<PublishedClient> publishing = new AtomicReference<>();
+ * PbClient pb = PbClient.builder()
+ *     .addresses(PbClient.parseAddresses("a.example.com:7000,b.example.com:7000"))
+ *     .reconnect(ReconnectPolicy.defaults())
+ *     .onSession(root -> publishing.get().attach(root, "world").thenApply(world -> root))
+ *     .build();
+ * publishing.set(PublishedClient.builder()
+ *     .store(store).expectedServerId(serverId).learnMembers(pb).build());
+ * pb.start();
+ * }</pre>
+ *
  * <p>Thread-safety: thread-safe; one client may attach to several endpoints at once. The store is
  * the caller's: the client never closes it.
  */
@@ -88,6 +108,8 @@ public final class PublishedClient {
   private final ServerKey relayKey;
   private final Clock clock;
   private final AttachEvents attachEvents;
+  /** The client whose addresses learn the cluster's members, or null. */
+  private final PbClient learner;
 
   private PublishedClient(Builder b) {
     this.store = b.store;
@@ -100,6 +122,7 @@ public final class PublishedClient {
     this.relayKey = b.relayKey;
     this.clock = b.clock == null ? Clock.systemUTC() : b.clock;
     this.attachEvents = new AttachEvents(b.attachListener);
+    this.learner = b.learner;
   }
 
   public static Builder builder() {
@@ -138,7 +161,129 @@ public final class PublishedClient {
       RemoteReference endpoint, String service, Collection<String> identities) {
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(service, "service");
-    return attachEvents.watch(service, () -> attachNow(endpoint, service, identities));
+    CompletableFuture<Attachment> attached =
+        attachEvents.watch(service, () -> attachNow(endpoint, service, identities));
+    if (learner == null) {
+      return attached;
+    }
+    // The attach completes first; the members are asked after, off its critical path.
+    CompletableFuture<Attachment> result = new CompletableFuture<>();
+    result.whenComplete((a, failure) -> {
+      if (result.isCancelled()) {
+        attached.cancel(false);
+      }
+    });
+    attached.whenComplete((a, failure) -> {
+      if (failure != null) {
+        result.completeExceptionally(failure);
+      } else {
+        result.complete(a);
+        learnMembers(endpoint);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Where the members of the origin cluster behind {@code endpoint} can be reached (its service's
+   * {@link PublishingService.Builder#members}), as unresolved addresses. The answer is the
+   * server's and is not trusted: at most {@link PbClient#MAX_ADDRESSES} entries are read, and
+   * entries that are not {@code host:port} text of at most {@link PbClient#MAX_ADDRESS_LENGTH}
+   * characters are skipped (logged at debug), duplicates too. Empty when the service names none,
+   * or when the server is of a version without the call. Completes on the connection's executor;
+   * fails only with the connection's failure.
+   */
+  public CompletableFuture<List<InetSocketAddress>> members(RemoteReference endpoint) {
+    Objects.requireNonNull(endpoint, "endpoint");
+    return endpoint.callRemote(MEMBERS_METHOD).handle((answer, failure) -> {
+      if (failure != null) {
+        Throwable t = PbException.unwrap(failure);
+        if (t instanceof PbException pb && pb.code() == PbException.Code.NO_SUCH_METHOD) {
+          return List.of();    // a server from before origin clusters
+        }
+        throw t instanceof CompletionException ce ? ce : new CompletionException(t);
+      }
+      return memberAddresses(answer, endpoint);
+    });
+  }
+
+  /** The remote method of the endpoint that answers the members. */
+  static final String MEMBERS_METHOD = "members";
+
+  /** The addresses in an untrusted {@code members()} answer; see {@link #members}. */
+  static List<InetSocketAddress> memberAddresses(Object answer, RemoteReference endpoint) {
+    if (!(answer instanceof List<?> list)) {
+      if (answer != null) {
+        log.debug("{}: members() answered a {}, not a list; ignored", endpoint,
+            answer.getClass().getName());
+      }
+      return List.of();
+    }
+    Map<String, InetSocketAddress> unique = new java.util.LinkedHashMap<>();
+    int skipped = 0;
+    String example = null;
+    int n = Math.min(list.size(), PbClient.MAX_ADDRESSES);
+    for (int i = 0; i < n; i++) {
+      Object entry = list.get(i);
+      try {
+        if (!(entry instanceof String text)) {
+          throw new IllegalArgumentException(
+              "not a string: " + (entry == null ? "null" : entry.getClass().getName()));
+        }
+        InetSocketAddress a = PbClient.parseAddress(text);
+        unique.putIfAbsent(
+            a.getHostString().toLowerCase(java.util.Locale.ROOT) + " " + a.getPort(), a);
+      } catch (IllegalArgumentException e) {
+        skipped++;
+        example = e.getMessage();
+      }
+    }
+    if (skipped > 0 || list.size() > n) {
+      log.debug("{}: members() answered {} entries; {} skipped (e.g. {}), {} beyond the first {}"
+          + " ignored", endpoint, list.size(), skipped, example, list.size() - n, n);
+    }
+    return List.copyOf(unique.values());
+  }
+
+  /**
+   * Asks the members through {@code endpoint} and gives them to the learning client, in an order
+   * of this client's own (so that the clients of a lost member spread over the others), with the
+   * client's current address kept.
+   */
+  private void learnMembers(RemoteReference endpoint) {
+    members(endpoint).whenComplete((learned, failure) -> {
+      if (failure != null) {
+        log.debug("{}: could not learn the members: {}", endpoint, failure.toString());
+        return;
+      }
+      if (learned.isEmpty()) {
+        return;
+      }
+      List<InetSocketAddress> addresses = new ArrayList<>(learned);
+      java.util.Collections.shuffle(addresses, java.util.concurrent.ThreadLocalRandom.current());
+      SocketAddress current = learner.currentAddress();
+      if (current instanceof InetSocketAddress inet && !containsHostAndPort(addresses, inet)) {
+        if (addresses.size() >= PbClient.MAX_ADDRESSES) {
+          addresses.remove(addresses.size() - 1);
+        }
+        addresses.add(0, inet);
+      }
+      try {
+        learner.updateAddresses(addresses);
+        log.debug("{}: learned members {}", endpoint, addresses);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        log.debug("{}: learned members not used: {}", endpoint, e.getMessage());
+      }
+    });
+  }
+
+  private static boolean containsHostAndPort(List<InetSocketAddress> list, InetSocketAddress a) {
+    for (InetSocketAddress x : list) {
+      if (x.getPort() == a.getPort() && x.getHostString().equalsIgnoreCase(a.getHostString())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private CompletableFuture<Attachment> attachNow(
@@ -460,8 +605,25 @@ public final class PublishedClient {
     private ServerKey relayKey;
     private Clock clock;
     private AttachListener attachListener;
+    private PbClient learner;
 
     private Builder() {}
+
+    /**
+     * After each successful attach, asks the endpoint for the members of its origin cluster
+     * ({@link PublishedClient#members}) and, if it names any, gives them to {@code client}
+     * ({@link PbClient#updateAddresses}), which then reconnects to another member when its
+     * connection is lost. The question is sent after the attach completes, never before its
+     * activation; it costs one small call per attach. The list is put in a random order per
+     * client, so that the clients of a lost member spread over the others, and keeps the address
+     * {@code client} is connected to. {@code client} is the one the attaches go through (build it
+     * first; it connects only when started).
+     */
+    public Builder learnMembers(PbClient client) {
+      once("learnMembers", this.learner);
+      this.learner = Objects.requireNonNull(client, "client");
+      return this;
+    }
 
     /**
      * Accepts a server id that the server does not prove (it sends no proof: a server with an

@@ -12,6 +12,8 @@ import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotStore;
 import java.lang.ref.WeakReference;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -59,6 +61,13 @@ import java.util.function.Supplier;
  * its own, which is dropped when the login fails), until {@link #close()}; a lost one is
  * replaced by the next resolve.
  *
+ * <p>Origin clusters: after each attach the resolver asks the server for the members of its
+ * cluster ({@link PublishingService.Builder#members}, see {@link
+ * PublishedClient.Builder#learnMembers}). When a connection to a member is lost, the next resolve
+ * through that reference's host and port connects to the next member instead, trying each once
+ * (the lost one last), and re-attaches there from the store; the objects resolved through the
+ * lost connection stay disconnected, as before: resolve them again.
+ *
  * <p>Thread-safety: thread-safe.
  */
 public final class PublishedResolver implements AutoCloseable {
@@ -75,6 +84,12 @@ public final class PublishedResolver implements AutoCloseable {
   private final Map<SessionKey, Session> sessions = new HashMap<>();
   @GuardedBy("this")
   private boolean closed;
+  /**
+   * The members learned for a reference's {@code host:port}, the next to try first, kept when a
+   * session is dropped so that its replacement dials another member.
+   */
+  @GuardedBy("this")
+  private final Map<String, List<InetSocketAddress>> memberLists = new HashMap<>();
 
   private PublishedResolver(Builder b) {
     this.registry = b.registry;
@@ -109,7 +124,8 @@ public final class PublishedResolver implements AutoCloseable {
         .store(store)
         .mode(mode)
         .expectedServerId(url.serverId())
-        .perspectiveKey(perspectiveKeyOf(credentials));
+        .perspectiveKey(perspectiveKeyOf(credentials))
+        .learnMembers(session.client);
     if (allowUnproven) {
       cb.allowUnprovenServerIds();
     }
@@ -189,16 +205,55 @@ public final class PublishedResolver implements AutoCloseable {
     Session s = sessions.get(key);
     if (s == null || s.isDead()) {
       if (s != null) {
+        rememberMembers(s);
         s.client.shutdown();
       }
-      s = new Session(key, url, credentials);
+      s = new Session(key, url, credentials, memberLists.get(hostPort(url.host(), url.port())));
       sessions.put(key, s);
     }
     return s;
   }
 
   private synchronized void forget(Session s) {
+    rememberMembers(s);
     sessions.remove(s.key, s);
+  }
+
+  private static String hostPort(String host, int port) {
+    return host.toLowerCase(java.util.Locale.ROOT) + " " + port;
+  }
+
+  /**
+   * Keeps the members a dropped session's client learned, starting after the address it was
+   * connected to, so that the next session for the same host and port tries that one last.
+   */
+  @GuardedBy("this")
+  private void rememberMembers(Session s) {
+    List<InetSocketAddress> known = s.client.addresses();
+    if (known.size() < 2) {
+      return;
+    }
+    SocketAddress lost = s.client.currentAddress();
+    int at = -1;
+    for (int i = 0; i < known.size(); i++) {
+      InetSocketAddress a = known.get(i);
+      if (lost instanceof InetSocketAddress l && l.getPort() == a.getPort()
+          && l.getHostString().equalsIgnoreCase(a.getHostString())) {
+        at = i;
+        break;
+      }
+    }
+    List<InetSocketAddress> next = new ArrayList<>(known.size());
+    for (int i = 1; i <= known.size(); i++) {
+      next.add(known.get((at + i) % known.size()));
+    }
+    memberLists.put(hostPort(s.key.host(), s.key.port()), List.copyOf(next));
+  }
+
+  /** The addresses the live session for {@code url} and no credentials dials (tests). */
+  synchronized List<InetSocketAddress> addressesOf(PbUrl url) {
+    Session s = sessions.get(new SessionKey(url.host(), url.port(), null));
+    return s == null ? List.of() : s.client.addresses();
   }
 
   /** Closes every connection the resolver opened. Objects resolved through them disconnect. */
@@ -235,9 +290,16 @@ public final class PublishedResolver implements AutoCloseable {
     @GuardedBy("this")
     private final Map<String, CompletableFuture<Attachment>> attachments = new HashMap<>();
 
-    Session(SessionKey key, PbUrl url, Credentials credentials) {
+    /** @param members the members to dial, the first first; null: the reference's address */
+    Session(
+        SessionKey key, PbUrl url, Credentials credentials, List<InetSocketAddress> members) {
       this.key = key;
-      PbClient.Builder b = PbClient.builder().address(url.host(), url.port()).registry(registry);
+      PbClient.Builder b = PbClient.builder().registry(registry);
+      if (members != null) {
+        b.addresses(members);    // without a reconnect policy, each is tried once
+      } else {
+        b.address(url.host(), url.port());
+      }
       if (clientOptions != null) {
         clientOptions.accept(b);
       }

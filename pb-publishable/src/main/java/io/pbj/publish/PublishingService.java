@@ -61,6 +61,12 @@ import java.util.function.Predicate;
  * which perspectives may relay, and those get a delegation certificate in their attach answer
  * (see {@link Relay}).
  *
+ * <p>An origin cluster serves one world from several servers (members) that share the server key
+ * and the service name, so a client's store is valid on any of them. {@link Builder#members}
+ * tells clients where the members are: the endpoint's {@code members()} answers the list, and a
+ * {@link PublishedClient.Builder#learnMembers learning client} dials another member when its own
+ * is lost.
+ *
  * <p>Objects published or unpublished while clients are attached are announced to their live
  * attachments (see {@link Attachment}); {@link #batch} groups one tick's changes.
  *
@@ -94,6 +100,12 @@ public final class PublishingService {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(PublishingService.class);
 
+  /** The most members the endpoint's {@code members()} answers; the supplier's rest is cut. */
+  public static final int MAX_MEMBERS = 64;
+
+  /** The longest member address ({@code host:port}) the endpoint answers, in characters. */
+  public static final int MAX_MEMBER_LENGTH = 300;
+
   /** How long a delegation lasts by default ({@link Builder#delegationLifetime}). */
   public static final Duration DEFAULT_DELEGATION_LIFETIME = Duration.ofHours(24);
 
@@ -112,6 +124,9 @@ public final class PublishingService {
   private final ConcurrentSkipListMap<String, Publishable> objects = new ConcurrentSkipListMap<>();
   private final Map<PbConnection, Peer> peers = new ConcurrentHashMap<>();
   private final Executor announcer;
+  /** Where clients reach the members of this service's cluster; null when not configured. */
+  private final java.util.function.Supplier<List<String>> members;
+  private final AtomicBoolean membersCutLogged = new AtomicBoolean();
   /** Depth of {@link #batch} calls on this thread: announcements wait for the outermost end. */
   private final ThreadLocal<int[]> batchDepth = ThreadLocal.withInitial(() -> new int[1]);
   private final Referenceable sharedEndpoint = new Endpoint(null);
@@ -359,6 +374,7 @@ public final class PublishingService {
     this.fixedPerspectiveKey = b.fixedPerspectiveKey;
     this.versions = b.versions;
     this.announcer = b.announcer == null ? ForkJoinPool.commonPool() : b.announcer;
+    this.members = b.members;
   }
 
   public static Builder builder() {
@@ -783,6 +799,16 @@ public final class PublishingService {
     }
 
     /**
+     * Where clients can reach the members of this service's origin cluster, as {@code host:port}
+     * strings ({@link Builder#members}); empty when not configured. At most {@link #MAX_MEMBERS}
+     * entries of at most {@link #MAX_MEMBER_LENGTH} characters.
+     */
+    @io.pbj.Remote
+    public List<String> members(Object perspective) {
+      return new ArrayList<>(memberList());
+    }
+
+    /**
      * The full states of {@code identities}, in order; null for an identity not published. An
      * identity named twice is refused ({@code BAD_ARGUMENTS}), so an answer holds each published
      * state at most once.
@@ -798,6 +824,43 @@ public final class PublishingService {
       }
       return states;
     }
+  }
+
+  /**
+   * The member addresses the supplier gives, bounded: at most {@link #MAX_MEMBERS}, each a
+   * non-null string of at most {@link #MAX_MEMBER_LENGTH} characters; what is left out is logged
+   * once per service. Empty when not configured or when the supplier fails (logged).
+   */
+  List<String> memberList() {
+    if (members == null) {
+      return List.of();
+    }
+    List<String> given;
+    try {
+      given = members.get();
+    } catch (RuntimeException e) {
+      log.warn("PublishingService {}: the members supplier failed; answering none", service, e);
+      return List.of();
+    }
+    if (given == null) {
+      return List.of();
+    }
+    List<String> answer = new ArrayList<>(Math.min(given.size(), MAX_MEMBERS));
+    int cut = 0;
+    for (String m : given) {
+      if (m == null || m.isEmpty() || m.length() > MAX_MEMBER_LENGTH
+          || answer.size() >= MAX_MEMBERS) {
+        cut++;
+      } else {
+        answer.add(m);
+      }
+    }
+    if (cut > 0 && membersCutLogged.compareAndSet(false, true)) {
+      log.warn("PublishingService {}: the members supplier gave {} entries; {} left out (empty,"
+              + " longer than {} characters, or beyond the first {}); logged once", service,
+          given.size(), cut, MAX_MEMBER_LENGTH, MAX_MEMBERS);
+    }
+    return answer;
   }
 
   /**
@@ -832,8 +895,24 @@ public final class PublishingService {
     private java.nio.file.Path versionEpochFile;
     private VersionCounter versions;
     private Executor announcer;
+    private java.util.function.Supplier<List<String>> members;
 
     private Builder() {}
+
+    /**
+     * Where clients can reach the members of this service's origin cluster (the servers that
+     * publish the same world under the same {@link #serverKey}), as {@code host:port} or {@code
+     * [ipv6]:port} strings; asked on each {@code members()} call of the endpoint, so it may
+     * change (a cluster's current member list). Learning clients ({@link
+     * PublishedClient.Builder#learnMembers}) dial another of them when their member is lost. At
+     * most {@link #MAX_MEMBERS} entries of at most {@link #MAX_MEMBER_LENGTH} characters are
+     * answered; the rest is left out, logged once. Default: none.
+     */
+    public Builder members(java.util.function.Supplier<List<String>> members) {
+      once("members", this.members);
+      this.members = Objects.requireNonNull(members, "members");
+      return this;
+    }
 
     /**
      * Where announcements to live attachments are encoded and sent (each live attachment's in

@@ -281,6 +281,9 @@ class PublishedResolverTest {
     PublishedResolver resolver = resolver(store());
     TileCache first = resolver.resolve(url("origin-1", server, "tile-0"), null, TileCache.class)
         .join();
+    // after the attach, the resolver asks for the cluster's members (none here), off its path
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> first.connection().stats().callsSent() == 2);
     long calls = first.connection().stats().callsSent();
     TileCache second = resolver.resolve(url("origin-1", server, "tile-1"), null, TileCache.class)
         .join();

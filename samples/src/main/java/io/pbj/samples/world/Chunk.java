@@ -14,13 +14,14 @@ final class Chunk extends WorldObject<ChunkState> {
 
   /** Lays a road on a random tile (or ploughs a field where a road is). */
   @Override
-  void changeRandomly(Random random, int worldTiles) {
-    synchronized (this) {
+  void changeRandomly(Random random, int worldTiles, WorldWriter writer) {
+    writer.atomically(this, () -> {
+      ChunkState s = writer.current(this);
       int index = random.nextInt(ChunkState.TILES);
-      Terrain now = state().terrainAt(index);
+      Terrain now = s.terrainAt(index);
       int terrain = (now == Terrain.ROAD ? Terrain.FIELD : Terrain.ROAD).ordinal();
-      setTile(index, terrain);
-    }
+      writer.delta(this, s.withTile(index, terrain), "setTile", index, terrain);
+    });
   }
 
   /** Tile {@code index} becomes {@code terrain}, pushed as a delta. */

@@ -71,11 +71,14 @@ final class Follow {
   static Result follow(WorldSession session, SnapshotStore store, Duration length,
       PrintWriter err, boolean inPlace, Duration catchUp)
       throws ExecutionException, TimeoutException, InterruptedException {
-    Attachment view = session.result().attachment();
+    Attachment view = session.attachment();
     Set<RemotePublished> seen = Collections.synchronizedSet(
         Collections.newSetFromMap(new IdentityHashMap<>()));
     view.onPublished(seen::add);
     seen.addAll(view.objects().values());
+    // a session with several addresses re-attaches after a failover: a new view goes on counting
+    long publishedBefore = 0;
+    long unpublishedBefore = 0;
     long[] start = totals(seen, view);
     long begin = System.nanoTime();
     long end = begin + length.toNanos();
@@ -89,6 +92,13 @@ final class Follow {
       }
       TimeUnit.NANOSECONDS.sleep(Math.min(TimeUnit.SECONDS.toNanos(1), end - now));
       now = System.nanoTime();
+      Attachment latest = session.attachment();
+      if (latest != view) {
+        publishedBefore += view.publishedSinceAttach();
+        unpublishedBefore += view.unpublishedSinceAttach();
+        view = latest;
+        view.onPublished(seen::add);
+      }
       long[] t = totals(seen, view);
       long updates = t[0] + t[1] - start[0] - start[1];
       double rate = (updates - lastUpdates) * 1e9 / Math.max(1, now - lastAt);
@@ -97,8 +107,8 @@ final class Follow {
       long second = TimeUnit.NANOSECONDS.toSeconds(now - begin);
       String line = String.format(Locale.ROOT,
           "live  %3ds  %,7.0f updates/s  %,d objects  %,d published  %,d unpublished",
-          second, rate, view.objects().size(), view.publishedSinceAttach(),
-          view.unpublishedSinceAttach());
+          second, rate, view.objects().size(), publishedBefore + view.publishedSinceAttach(),
+          unpublishedBefore + view.unpublishedSinceAttach());
       if (inPlace) {
         err.print("\r" + line);
         err.flush();
@@ -117,17 +127,24 @@ final class Follow {
     WorldDigest.Comparison c;
     try {
       long deadline = System.nanoTime() + catchUp.toNanos();
-      while (!(caughtUp = WorldDigest.reached(digest, view)) && System.nanoTime() - deadline < 0) {
+      while (!(caughtUp = WorldDigest.reached(digest, session.attachment()))
+          && System.nanoTime() - deadline < 0) {
         TimeUnit.MILLISECONDS.sleep(20);
+      }
+      Attachment latest = session.attachment();
+      if (latest != view) {
+        publishedBefore += view.publishedSinceAttach();
+        unpublishedBefore += view.unpublishedSinceAttach();
+        view = latest;
       }
       c = WorldDigest.compare(digest, view, store);
     } finally {
       session.resume();
     }
     long[] t = totals(seen, view);
-    return new Result(seconds, view.objects().size(), view.publishedSinceAttach(),
-        view.unpublishedSinceAttach(), t[0] - start[0], t[1] - start[1], c.mismatches(),
-        caughtUp, c.examples());
+    return new Result(seconds, view.objects().size(), publishedBefore + view.publishedSinceAttach(),
+        unpublishedBefore + view.unpublishedSinceAttach(), t[0] - start[0], t[1] - start[1],
+        c.mismatches(), caughtUp, c.examples());
   }
 
   /** Deltas and whole states applied by every object seen (gone ones included). */

@@ -12,10 +12,9 @@ final class House extends WorldObject<HouseState> {
   }
 
   @Override
-  void changeRandomly(Random random, int worldTiles) {
-    synchronized (this) {
-      change(state().changed(random, WorldGenerator.OWNERS));
-    }
+  void changeRandomly(Random random, int worldTiles, WorldWriter writer) {
+    writer.atomically(this, () ->
+        writer.whole(this, writer.current(this).changed(random, WorldGenerator.OWNERS)));
   }
 
   @Override

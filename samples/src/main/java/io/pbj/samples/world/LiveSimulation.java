@@ -13,11 +13,14 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * A live world: a thread that makes {@code N} changes a second, in {@value #TICKS_PER_SECOND}
  * ticks a second, each tick one {@link PublishingService#batch} (so its publishes and unpublishes
- * reach each client in a few messages). Of the changes, about 1.5% publish a new house or item,
+ * reach each client in a few messages). It writes through a {@link WorldWriter}: to one origin's
+ * service, or to an origin cluster, where a gate ({@link ClusterWorld#mayTick}) lets one member's
+ * simulation tick at a time. Of the changes, about 1.5% publish a new house or item,
  * 1.5% unpublish one, 7% republish a house whole, and the rest are deltas: a chunk's tile
  * ({@link Chunk#setTile}) or an item's move ({@link Item#moveTo}). Every {@value
  * #SAVE_EVERY_TICKS} ticks, and when it stops, what changed is handed to a {@link Saver} (the
@@ -50,7 +53,8 @@ final class LiveSimulation implements AutoCloseable {
   }
 
   private final World world;
-  private final PublishingService service;
+  private final WorldWriter writer;
+  private final BooleanSupplier mayTick;
   private final int perSecond;
   private final Random random;
   private final Saver saver;
@@ -67,13 +71,14 @@ final class LiveSimulation implements AutoCloseable {
   private final Set<String> removed = new LinkedHashSet<>();
   private volatile boolean stopped;
 
-  private LiveSimulation(
-      World world, PublishingService service, int perSecond, Random random, Saver saver) {
+  private LiveSimulation(World world, WorldWriter writer, BooleanSupplier mayTick, int perSecond,
+      Random random, Saver saver) {
     if (perSecond < 1) {
       throw new IllegalArgumentException("changes per second must be at least 1, got " + perSecond);
     }
     this.world = world;
-    this.service = service;
+    this.writer = writer;
+    this.mayTick = mayTick;
     this.perSecond = perSecond;
     this.random = random;
     this.saver = saver;
@@ -85,7 +90,17 @@ final class LiveSimulation implements AutoCloseable {
   /** Starts changing {@code world}, published in {@code service}, {@code perSecond} times a second. */
   static LiveSimulation start(
       World world, PublishingService service, int perSecond, Random random, Saver saver) {
-    LiveSimulation s = new LiveSimulation(world, service, perSecond, random, saver);
+    return start(world, WorldWriter.local(service), () -> true, perSecond, random, saver);
+  }
+
+  /**
+   * Starts changing {@code world} through {@code writer}, {@code perSecond} times a second, in
+   * the ticks for which {@code mayTick} (asked at each tick, with ticks and pauses excluded)
+   * answers true.
+   */
+  static LiveSimulation start(World world, WorldWriter writer, BooleanSupplier mayTick,
+      int perSecond, Random random, Saver saver) {
+    LiveSimulation s = new LiveSimulation(world, writer, mayTick, perSecond, random, saver);
     s.thread.start();
     return s;
   }
@@ -120,10 +135,10 @@ final class LiveSimulation implements AutoCloseable {
   /** Makes {@code n} changes as one batch, unless paused. */
   void tick(int n) {
     synchronized (tick) {
-      if (System.nanoTime() - pausedUntil < 0) {
+      if (System.nanoTime() - pausedUntil < 0 || !mayTick.getAsBoolean()) {
         return;
       }
-      service.batch(() -> {
+      writer.batch(() -> {
         for (int i = 0; i < n; i++) {
           step();
         }
@@ -135,7 +150,7 @@ final class LiveSimulation implements AutoCloseable {
     int r = random.nextInt(1000);
     if (r < 15) {
       WorldObject<?> o = world.spawn(r < 6 ? Kind.HOUSE : Kind.ITEM, random);
-      service.publish(o);
+      writer.publish(o);
       dirty.put(o.identity(), o);
       removed.remove(o.identity());
       published.incrementAndGet();
@@ -145,7 +160,7 @@ final class LiveSimulation implements AutoCloseable {
         return;
       }
       world.remove(o.identity());
-      service.unpublish(o.identity());
+      writer.unpublish(o.identity());
       dirty.remove(o.identity());
       removed.add(o.identity());
       unpublished.incrementAndGet();
@@ -154,7 +169,7 @@ final class LiveSimulation implements AutoCloseable {
       if (o == null) {
         return;
       }
-      o.changeRandomly(random, world.worldTiles());
+      o.changeRandomly(random, world.worldTiles(), writer);
       dirty.put(o.identity(), o);
       (o.changesByDelta() ? deltas : wholeStates).incrementAndGet();
     }
@@ -165,7 +180,7 @@ final class LiveSimulation implements AutoCloseable {
   private WorldObject<?> pick(Kind kind) {
     for (int i = 0; i < 32; i++) {
       WorldObject<?> o = world.random(random);
-      if (Kind.of(o.identity()) == kind) {
+      if (o != null && Kind.of(o.identity()) == kind) {
         return o;
       }
     }

@@ -30,7 +30,7 @@ import java.util.Random;
 final class World {
   private final List<WorldObject<?>> list;
   private final Map<String, Integer> index;
-  private final int worldTiles;
+  private int worldTiles;
   private int nextHouse;
   private int nextItem;
   private long firstVersion = 1;
@@ -38,25 +38,61 @@ final class World {
   private World(Collection<WorldObject<?>> objects, int nextHouse, int nextItem) {
     list = new ArrayList<>(objects.size());
     index = new HashMap<>(objects.size() * 2);
-    int side = 1;
-    int house = nextHouse;
-    int item = nextItem;
+    this.worldTiles = ChunkState.SIZE;
+    this.nextHouse = nextHouse;
+    this.nextItem = nextItem;
     for (WorldObject<?> o : objects) {
       if (index.put(o.identity(), list.size()) != null) {
         throw new IllegalArgumentException("two objects are " + o.identity());
       }
       list.add(o);
-      if (o.state() instanceof ChunkState c) {
-        side = Math.max(side, Math.max(c.x(), c.y()) + 1);
-      } else if (o.state() instanceof HouseState h) {
-        house = Math.max(house, h.id() + 1);
-      } else if (o.state() instanceof ItemState i) {
-        item = Math.max(item, i.id() + 1);
+      account(o);
+    }
+  }
+
+  /** Grows the map and the next numbers to cover {@code o}. */
+  private void account(WorldObject<?> o) {
+    if (o.state() instanceof ChunkState c) {
+      worldTiles = Math.max(worldTiles, (Math.max(c.x(), c.y()) + 1) * ChunkState.SIZE);
+    } else if (o.state() instanceof HouseState h) {
+      nextHouse = Math.max(nextHouse, h.id() + 1);
+    } else if (o.state() instanceof ItemState i) {
+      nextItem = Math.max(nextItem, i.id() + 1);
+    }
+  }
+
+  /**
+   * Adds {@code o}, or puts it in the place of the object with its identity (an origin cluster's
+   * members make their objects as the cluster's states reach them: {@link ClusterWorld}).
+   */
+  synchronized void put(WorldObject<?> o) {
+    Integer i = index.get(o.identity());
+    if (i == null) {
+      index.put(o.identity(), list.size());
+      list.add(o);
+    } else {
+      list.set(i, o);
+    }
+    account(o);
+  }
+
+  /**
+   * Takes out every object that {@code gone} says is gone (asked without this world's lock, so
+   * it may take others), unless another object took its place meanwhile; returns how many.
+   */
+  int removeIf(java.util.function.Predicate<WorldObject<?>> gone) {
+    int removed = 0;
+    for (WorldObject<?> o : objects().values()) {
+      if (gone.test(o)) {
+        synchronized (this) {
+          if (get(o.identity()) == o) {
+            remove(o.identity());
+            removed++;
+          }
+        }
       }
     }
-    this.worldTiles = side * ChunkState.SIZE;
-    this.nextHouse = house;
-    this.nextItem = item;
+    return removed;
   }
 
   /** A new world of {@code objects} objects, all at version 1, made from {@code seed}. */
@@ -97,7 +133,7 @@ final class World {
   }
 
   /** World tiles along each side of the map. */
-  int worldTiles() {
+  synchronized int worldTiles() {
     return worldTiles;
   }
 
@@ -170,15 +206,15 @@ final class World {
       WorldObject<?> o = all.get(j);
       all.set(j, all.get(i));
       all.set(i, o);
-      o.changeRandomly(random, worldTiles);
+      o.changeRandomly(random, worldTiles());
       changed.add(o);
     }
     return changed;
   }
 
-  /** An object picked at random. */
+  /** An object picked at random; null if the world is empty. */
   synchronized WorldObject<?> random(Random random) {
-    return list.get(random.nextInt(list.size()));
+    return list.isEmpty() ? null : list.get(random.nextInt(list.size()));
   }
 
   /**

@@ -1,13 +1,17 @@
 package io.pbj.samples.world;
 
+import io.pbj.PbClient;
 import io.pbj.PbException;
 import io.pbj.publish.PublishException;
 import io.pbj.publish.PublishedClient;
 import io.pbj.store.SnapshotStore;
 import io.pbj.store.StoreException;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -49,6 +53,19 @@ import picocli.CommandLine.Spec;
  * {@code mismatches} counts objects whose state, version or store entry differs from the
  * server's, or that one side has and the other not; the exit code is 1 unless it is 0.
  *
+ * <p>{@code --server HOST:PORT,...} names the members of an origin cluster ({@code world-server
+ * --cluster}) instead: the client attaches to the first it reaches and, when that member dies,
+ * dials the next and re-attaches from its store, printing for each re-attach:
+ *
+ * <pre>
+ * reattach n=1 at=HOST:PORT objects=N ms=.. bytes=.. hits=.. unchanged=.. missed=.. stale=..
+ *     round_trips=..
+ * </pre>
+ *
+ * <p>where {@code unchanged} counts the objects whose version is the one the store held just
+ * before (of those not updated again before the attach ended), and {@code missed} those of them
+ * that came from the member rather than the store: 0 when the members serve the same versions.
+ *
  * <p>Thread-safety: one instance runs one command (picocli creates it per invocation).
  */
 @Command(name = "world-client", mixinStandardHelpOptions = true, versionProvider = io.pbj.samples.VersionInfo.class,
@@ -62,8 +79,15 @@ public final class WorldClient implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Server host (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--port", required = true, description = "Server TCP port.")
-  int port;
+  @Option(names = "--port", description = "Server TCP port (or --server).")
+  Integer port;
+
+  @Option(names = "--server", split = ",", paramLabel = "HOST:PORT",
+      description = "Instead of --host and --port: the members of an origin cluster (world-server"
+          + " --cluster), comma-separated or repeated. The client attaches to the first it"
+          + " reaches; when its member dies it dials the next and re-attaches from its store"
+          + " (printing a reattach line: hits, and objects unchanged since it last had them).")
+  List<String> servers = new ArrayList<>();
 
   @Option(names = "--store", required = true, paramLabel = "DIR",
       description = "Folder of the client's snapshot store (created if missing).")
@@ -107,11 +131,39 @@ public final class WorldClient implements Callable<Integer> {
           + " seconds, got " + followSeconds);
       return 2;
     }
+    List<InetSocketAddress> members = new ArrayList<>();
+    if (!servers.isEmpty()) {
+      if (port != null || spec.commandLine().getParseResult().hasMatchedOption("--host")) {
+        err.println("world-client: give either --server HOST:PORT,... or --host and --port");
+        return 2;
+      }
+      try {
+        for (String s : servers) {
+          members.add(PbClient.parseAddress(s));
+        }
+      } catch (IllegalArgumentException e) {
+        err.println("world-client: --server: " + e.getMessage());
+        return 2;
+      }
+      if (members.size() > PbClient.MAX_ADDRESSES) {
+        err.println("world-client: --server takes at most " + PbClient.MAX_ADDRESSES
+            + " addresses, got " + members.size());
+        return 2;
+      }
+    } else if (port == null) {
+      err.println("world-client: give --port (and --host), or --server HOST:PORT,...");
+      return 2;
+    }
     PublishedClient.Mode handshake = PublishedClient.Mode.valueOf(mode.name().toUpperCase(Locale.ROOT));
     Duration timeout = Duration.ofSeconds(timeoutSeconds);
+    ProgressBar bar = new ProgressBar("sync", err, ProgressBar.console());
     try (SnapshotStore snapshots = SnapshotStore.builder().path(store.resolve(FILE)).build();
-        WorldSession session = WorldSession.open(host, port, snapshots, serverId, handshake,
-            new ProgressBar("sync", err, ProgressBar.console()), timeout)) {
+        WorldSession session = members.isEmpty()
+            ? WorldSession.open(host, port, snapshots, serverId, handshake, bar, timeout)
+            : WorldSession.open(members, snapshots, serverId, handshake, bar, timeout, r -> {
+                out.println(r.line());
+                out.flush();
+              })) {
       report(out, session.result());
       if (followSeconds == 0) {
         return 0;
@@ -138,13 +190,17 @@ public final class WorldClient implements Callable<Integer> {
       err.println("world-client: " + e.getCause().getMessage() + hint);
       return 1;
     } catch (TimeoutException e) {
-      err.println("world-client: no answer from " + host + ":" + port + " within " + timeoutSeconds + " s");
+      err.println("world-client: no answer from " + where() + " within " + timeoutSeconds + " s");
       return 1;
     }
   }
 
+  private String where() {
+    return servers.isEmpty() ? host + ":" + port : String.join(",", servers);
+  }
+
   private void report(PrintWriter out, WorldSession.Result r) {
-    out.println("world-client: attached to " + r.attachment().serverId() + " at " + host + ":" + port
+    out.println("world-client: attached to " + r.attachment().serverId() + " at " + where()
         + " (" + Reports.kinds(r.counts()) + "); store " + store.resolve(FILE) + "; handshake " + mode);
     out.println(Reports.header());
     out.println(Reports.row("attach", r));

@@ -1,5 +1,6 @@
 package io.pbj.samples.world;
 
+import io.pbj.cluster.ClusterPublishing;
 import io.pbj.publish.Publishable;
 import java.util.Random;
 
@@ -10,11 +11,14 @@ import java.util.Random;
  * versions and its clients' caches stay valid. A chunk changes by a delta of one tile, an item
  * by a delta that moves it, a house by its whole state.
  *
+ * <p>In an origin cluster ({@link ClusterWorld}) the cluster sets the state ({@link
+ * #takeClusterState}) and the version (derived from the state) on every member.
+ *
  * <p>Thread-safety: thread-safe; the state and the version change together under this object's
  * lock, the one {@link Publishable} holds while taking a state.
  */
 abstract sealed class WorldObject<S extends WorldState> extends Publishable
-    permits Chunk, House, Item {
+    implements ClusterPublishing.ClusterObject permits Chunk, House, Item {
   private S state;
 
   WorldObject(S state, long version) {
@@ -57,6 +61,19 @@ abstract sealed class WorldObject<S extends WorldState> extends Publishable
     republishDelta(version() + 1, method, args);
   }
 
+  /** The cluster's new state, taken with the lock held right before the cluster republishes. */
+  @Override
+  @SuppressWarnings("unchecked")
+  public final synchronized void takeClusterState(Object newState) {
+    if (!state.getClass().isInstance(newState)) {
+      throw new IllegalArgumentException(identity() + " cannot take "
+          + (newState == null ? "null" : "a " + newState.getClass().getName()));
+    }
+    S s = (S) newState;
+    checkIdentity(s);
+    state = s;
+  }
+
   private void checkIdentity(S newState) {
     if (!newState.identity().equals(identity())) {
       throw new IllegalArgumentException(identity() + " cannot become " + newState.identity());
@@ -67,12 +84,20 @@ abstract sealed class WorldObject<S extends WorldState> extends Publishable
    * Makes a random change of the kind this object has (a chunk's tile, an item's place, a
    * house's rooms; items move within {@code worldTiles}) and pushes it.
    */
-  abstract void changeRandomly(Random random, int worldTiles);
+  final void changeRandomly(Random random, int worldTiles) {
+    changeRandomly(random, worldTiles, WorldWriter.local(null));
+  }
+
+  /** As {@link #changeRandomly(Random, int)}, through {@code writer}. */
+  abstract void changeRandomly(Random random, int worldTiles, WorldWriter writer);
 
   /** Whether this object changes by deltas (chunks and items) rather than whole states. */
   abstract boolean changesByDelta();
 
-  /** The object of the right kind for a state and version. */
+  /**
+   * The object of the right kind for a state and version: also a cluster's {@link
+   * ClusterPublishing.ObjectFactory}.
+   */
   static WorldObject<?> of(WorldState state, long version) {
     if (state instanceof ChunkState c) {
       return new Chunk(c, version);

@@ -23,6 +23,7 @@ import java.util.Map;
 public final class WorldRoot implements Referenceable {
   private final Referenceable publishing;
   private final World world;
+  private final ClusterWorld cluster;
   private volatile LiveSimulation live;
 
   /** A root for {@code world}, published through {@code publishing}; {@code live} may be null. */
@@ -30,6 +31,14 @@ public final class WorldRoot implements Referenceable {
     this.publishing = publishing;
     this.world = world;
     this.live = live;
+    this.cluster = null;
+  }
+
+  /** A root for a member of an origin cluster: the digest is the cluster's, paused as a whole. */
+  WorldRoot(ClusterWorld cluster) {
+    this.publishing = cluster.service().endpoint();
+    this.world = cluster.world();
+    this.cluster = cluster;
   }
 
   /** Makes the world live from now on (null: still again). */
@@ -49,10 +58,13 @@ public final class WorldRoot implements Referenceable {
    * pauseMillis} (0 to 60,000) or until {@link #resume}, so the caller can catch up with it.
    */
   @Remote
-  public Map<String, String> digest(int pauseMillis) {
+  public Map<String, String> digest(int pauseMillis) throws InterruptedException {
     if (pauseMillis < 0 || pauseMillis > LiveSimulation.MAX_PAUSE.toMillis()) {
       throw new IllegalArgumentException("digest: pauseMillis must be 0 to "
           + LiveSimulation.MAX_PAUSE.toMillis() + ", got " + pauseMillis);
+    }
+    if (cluster != null) {
+      return new HashMap<>(cluster.digest(Duration.ofMillis(pauseMillis)));
     }
     LiveSimulation l = live;
     Map<String, String> d =
@@ -63,6 +75,10 @@ public final class WorldRoot implements Referenceable {
   /** Ends a pause that {@link #digest} began (nothing if the world is not live). */
   @Remote
   public void resume() {
+    if (cluster != null) {
+      cluster.resume();
+      return;
+    }
     LiveSimulation l = live;
     if (l != null) {
       l.resume();

@@ -1,5 +1,6 @@
 package io.pbj.samples.world;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.pbj.PbServer;
 import io.pbj.publish.PublishingService;
 import io.pbj.publish.ServerKey;
@@ -9,6 +10,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
@@ -41,6 +43,12 @@ import picocli.CommandLine.Spec;
  * valid. The root ({@link WorldRoot}) also answers the server's digest of its world, for {@code
  * world-client --follow}.
  *
+ * <p>{@code --cluster NAME --members HOST:PORT,... --key FILE} serves as a member of an origin
+ * cluster instead ({@link ClusterWorld}): an embedded Hazelcast member holds the world, the first
+ * member loads a new one, every member (all with the same key file) serves it under one proven
+ * server id, and {@code --live N} runs on the oldest member, writing through the cluster, so it
+ * goes on when a member dies. No {@code --store}: the world lives as long as one member does.
+ *
  * <p>Prints {@code world-server listening on port P (server id ID, N objects)} once it accepts
  * connections. Exit codes: 1 when the folder cannot be used (another server has it, damaged),
  * 2 for bad options.
@@ -61,9 +69,37 @@ public final class WorldServer implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to bind (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--store", required = true, paramLabel = "DIR",
-      description = "Folder holding the server's world (created if missing).")
+  @Option(names = "--store", paramLabel = "DIR",
+      description = "Folder holding the server's world (created if missing); required without"
+          + " --cluster, not taken with it (a cluster keeps its world in Hazelcast).")
   Path store;
+
+  @Option(names = "--cluster", paramLabel = "NAME",
+      description = "Serve as a member of the origin cluster NAME: an embedded Hazelcast member"
+          + " (TCP/IP join, no multicast) whose map holds the world; the first member loads a new"
+          + " world (--objects, --seed), every member serves it under one server id, and clients"
+          + " given several members fail over between them with their caches valid.")
+  String cluster;
+
+  @Option(names = "--members", split = ",", paramLabel = "HOST:PORT",
+      description = "With --cluster: Hazelcast addresses of the members to join (this one may be"
+          + " among them), comma-separated or repeated.")
+  List<String> members = new ArrayList<>();
+
+  @Option(names = "--hz-port", defaultValue = "5701",
+      description = "With --cluster: this member's Hazelcast port (default ${DEFAULT-VALUE}).")
+  int hzPort;
+
+  @Option(names = "--key", paramLabel = "FILE",
+      description = "With --cluster (required): the cluster's server key (PEM), created if"
+          + " missing. Every member must use the same key file (copy it, keep it private): the"
+          + " key proves the one server id the whole cluster serves under.")
+  Path keyFile;
+
+  @Option(names = "--advertise", paramLabel = "HOST",
+      description = "With --cluster: the host clients reach this member at (default: --host,"
+          + " or this member's Hazelcast address when --host is 0.0.0.0).")
+  String advertise;
 
   @Option(names = "--objects", defaultValue = "10000",
       description = "Objects in a new world (default ${DEFAULT-VALUE}); ignored when DIR holds one.")
@@ -101,6 +137,20 @@ public final class WorldServer implements Callable<Integer> {
     if (live < 0 || live > MAX_LIVE) {
       err.println("world-server: --live must be 0 to " + Reports.count(MAX_LIVE) + ", got " + live);
       return 2;
+    }
+    if (cluster != null) {
+      return serveCluster(out, err);
+    }
+    if (store == null) {
+      err.println("world-server: --store DIR is required (or --cluster NAME to serve as a member"
+          + " of an origin cluster)");
+      return 2;
+    }
+    for (String clusterOnly : List.of("--members", "--hz-port", "--key", "--advertise")) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(clusterOnly)) {
+        err.println("world-server: " + clusterOnly + " is an option of --cluster");
+        return 2;
+      }
     }
     WorldArchive archive;
     try {
@@ -204,6 +254,114 @@ public final class WorldServer implements Callable<Integer> {
       out.flush();
     } catch (RuntimeException | IOException e) {
       archive.close();
+      err.println("world-server: " + e.getMessage());
+      return 1;
+    }
+    new CountDownLatch(1).await();
+    return 0;
+  }
+
+  /** {@code --cluster}: serves as a member of an origin cluster until killed. */
+  private Integer serveCluster(PrintWriter out, PrintWriter err) throws InterruptedException {
+    String problem = null;
+    if (store != null) {
+      problem = "--store is not taken with --cluster: the cluster keeps its world in Hazelcast";
+    } else if (changePercent != 0) {
+      problem = "--change-percent is not taken with --cluster";
+    } else if (keyFile == null) {
+      problem = "--cluster needs --key FILE, the same key file on every member";
+    } else if (members.isEmpty()) {
+      problem = "--cluster needs --members HOST:PORT,... (the Hazelcast members to join)";
+    } else if (hzPort < 1 || hzPort > 65535) {
+      problem = "--hz-port must be 1 to 65535, got " + hzPort;
+    } else {
+      for (String m : members) {
+        if (!m.matches("[^:\\s]+:\\d{1,5}")) {
+          problem = "--members takes HOST:PORT, got '" + m + "'";
+          break;
+        }
+      }
+    }
+    if (problem != null) {
+      err.println("world-server: " + problem);
+      return 2;
+    }
+    ServerKey key;
+    try {
+      key = ServerKey.readOrCreate(keyFile);
+    } catch (RuntimeException e) {
+      err.println("world-server: cannot use the key " + keyFile + ": " + e.getMessage());
+      return 1;
+    }
+    String bind = "0.0.0.0".equals(host) ? null : host;
+    HazelcastInstance hazelcast;
+    try {
+      hazelcast = ClusterWorld.startHazelcast(cluster, bind, hzPort, members);
+    } catch (RuntimeException e) {
+      err.println("world-server: cannot start the Hazelcast member: " + e.getMessage());
+      return 1;
+    }
+    ClusterWorld world = null;
+    PbServer server = null;
+    try {
+      world = ClusterWorld.join(hazelcast, key, notice -> {
+        out.println("world-server: " + notice);
+        out.flush();
+      });
+      if (world.size() == 0) {
+        World generated = World.generate(objects, seed);
+        if (world.loadIfEmpty(generated)) {
+          out.println("world-server: loaded a new world into cluster " + cluster + ": "
+              + Reports.kinds(generated.counts()));
+        }
+      } else {
+        out.println("world-server: joined cluster " + cluster + ", serving its world of "
+            + Reports.count(world.size()) + " objects");
+      }
+      server = PbServer.builder()
+          .address(host, port)
+          .registry(WorldModel.registry())
+          .maxMessageSize(WorldModel.MAX_MESSAGE_BYTES)
+          .maxIncomingMessageSize(WorldModel.MAX_REQUEST_BYTES)
+          .root(new WorldRoot(world))
+          .build()
+          .start();
+      String reachAt = advertise != null ? advertise
+          : bind != null ? bind : hazelcast.getCluster().getLocalMember().getAddress().getHost();
+      world.advertise(reachAt, server.port());
+      LiveSimulation sim = null;
+      if (live > 0) {
+        world.goingLive();
+        ClusterWorld w = world;
+        sim = LiveSimulation.start(
+            world.world(), world, w::mayTick, live, new Random(), (changed, removed) -> {});
+        out.println("world-server: live: " + Reports.count(live) + " changes a second, written"
+            + " to the cluster by its oldest member");
+      }
+      LiveSimulation s = sim;
+      ClusterWorld w = world;
+      PbServer pb = server;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        if (s != null) {
+          s.close();
+        }
+        pb.close();
+        w.close();
+        hazelcast.shutdown();
+      }, "world-server-shutdown"));
+      out.println("world-server: member of cluster " + cluster + ", reached at " + reachAt + ":"
+          + server.port() + ", Hazelcast port " + hzPort);
+      out.println("world-server listening on port " + server.port() + " (server id "
+          + world.serverId() + ", " + world.size() + " objects)");
+      out.flush();
+    } catch (RuntimeException e) {
+      if (server != null) {
+        server.close();
+      }
+      if (world != null) {
+        world.close();
+      }
+      hazelcast.shutdown();
       err.println("world-server: " + e.getMessage());
       return 1;
     }

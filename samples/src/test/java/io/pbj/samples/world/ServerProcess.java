@@ -36,14 +36,20 @@ final class ServerProcess implements AutoCloseable {
 
   /** Starts {@code world-server} with {@code args} and waits (up to 60 s) until it listens. */
   static ServerProcess start(String... args) throws Exception {
+    return start(List.of(), args);
+  }
+
+  /** As {@link #start(String...)}, with more JVM options ({@code -Dname=value}). */
+  static ServerProcess start(List<String> jvmOptions, String... args) throws Exception {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
         // Quick start-up on a busy machine: the client's numbers are what the tests measure.
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
         "-Dio.netty.leakDetection.level=paranoid",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        "io.pbj.samples.Samples", "world-server"));
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("io.pbj.samples.Samples", "world-server"));
     command.addAll(List.of(args));
     ServerProcess p = new ServerProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     try {
@@ -91,8 +97,19 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the server at once (SIGKILL: no shutdown hook runs) and waits until it is gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      throw new AssertionError("world-server did not die on SIGKILL");
+    }
+  }
+
   @Override
   public void close() throws InterruptedException {
+    if (!process.isAlive()) {
+      return;
+    }
     process.destroy();
     if (!process.waitFor(30, TimeUnit.SECONDS)) {
       process.destroyForcibly();
