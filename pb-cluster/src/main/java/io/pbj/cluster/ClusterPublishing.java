@@ -151,7 +151,7 @@ public final class ClusterPublishing implements AutoCloseable {
   public static final int DEFAULT_MAX_STATE_BYTES = 1 << 20;
 
   /** The most addresses {@link #members()} returns. */
-  public static final int MAX_MEMBERS = 1024;
+  public static final int MAX_MEMBERS = PublishingService.MAX_MEMBERS;
 
   /** The prefix of the name of a service's map: {@code pbj.publish.<service>}. */
   public static final String MAP_PREFIX = "pbj.publish.";
@@ -217,7 +217,7 @@ public final class ClusterPublishing implements AutoCloseable {
     this.cluster = hazelcast.getMap(CLUSTER_MAP);
     PublishingService.Builder b =
         PublishingService.builder().serverKey(builder.serverKey).service(builder.service);
-    // WIRE: b.members(this::members)
+    b.members(this::members);    // the endpoint's members(): where clients fail over to
     if (builder.options != null) {
       builder.options.accept(b);
     }

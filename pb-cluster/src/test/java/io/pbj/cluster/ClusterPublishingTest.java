@@ -9,10 +9,12 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.pbj.PbClient;
 import io.pbj.PbCodec;
 import io.pbj.cluster.ClusterFixture.Origin;
 import io.pbj.publish.Attachment;
 import io.pbj.publish.Publishable;
+import io.pbj.publish.PublishedClient;
 import io.pbj.publish.RemotePublished;
 import io.pbj.publish.ServerKey;
 import io.pbj.store.SnapshotStore;
@@ -442,6 +444,14 @@ class ClusterPublishingTest {
     o[1].cluster().advertise("localhost", 7002);
     o[1].cluster().advertise("::1", 7003);    // replaces its address
     assertThat(o[2].cluster().members()).containsExactly("127.0.0.1:7001", "[::1]:7003");
+    // A client learns the same list from any member's publishing endpoint.
+    PbClient client = cleanup.register(
+        PbClient.builder().inProcess(o[2].address()).registry(ClusterFixture.REGISTRY).build());
+    assertThat(PublishedClient.builder().store(fixture.store())
+            .expectedServerId(ClusterFixture.KEY.serverId()).build()
+            .members(client.rootObject().join()).join())
+        .extracting(a -> a.getHostString() + ":" + a.getPort())
+        .containsExactly("127.0.0.1:7001", "::1:7003");
     o[0].cluster().close();
     assertThat(o[2].cluster().members()).containsExactly("[::1]:7003");
     assertThatThrownBy(() -> o[2].cluster().advertise("bad host", 1))
