@@ -124,6 +124,8 @@ public final class PbClient implements AutoCloseable {
   private volatile ScheduledFuture<?> retry;
   /** control: the attempt under way or established, or null between attempts. */
   private Attempt attempt;
+  /** control: the connection future an established session was completing, or null. */
+  private CompletableFuture<Connection> promised;
   /** control: failed attempts since the last session. */
   private int failures;
   /** control: no more attempts (shut down, or a failure that retrying would not fix). */
@@ -336,6 +338,7 @@ public final class PbClient implements AutoCloseable {
     failures = 0;
     CompletableFuture<Connection> cf = connection;
     CompletableFuture<RemoteReference> sf = session;
+    promised = cf;
     executor.execute(() -> cf.complete(c));
     executor.execute(() -> sf.complete(s));
     SocketAddress address = a.address;
@@ -434,12 +437,15 @@ public final class PbClient implements AutoCloseable {
     finished = true;
     CompletableFuture<Connection> cf = connection;
     CompletableFuture<RemoteReference> sf = session;
-    if (cf.isDone()) {
+    // Futures an established session completes on the executor may not be done yet: they are
+    // replaced too, or a late success would outlive the stop.
+    boolean succeeded = cf == promised;
+    if (cf.isDone() || succeeded) {
       connection = CompletableFuture.failedFuture(cause);
     } else {
       executor.execute(() -> cf.completeExceptionally(cause));
     }
-    if (sf.isDone()) {
+    if (sf.isDone() || succeeded) {
       session = CompletableFuture.failedFuture(cause);
     } else {
       executor.execute(() -> sf.completeExceptionally(cause));
