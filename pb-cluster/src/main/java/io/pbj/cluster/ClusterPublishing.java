@@ -234,9 +234,17 @@ public final class ClusterPublishing implements AutoCloseable {
     return new Builder();
   }
 
+  @SuppressWarnings("unchecked") // the map is read as holding anything
   private void start() {
     String id = service.serverId();
-    String existing = cluster.putIfAbsent(serverIdKey(), id);
+    // A program in the cluster may have written anything under the key: read it as an Object.
+    Object existing = ((IMap<String, Object>) (IMap<String, ?>) cluster)
+        .putIfAbsent(serverIdKey(), id);
+    if (existing != null && !(existing instanceof String)) {
+      throw new IllegalStateException("the cluster map " + CLUSTER_MAP + " holds a "
+          + existing.getClass().getName() + " under " + serverIdKey() + ", not a server id:"
+          + " remove the entry");
+    }
     if (existing != null && !existing.equals(id)) {
       throw new IllegalStateException("this member holds a different ServerKey than the cluster:"
           + " every member must use the same key (service " + serviceName + ": the cluster's"
@@ -529,8 +537,10 @@ public final class ClusterPublishing implements AutoCloseable {
       keys.add(memberKey(m.getUuid()));
     }
     List<String> out = new ArrayList<>();
-    for (String address : cluster.getAll(keys).values()) {
-      if (address != null && address.length() <= 300 && ADDRESS.matcher(address).matches()) {
+    // Any program in the cluster may write the map: an entry that is not a string is left out.
+    for (Object value : ((IMap<String, ?>) cluster).getAll(keys).values()) {
+      if (value instanceof String address && address.length() <= 300
+          && ADDRESS.matcher(address).matches()) {
         out.add(address);
       }
     }
@@ -754,6 +764,10 @@ public final class ClusterPublishing implements AutoCloseable {
     try {
       if (identity == null || identity.isEmpty()) {
         throw new IllegalArgumentException("the identity is empty");
+      }
+      if (identity.indexOf('\u0000') >= 0) {
+        // published, it would fail every client's attach: their stores refuse such a key
+        throw new IllegalArgumentException("the identity contains the NUL character");
       }
       return ClusterRecord.decode(bytes, maxStateBytes);
     } catch (IllegalArgumentException e) {
