@@ -82,9 +82,19 @@ public abstract class Publishable implements Cacheable {
   @GuardedBy("this")
   private long encodedRevision = -1;
 
-  /** An object whose version the service assigns when it is published. */
+  /**
+   * An object whose version the service assigns when it is published.
+   *
+   * @throws IllegalArgumentException if {@code identity} contains the NUL character
+   */
   protected Publishable(String identity) {
     this.identity = Objects.requireNonNull(identity, "identity");
+    if (identity.indexOf('\u0000') >= 0) {
+      // Clients' stores key snapshots by identity with NUL as the separator: such an object
+      // would fail every client's attach, not only its own.
+      throw new IllegalArgumentException("a published identity must not contain the NUL character: "
+          + identity.replace('\u0000', '?'));
+    }
   }
 
   /** An object with an application-supplied version. */

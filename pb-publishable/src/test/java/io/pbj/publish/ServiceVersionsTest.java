@@ -189,4 +189,12 @@ class ServiceVersionsTest {
     client.close();
     return a;
   }
+
+  /** Clients key snapshots by identity with NUL as the separator: such an identity is refused. */
+  @Test
+  void anIdentityWithTheNulCharacterIsRefusedWhenTheObjectIsMade() {
+    assertThatThrownBy(() -> new Counter("a\u0000b", "x"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must not contain the NUL character: a?b");
+  }
 }
