@@ -16,6 +16,7 @@ import com.hazelcast.map.listener.EntryRemovedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.map.listener.MapClearedListener;
 import com.hazelcast.map.listener.MapEvictedListener;
+import io.pbj.PbClient;
 import io.pbj.PbCodec;
 import io.pbj.PbException;
 import io.pbj.PbRegistry;
@@ -41,7 +42,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -161,9 +161,6 @@ public final class ClusterPublishing implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterPublishing.class);
 
-  /** host:port as {@link #advertise} writes it: a name or IPv4 address, or [IPv6]. */
-  private static final Pattern ADDRESS =
-      Pattern.compile("([A-Za-z0-9._-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}]):[0-9]{1,5}");
 
   /** What an entry event asks of this member. */
   private enum Kind {
@@ -482,7 +479,7 @@ public final class ClusterPublishing implements AutoCloseable {
     Objects.requireNonNull(host, "host");
     String h = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     String address = h + ":" + port;
-    if (port < 1 || port > 65535 || !ADDRESS.matcher(address).matches()) {
+    if (port < 1 || port > 65535 || !isAddress(address)) {
       throw new IllegalArgumentException("ClusterPublishing.advertise: '" + host + "' port " + port
           + " is not a host name or IP address and a port from 1 to 65535");
     }
@@ -527,6 +524,16 @@ public final class ClusterPublishing implements AutoCloseable {
     }
   }
 
+  /** Whether clients can dial {@code address}: what {@link PbClient#parseAddress} accepts. */
+  private static boolean isAddress(String address) {
+    try {
+      PbClient.parseAddress(address);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
   /**
    * The addresses ({@code host:port}) of the live members that advertised one, sorted, at most
    * {@value #MAX_MEMBERS}. A member that left is never listed, even before its entry is removed.
@@ -539,8 +546,7 @@ public final class ClusterPublishing implements AutoCloseable {
     List<String> out = new ArrayList<>();
     // Any program in the cluster may write the map: an entry that is not a string is left out.
     for (Object value : ((IMap<String, ?>) cluster).getAll(keys).values()) {
-      if (value instanceof String address && address.length() <= 300
-          && ADDRESS.matcher(address).matches()) {
+      if (value instanceof String address && isAddress(address)) {
         out.add(address);
       }
     }
