@@ -160,14 +160,12 @@ public final class PbServer implements AutoCloseable {
             l.accept(connection, cause);
           }
         });
-    connection
-        .ready()
-        .thenAccept(
-            c -> {
-              for (Consumer<PbConnection> l : connectListeners) {
-                l.accept(c);
-              }
-            });
+    connection.onReadyBeforeCalls(
+        c -> {
+          for (Consumer<PbConnection> l : connectListeners) {
+            l.accept(c);
+          }
+        });
   }
 
   /** The TCP port the server listens on (useful after {@code port(0)}), or -1 in-process. */
@@ -539,7 +537,10 @@ public final class PbServer implements AutoCloseable {
           maxIncomingMessageSize);
     }
 
-    /** Runs on the executor when a connection has completed its handshake. */
+    /**
+     * Runs on the executor when a connection has completed its handshake, before any call of
+     * that connection runs (calls of other connections may run at the same time).
+     */
     public Builder onConnect(Consumer<PbConnection> listener) {
       connectListeners.add(Objects.requireNonNull(listener, "listener"));
       return this;

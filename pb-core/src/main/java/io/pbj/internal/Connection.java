@@ -95,6 +95,7 @@ public final class Connection implements PbConnection, LoginHooks {
   private final CompletableFuture<Connection> ready = new CompletableFuture<>();
   private final CompletableFuture<Void> channelClosed = new CompletableFuture<>();
   private final List<Consumer<PbException>> closeListeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<Connection>> readyListeners = new CopyOnWriteArrayList<>();
   private final DropListeners dropListeners;
   private final AtomicInteger limitStrikes = new AtomicInteger();
   private final AtomicBoolean goodbyeSent = new AtomicBoolean();
@@ -216,6 +217,16 @@ public final class Connection implements PbConnection, LoginHooks {
   /** Completes when the registry handshake is done. */
   public CompletableFuture<Connection> ready() {
     return ready;
+  }
+
+  /**
+   * Runs {@code listener} once when the handshake is done, on the sequential executor ahead of
+   * every incoming call and cache push of this connection, so what it sets up is there when the
+   * first call runs. Register before the handshake can finish (when the connection is created);
+   * a listener registered later is not told.
+   */
+  public void onReadyBeforeCalls(Consumer<Connection> listener) {
+    readyListeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
   /** The proxy for the peer's root object. */
@@ -358,6 +369,15 @@ public final class Connection implements PbConnection, LoginHooks {
   void handshakeDone() {
     admittance.handshakeDone();
     config.observability().opened(this);
+    if (!readyListeners.isEmpty()) {
+      // queued on the event loop before the first call is read, so it runs before that call
+      sequential.execute(
+          () -> {
+            for (Consumer<Connection> listener : readyListeners) {
+              listener.accept(this);
+            }
+          });
+    }
     Handoff.complete(executor, ready, this);
   }
 

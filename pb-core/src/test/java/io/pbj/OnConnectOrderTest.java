@@ -1,0 +1,93 @@
+package io.pbj;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PbServer.Builder#onConnect}: what the listener sets up for a connection is there when
+ * that connection's first call runs, however the executor orders its tasks.
+ */
+class OnConnectOrderTest extends AbstractPbTest {
+  @Override
+  TestTransport transport() {
+    return TestTransport.IN_PROCESS;
+  }
+
+  /**
+   * Holds every task until released, then runs them one at a time in submission order: the
+   * order in which a busy pool may well run them, made certain.
+   */
+  static final class HeldExecutor implements Executor {
+    private final ExecutorService runner = Executors.newSingleThreadExecutor();
+    private List<Runnable> held = new ArrayList<>();
+
+    @Override
+    public synchronized void execute(Runnable task) {
+      if (held != null) {
+        held.add(task);
+      } else {
+        runner.execute(task);
+      }
+    }
+
+    synchronized void release() {
+      held.forEach(runner::execute);
+      held = null;
+    }
+
+    void shutdown() {
+      runner.shutdownNow();
+    }
+  }
+
+  /** Answers whether the caller's connection was announced before the call ran. */
+  static final class Root implements Referenceable {
+    final Set<PbConnection> announced = ConcurrentHashMap.newKeySet();
+
+    @Remote
+    public boolean announced() {
+      return announced.contains(CallContext.current().connection());
+    }
+  }
+
+  private final HeldExecutor executor = new HeldExecutor();
+
+  @AfterEach
+  void stopExecutor() {
+    executor.shutdown();
+  }
+
+  @Test
+  void theFirstCallRunsAfterTheConnectListenerEvenWhenBothWaitForTheExecutor() throws Exception {
+    Root root = new Root();
+    PbServer server =
+        cleanup.register(
+            serverBuilder()
+                .root(root)
+                .executor(executor)
+                .onConnect(root.announced::add)
+                .build()
+                .start());
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    long readBefore = serverSide.stats().messagesReceived();
+
+    // the call is read while the root's creation, the listener and the call all wait
+    CompletableFuture<Boolean> answer = ref.callRemote(Boolean.class, "announced");
+    await().until(() -> serverSide.stats().messagesReceived() > readBefore);
+    executor.release();
+
+    assertThat(get(answer)).as("the connect listener ran before the call").isTrue();
+  }
+}
