@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe; its one mutable part, the connections being opened, is a
  * concurrent map. It never calls a listener or interceptor on
- * a network thread: connection and backpressure events go to the executor, call events run where
- * the call runs or completes.
+ * a network thread: connection and backpressure events go to the executor (a connection's
+ * opening through its call sequence, ahead of its calls), call events run where the call runs or
+ * completes.
  */
 final class Observability {
   private static final Logger log = LoggerFactory.getLogger(Observability.class);
