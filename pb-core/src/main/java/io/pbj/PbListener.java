@@ -56,7 +56,10 @@ public interface PbListener {
     READS_PAUSED
   }
 
-  /** A connection completed its handshake and is ready for calls. */
+  /**
+   * A connection completed its handshake and is ready for calls; reported before any call or
+   * Cacheable push that the connection receives runs.
+   */
   default void connectionOpened(PbConnection connection) {}
 
   /**

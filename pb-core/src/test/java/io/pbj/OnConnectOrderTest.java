@@ -90,4 +90,42 @@ class OnConnectOrderTest extends AbstractPbTest {
 
     assertThat(get(answer)).as("the connect listener ran before the call").isTrue();
   }
+
+  /** Records what a {@link PbListener} hears, in the order it hears it. */
+  static final class Recorder implements PbListener {
+    final List<String> heard = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void connectionOpened(PbConnection connection) {
+      heard.add("opened");
+    }
+
+    @Override
+    public void callStarted(PbCall call) {
+      heard.add("started " + call.method());
+    }
+  }
+
+  @Test
+  void aConnectionIsReportedOpenedBeforeItsFirstCallStartsEvenWhenBothWaitForTheExecutor()
+      throws Exception {
+    Root root = new Root();
+    Recorder recorder = new Recorder();
+    PbServer server =
+        cleanup.register(
+            serverBuilder().root(root).executor(executor).eventListener(recorder).build().start());
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    long readBefore = serverSide.stats().messagesReceived();
+
+    // the call is read while the opening's report and the call both wait
+    CompletableFuture<Boolean> answer = ref.callRemote(Boolean.class, "announced");
+    await().until(() -> serverSide.stats().messagesReceived() > readBefore);
+    executor.release();
+    get(answer);
+
+    // a listener keeping per-connection state (open connections, their bytes) must know the
+    // connection before its calls: metrics showed no open connection while one's call ran
+    assertThat(recorder.heard).startsWith("opened", "started announced");
+  }
 }

@@ -162,8 +162,11 @@ class ClusterPublishingTest {
     java.util.UUID recorder = map.addEntryListener(new Recorder(), true);
     try {
       o[0].cluster().publish("x", new Count("x", 0));
-      eventually().until(() -> o[0].cluster().service().get("x").isPresent()
-          && o[1].cluster().service().get("x").isPresent());
+      // Each origin applies the map's event on its own event thread: a client attached to an
+      // origin that has not applied it yet would be attached without x.
+      for (Origin origin : o) {
+        eventually().until(() -> origin.cluster().service().get("x").isPresent());
+      }
       List<RemoteClusterCounter> clients = new ArrayList<>();
       for (Origin origin : o) {
         clients.add(fixture.attach(origin, fixture.store()).get("x", RemoteClusterCounter.class));

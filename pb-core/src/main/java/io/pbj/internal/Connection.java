@@ -368,7 +368,7 @@ public final class Connection implements PbConnection, LoginHooks {
 
   void handshakeDone() {
     admittance.handshakeDone();
-    config.observability().opened(this);
+    config.observability().opened(this, sequential);
     if (!readyListeners.isEmpty()) {
       // queued on the event loop before the first call is read, so it runs before that call
       sequential.execute(

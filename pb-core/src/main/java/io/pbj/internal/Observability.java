@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safety: thread-safe; its one mutable part, the connections being opened, is a
  * concurrent map. It never calls a listener or interceptor on
- * a network thread: connection and backpressure events go to the executor, call events run where
- * the call runs or completes.
+ * a network thread: connection and backpressure events go to the executor (a connection's
+ * opening through its call sequence, ahead of its calls), call events run where the call runs or
+ * completes.
  */
 final class Observability {
   private static final Logger log = LoggerFactory.getLogger(Observability.class);
@@ -223,34 +225,71 @@ final class Observability {
    * Connections whose opening is being reported, until their close is: on a pool executor two
    * tasks may run in either order, and a close must never reach the listener before its opening.
    */
-  private final Map<Connection, CompletableFuture<Void>> opening = new ConcurrentHashMap<>();
+  private final Map<Connection, Opening> opening = new ConcurrentHashMap<>();
 
-  /** On the event loop, after the handshake. */
-  void opened(Connection connection) {
-    if (listener != null) {
-      CompletableFuture<Void> reported = new CompletableFuture<>();
-      opening.put(connection, reported);
-      Handoff.execute(
-          connection.executor(),
-          () -> {
-            try {
-              report(() -> listener.connectionOpened(connection));
-            } finally {
-              reported.complete(null);
-            }
-          });
+  /** The report of one connection's opening: made once, by whichever asks first. */
+  private final class Opening {
+    private final Connection connection;
+    private final AtomicBoolean claimed = new AtomicBoolean();
+    /** Completes once the opening has been reported. */
+    final CompletableFuture<Void> reported = new CompletableFuture<>();
+
+    Opening(Connection connection) {
+      this.connection = connection;
+    }
+
+    /** Reports the opening unless it is being or was reported already; true if it did. */
+    boolean report() {
+      if (!claimed.compareAndSet(false, true)) {
+        return false;
+      }
+      try {
+        Observability.this.report(() -> listener.connectionOpened(connection));
+      } finally {
+        reported.complete(null);
+      }
+      return true;
+    }
+
+    /** On the call sequence: the connection's calls wait until its opening has been reported. */
+    void reportBeforeCalls() {
+      if (!report()) {
+        reported.join();    // the close is reporting it on another thread: only briefly
+      }
     }
   }
 
-  /** On the event loop, once, after {@link #opened} if the handshake completed. */
+  /**
+   * On the event loop, after the handshake and before the first incoming call is read: reported
+   * on {@code callSequence}, the connection's sequence of incoming calls and pushes, so that the
+   * listener hears of the connection before any of its calls (on the pool, a busy executor may
+   * run the first call before the report, and a listener would see a call of a connection it
+   * does not know).
+   */
+  void opened(Connection connection, Executor callSequence) {
+    if (listener != null) {
+      Opening o = new Opening(connection);
+      opening.put(connection, o);
+      callSequence.execute(o::reportBeforeCalls);
+    }
+  }
+
+  /**
+   * On the event loop, once, after {@link #opened} if the handshake completed. The opening is
+   * reported first if the call sequence has not run its report yet (a closed connection's
+   * sequence may hold its tasks back for good).
+   */
   void closed(Connection connection, PbException cause) {
     if (listener != null) {
       Runnable event = () -> report(() -> listener.connectionClosed(connection, cause));
-      CompletableFuture<Void> reported = opening.remove(connection);
-      if (reported == null) {
+      Opening o = opening.remove(connection);
+      if (o == null) {
         Handoff.execute(connection.executor(), event);
       } else {
-        reported.whenComplete((v, t) -> Handoff.execute(connection.executor(), event));
+        Handoff.execute(connection.executor(), () -> {
+          o.report();
+          o.reported.whenComplete((v, t) -> Handoff.execute(connection.executor(), event));
+        });
       }
     }
   }

@@ -8,6 +8,7 @@ import io.pbj.PbException;
 import io.pbj.PbListener;
 import io.pbj.PbRegistry;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -64,10 +65,46 @@ class ObservabilityTest {
     EmbeddedChannel channel = new EmbeddedChannel();
     Connection connection = new Connection(channel, config);
 
-    watch.opened(connection);
+    watch.opened(connection, executor);
     watch.closed(connection, new PbException(PbException.Code.CONNECTION_LOST, "test"));
     executor.runAll();
 
+    assertThat(events).containsExactly("opened", "closed");
+    channel.finishAndReleaseAll();
+  }
+
+  @Test
+  void aCloseIsReportedAfterItsOpeningEvenIfTheCallSequenceNeverRunsTheOpeningsReport() {
+    List<String> events = new CopyOnWriteArrayList<>();
+    PbListener listener =
+        new PbListener() {
+          @Override
+          public void connectionOpened(PbConnection connection) {
+            events.add("opened");
+          }
+
+          @Override
+          public void connectionClosed(PbConnection connection, PbException cause) {
+            events.add("closed");
+          }
+        };
+    Observability watch = Observability.of(List.of(), listener);
+    LastFirst executor = new LastFirst();
+    BrokerConfig base = TestConfigs.config(PbRegistry.defaults(), executor);
+    BrokerConfig config =
+        new BrokerConfig(base.registry(), executor, base.maxFrame(), base.maxMessage(),
+            base.maxDepth(), base.maxReferences(), false, base.maxDecodeExpansion(), false, watch, null);
+    EmbeddedChannel channel = new EmbeddedChannel();
+    Connection connection = new Connection(channel, config);
+    List<Runnable> heldForGood = new ArrayList<>();
+
+    // a sequence that holds its tasks back (a closed connection's calls, held while unwritable)
+    watch.opened(connection, heldForGood::add);
+    watch.closed(connection, new PbException(PbException.Code.CONNECTION_LOST, "test"));
+    executor.runAll();
+
+    assertThat(events).containsExactly("opened", "closed");
+    heldForGood.forEach(Runnable::run);    // run late, it reports nothing twice
     assertThat(events).containsExactly("opened", "closed");
     channel.finishAndReleaseAll();
   }

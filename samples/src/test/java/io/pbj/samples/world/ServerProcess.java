@@ -34,7 +34,10 @@ final class ServerProcess implements AutoCloseable {
     reader.start();
   }
 
-  /** Starts {@code world-server} with {@code args} and waits (up to 60 s) until it listens. */
+  /**
+   * Starts {@code world-server} with {@code args} and waits (up to 120 s) until it listens. Two
+   * cluster members starting together on a loaded two-core machine took up to 50 s between them.
+   */
   static ServerProcess start(String... args) throws Exception {
     return start(List.of(), args);
   }
@@ -53,7 +56,7 @@ final class ServerProcess implements AutoCloseable {
     command.addAll(List.of(args));
     ServerProcess p = new ServerProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
     try {
-      p.listening.get(60, TimeUnit.SECONDS);
+      p.listening.get(120, TimeUnit.SECONDS);
     } catch (Exception e) {
       p.close();
       throw new AssertionError("world-server did not start listening; output:\n" + p.output(), e);
