@@ -222,6 +222,8 @@ final class Fixtures {
     final List<String> remembered = new CopyOnWriteArrayList<>();
     final Observable observable = new Observable();
     volatile CompletableFuture<String> later = new CompletableFuture<>();
+    /** Completes when {@code later()} is first called (when a call reaches the server). */
+    final CompletableFuture<Void> laterCalled = new CompletableFuture<>();
     volatile CompletableFuture<String> cancellable;
     final CompletableFuture<Boolean> cancelSeen = new CompletableFuture<>();
     final List<String> order = new CopyOnWriteArrayList<>();
@@ -310,6 +312,7 @@ final class Fixtures {
 
     @Remote
     public CompletableFuture<String> later() {
+      laterCalled.complete(null);
       return later;
     }
 

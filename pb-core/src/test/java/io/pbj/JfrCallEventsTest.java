@@ -72,10 +72,14 @@ class JfrCallEventsTest extends AbstractPbTest {
       recording.start();
       root.later = new java.util.concurrent.CompletableFuture<>();
       java.util.concurrent.CompletableFuture<Object> slow = ref.callRemote("later");
-      // answered from a timer 50 ms on: over the threshold on both sides, with no sleep here
-      java.util.concurrent.CompletableFuture.delayedExecutor(
-              50, java.util.concurrent.TimeUnit.MILLISECONDS)
-          .execute(() -> root.later.complete("late"));
+      // answered from a timer started when the server method runs, 50 ms on: over the threshold
+      // on both sides, with no sleep here (a timer started at the send could fire before a slow
+      // server ran the method, and the server's call would then be fast)
+      root.laterCalled.thenRun(
+          () ->
+              java.util.concurrent.CompletableFuture.delayedExecutor(
+                      50, java.util.concurrent.TimeUnit.MILLISECONDS)
+                  .execute(() -> root.later.complete("late")));
       assertThat(get(slow)).isEqualTo("late");
       recording.stop();
       recording.dump(file);
