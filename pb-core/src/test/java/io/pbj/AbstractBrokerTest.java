@@ -408,8 +408,11 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     RemoteReference ref = connect(server);
     PbConnection serverSide = server.connections().iterator().next();
     int before = serverSide.exportedCount();
-    get(ref.callRemote("newCounter").thenAccept(c -> {}));
+    // held until the export is counted (a collection before that would release it, and the count
+    // would miss it), then let go for good: no local variable keeps it reachable afterwards
+    AtomicReference<Object> counter = new AtomicReference<>(get(ref.callRemote("newCounter")));
     assertThat(serverSide.exportedCount()).isEqualTo(before + 1);
+    counter.set(null);
     await()
         .atMost(WAIT)
         .until(
