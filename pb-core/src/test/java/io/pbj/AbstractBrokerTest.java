@@ -12,6 +12,7 @@ import io.pbj.Fixtures.OutOfStock;
 import io.pbj.Fixtures.Point;
 import io.pbj.Fixtures.Route;
 import io.pbj.Fixtures.Unregistered;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -28,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The broker's behaviour, run over every transport (grpc's AbstractTransportTest pattern). Many
@@ -82,15 +84,38 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     assertThat(get(answer)).isEqualTo("done");
   }
 
+  /**
+   * Longest time {@link #callsStartInArrivalOrder} waits for either side to read another
+   * message. Its calls are written one by one by the client's event loop, and an answer reaching
+   * that loop waits behind every write queued before it: the first answers come only once nearly
+   * all the calls are written, which on a loaded machine takes longer than {@link #WAIT}. What is
+   * wrong is a connection on which nothing moves any more.
+   */
+  static final Duration STALL = Duration.ofSeconds(30);
+
   @Test
+  @Timeout(300)
   void callsStartInArrivalOrder() throws Exception {
-    RemoteReference ref = connect(startServer());
+    PbServer server = startServer();
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    PbConnection clientSide = ref.connection();
     List<CompletableFuture<Object>> calls = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
       calls.add(ref.callRemote("record", i));
     }
+    CompletableFuture<Void> all = CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new));
+    awaitProgress(
+        STALL,
+        all::isDone,
+        () -> serverSide.stats().messagesReceived() + clientSide.stats().messagesReceived(),
+        () ->
+            String.format(
+                "the server read %d messages, the client %d; %d of %d calls answered",
+                serverSide.stats().messagesReceived(), clientSide.stats().messagesReceived(),
+                calls.stream().filter(CompletableFuture::isDone).count(), calls.size()));
     for (int i = 0; i < calls.size(); i++) {
-      assertThat(get(calls.get(i))).isEqualTo(i);
+      assertThat(calls.get(i).join()).isEqualTo(i);
     }
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
