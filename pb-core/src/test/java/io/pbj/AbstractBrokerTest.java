@@ -413,12 +413,23 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     assertThat(root.observable.observers).isEmpty();
   }
 
+  /**
+   * The objects {@code serverSide} exports once its root is among them. The server creates the
+   * root on the connection's call sequence, so a client can hold the root's reference before the
+   * root is exported; it is, once a call on it has been answered.
+   */
+  static int exportedOnceTheRootIs(RemoteReference root, PbConnection serverSide)
+      throws Exception {
+    get(root.callRemote("echo", "the root exists"));
+    return serverSide.exportedCount();
+  }
+
   @Test
   void releasingAReferenceRemovesItFromTheExporterTable() throws Exception {
     PbServer server = startServer();
     RemoteReference ref = connect(server);
     PbConnection serverSide = server.connections().iterator().next();
-    int before = serverSide.exportedCount();
+    int before = exportedOnceTheRootIs(ref, serverSide);
     RemoteReference counter = (RemoteReference) get(ref.callRemote("newCounter"));
     assertThat(serverSide.exportedCount()).isEqualTo(before + 1);
     counter.release();
@@ -432,7 +443,7 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     PbServer server = startServer();
     RemoteReference ref = connect(server);
     PbConnection serverSide = server.connections().iterator().next();
-    int before = serverSide.exportedCount();
+    int before = exportedOnceTheRootIs(ref, serverSide);
     // held until the export is counted (a collection before that would release it, and the count
     // would miss it), then let go for good: no local variable keeps it reachable afterwards
     AtomicReference<Object> counter = new AtomicReference<>(get(ref.callRemote("newCounter")));
