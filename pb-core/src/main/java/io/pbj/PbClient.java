@@ -334,6 +334,13 @@ public final class PbClient implements AutoCloseable {
       }
       return;
     }
+    if (!c.isOpen()) {
+      // It closed while the handshake's success was still on its way to the executor: closed()
+      // found the handshake unfinished and left the failure to it, but it had succeeded. The
+      // listener runs at once (on the executor) with the cause the connection closed with.
+      c.onClose(cause -> control.execute(() -> attemptFailed(a, cause)));
+      return;
+    }
     a.established = true;
     failures = 0;
     CompletableFuture<Connection> cf = connection;
@@ -385,7 +392,8 @@ public final class PbClient implements AutoCloseable {
         // The session initializer may be waiting on something other than the connection.
         attemptFailed(a, cause);
       }
-      // Otherwise the handshake fails too, and reports its more precise cause.
+      // Otherwise the handshake fails too, and reports its more precise cause; or it succeeded
+      // and its success has not reached the executor yet, and established() finds it closed.
       return;
     }
     a.over = true;

@@ -12,6 +12,7 @@ import io.pbj.Fixtures.OutOfStock;
 import io.pbj.Fixtures.Point;
 import io.pbj.Fixtures.Route;
 import io.pbj.Fixtures.Unregistered;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -28,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The broker's behaviour, run over every transport (grpc's AbstractTransportTest pattern). Many
@@ -82,15 +84,38 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     assertThat(get(answer)).isEqualTo("done");
   }
 
+  /**
+   * Longest time {@link #callsStartInArrivalOrder} waits for either side to read another
+   * message. Its calls are written one by one by the client's event loop, and an answer reaching
+   * that loop waits behind every write queued before it: the first answers come only once nearly
+   * all the calls are written, which on a loaded machine takes longer than {@link #WAIT}. What is
+   * wrong is a connection on which nothing moves any more.
+   */
+  static final Duration STALL = Duration.ofSeconds(30);
+
   @Test
+  @Timeout(300)
   void callsStartInArrivalOrder() throws Exception {
-    RemoteReference ref = connect(startServer());
+    PbServer server = startServer();
+    RemoteReference ref = connect(server);
+    PbConnection serverSide = server.connections().iterator().next();
+    PbConnection clientSide = ref.connection();
     List<CompletableFuture<Object>> calls = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
       calls.add(ref.callRemote("record", i));
     }
+    CompletableFuture<Void> all = CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new));
+    awaitProgress(
+        STALL,
+        all::isDone,
+        () -> serverSide.stats().messagesReceived() + clientSide.stats().messagesReceived(),
+        () ->
+            String.format(
+                "the server read %d messages, the client %d; %d of %d calls answered",
+                serverSide.stats().messagesReceived(), clientSide.stats().messagesReceived(),
+                calls.stream().filter(CompletableFuture::isDone).count(), calls.size()));
     for (int i = 0; i < calls.size(); i++) {
-      assertThat(get(calls.get(i))).isEqualTo(i);
+      assertThat(calls.get(i).join()).isEqualTo(i);
     }
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
@@ -388,12 +413,23 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     assertThat(root.observable.observers).isEmpty();
   }
 
+  /**
+   * The objects {@code serverSide} exports once its root is among them. The server creates the
+   * root on the connection's call sequence, so a client can hold the root's reference before the
+   * root is exported; it is, once a call on it has been answered.
+   */
+  static int exportedOnceTheRootIs(RemoteReference root, PbConnection serverSide)
+      throws Exception {
+    get(root.callRemote("echo", "the root exists"));
+    return serverSide.exportedCount();
+  }
+
   @Test
   void releasingAReferenceRemovesItFromTheExporterTable() throws Exception {
     PbServer server = startServer();
     RemoteReference ref = connect(server);
     PbConnection serverSide = server.connections().iterator().next();
-    int before = serverSide.exportedCount();
+    int before = exportedOnceTheRootIs(ref, serverSide);
     RemoteReference counter = (RemoteReference) get(ref.callRemote("newCounter"));
     assertThat(serverSide.exportedCount()).isEqualTo(before + 1);
     counter.release();
@@ -407,9 +443,12 @@ abstract class AbstractBrokerTest extends AbstractPbTest {
     PbServer server = startServer();
     RemoteReference ref = connect(server);
     PbConnection serverSide = server.connections().iterator().next();
-    int before = serverSide.exportedCount();
-    get(ref.callRemote("newCounter").thenAccept(c -> {}));
+    int before = exportedOnceTheRootIs(ref, serverSide);
+    // held until the export is counted (a collection before that would release it, and the count
+    // would miss it), then let go for good: no local variable keeps it reachable afterwards
+    AtomicReference<Object> counter = new AtomicReference<>(get(ref.callRemote("newCounter")));
     assertThat(serverSide.exportedCount()).isEqualTo(before + 1);
+    counter.set(null);
     await()
         .atMost(WAIT)
         .until(

@@ -1,12 +1,18 @@
 package io.pbj;
 
+import static org.awaitility.Awaitility.await;
+
 import io.pbj.Fixtures.Root;
 import io.pbj.testing.PbCleanup;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -65,5 +71,26 @@ abstract class AbstractPbTest {
       throw new AssertionError("expected the future to fail, got " + e, e);
     }
     throw new AssertionError("expected the future to fail, it succeeded");
+  }
+
+  /**
+   * Waits until {@code done}, for as long as {@code progress} keeps growing: for work whose total
+   * time grows with the load of the machine, where what is wrong is work that stops moving. Fails
+   * when {@code progress} stays the same for {@code stall}, with {@code state} saying how far it
+   * got.
+   */
+  static void awaitProgress(
+      Duration stall, BooleanSupplier done, LongSupplier progress, Supplier<String> state) {
+    while (!done.getAsBoolean()) {
+      long before = progress.getAsLong();
+      try {
+        await()
+            .atMost(stall)
+            .until(() -> done.getAsBoolean() || progress.getAsLong() > before);
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError(
+            "no progress for " + stall.toSeconds() + " s: " + state.get(), e);
+      }
+    }
   }
 }

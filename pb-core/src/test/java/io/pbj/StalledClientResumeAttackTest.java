@@ -1,12 +1,13 @@
 package io.pbj;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.pbj.Fixtures.ScoreboardCache;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Attack on the observer backlog (CacheObservers.backlogged/writable/drainBacklog and
@@ -21,6 +22,7 @@ class StalledClientResumeAttackTest extends AbstractPbTest {
   }
 
   @Test
+  @Timeout(300)
   void everyUpdateArrivesInOrderAfterTheStalledClientResumes() throws Exception {
     // a queue large enough that nothing coalesces: each update must travel as itself
     root.scoreboard.backpressure = Backpressure.coalesce(1_000_000);
@@ -53,7 +55,18 @@ class StalledClientResumeAttackTest extends AbstractPbTest {
       get(racing);
       n += 500;
       List<String> expected = List.copyOf(root.scoreboard.entries);
-      await().atMost(WAIT).until(() -> cache.entries.size() >= expected.size());
+      // 14 MB a cycle: seconds, or more on a loaded machine; a stuck queue stops all progress
+      int c = cycle;
+      awaitProgress(
+          Duration.ofSeconds(30),
+          () -> cache.entries.size() >= expected.size(),
+          () -> cache.entries.size(),
+          () ->
+              String.format(
+                  "cycle %d: %d of %d updates arrived, %d queued at the server, the client"
+                      + " reads: %s",
+                  c, cache.entries.size(), expected.size(), observer.queuedUpdates(),
+                  clientSide.channel().config().isAutoRead()));
       assertThat(cache.entries).as("cycle %d: every update, in order", cycle).isEqualTo(expected);
     }
     assertThat(maxQueued).as("the channel filled: updates were queued").isGreaterThan(0);

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Server-side bounds that need a real socket: a client that does not read its answers, and
@@ -148,6 +149,7 @@ class TcpServerLimitsTest extends AbstractPbTest {
   }
 
   @Test
+  @Timeout(300)
   void callsThatArriveFasterThanTheyRunStopTheReadingInsteadOfQueueingWithoutEnd()
       throws Exception {
     // The server's executor is busy (a slow method, a full pool): nothing runs. Before, every
@@ -181,7 +183,17 @@ class TcpServerLimitsTest extends AbstractPbTest {
           .as("calls the server read while none could run")
           .isLessThan(io.pbj.internal.TestAccess.callBacklogMax() + 2_000L);
       release.countDown();
-      await().atMost(WAIT).until(() -> root.remembered.size() == calls);
+      // 20,000 calls, one at a time, with reading stopped and restarted as they run: a matter of
+      // seconds, or a minute on a loaded machine; what must not happen is that they stop running
+      awaitProgress(
+          Duration.ofSeconds(30),
+          () -> root.remembered.size() == calls,
+          () -> root.remembered.size(),
+          () ->
+              String.format(
+                  "%d of %d calls ran; the server read %d, its channel reads: %s",
+                  root.remembered.size(), calls, serverSide.stats().messagesReceived(),
+                  ((Connection) serverSide).channel().config().isAutoRead()));
     } finally {
       release.countDown();
       busy.shutdown();
