@@ -539,7 +539,8 @@ public final class PbServer implements AutoCloseable {
 
     /**
      * Runs on the executor when a connection has completed its handshake, before any call of
-     * that connection runs (calls of other connections may run at the same time).
+     * that connection runs (calls of other connections may run at the same time). The
+     * connection's calls wait until it returns: it must not wait for one of them.
      */
     public Builder onConnect(Consumer<PbConnection> listener) {
       connectListeners.add(Objects.requireNonNull(listener, "listener"));
