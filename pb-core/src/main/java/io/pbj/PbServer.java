@@ -160,12 +160,14 @@ public final class PbServer implements AutoCloseable {
             l.accept(connection, cause);
           }
         });
-    connection.onReadyBeforeCalls(
-        c -> {
-          for (Consumer<PbConnection> l : connectListeners) {
-            l.accept(c);
-          }
-        });
+    if (!connectListeners.isEmpty()) { // else the first call need not wait for a task
+      connection.onReadyBeforeCalls(
+          c -> {
+            for (Consumer<PbConnection> l : connectListeners) {
+              l.accept(c);
+            }
+          });
+    }
   }
 
   /** The TCP port the server listens on (useful after {@code port(0)}), or -1 in-process. */
@@ -539,7 +541,10 @@ public final class PbServer implements AutoCloseable {
 
     /**
      * Runs on the executor when a connection has completed its handshake, before any call of
-     * that connection runs (calls of other connections may run at the same time).
+     * that connection runs (calls of other connections may run at the same time), and before
+     * {@link #onDisconnect} for it: a connection that closes before its turn still runs it, then
+     * {@code onDisconnect}. The connection's calls wait until it returns, so it must not wait for
+     * one of them (a login, a registration): that call would run only after it.
      */
     public Builder onConnect(Consumer<PbConnection> listener) {
       connectListeners.add(Objects.requireNonNull(listener, "listener"));
