@@ -96,4 +96,66 @@ class ConnectListenerOrderAttackTest extends AbstractPbTest {
     assertThat(heard).as("what the listeners heard, in order").containsExactly(
         "connect", "disconnect");
   }
+
+  @Test
+  void aThrowingOnConnectListenerKeepsNeitherTheOthersNorTheCallsFromRunning() throws Exception {
+    List<String> heard = Collections.synchronizedList(new ArrayList<>());
+    PbServer server =
+        startServer(
+            b ->
+                b.registry(Fixtures.registry())
+                    .executor(executor)
+                    .onConnect(
+                        c -> {
+                          throw new IllegalStateException("a broken onConnect listener");
+                        })
+                    .onConnect(c -> heard.add("connect"))
+                    .onDisconnect((c, cause) -> heard.add("disconnect")));
+    PbClient client = client(server, b -> b.registry(Fixtures.registry()));
+    RemoteReference ref = get(client.rootObject());
+
+    assertThat(get(ref.callRemote(String.class, "echo", "hi"))).isEqualTo("hi");
+    client.close();
+    await().atMost(WAIT).until(() -> heard.contains("disconnect"));
+    assertThat(heard).containsExactly("connect", "disconnect");
+  }
+
+  @Test
+  void aThrowingOnConnectListenerRunByTheCloseStillLetsOnDisconnectRun() throws Exception {
+    CountDownLatch rootGate = new CountDownLatch(1);
+    List<String> heard = Collections.synchronizedList(new ArrayList<>());
+    PbServer server =
+        cleanup.register(
+            serverBuilder()
+                .registry(Fixtures.registry())
+                .executor(executor)
+                .rootFactory(
+                    c -> {
+                      try {
+                        rootGate.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      return root;
+                    })
+                .onConnect(
+                    c -> {
+                      heard.add("connect");
+                      throw new IllegalStateException("a broken onConnect listener");
+                    })
+                .onDisconnect((c, cause) -> heard.add("disconnect"))
+                .build()
+                .start());
+    PbClient client = client(server, b -> b.registry(Fixtures.registry()));
+    get(client.rootObject());
+
+    client.close();
+    try {
+      await().atMost(WAIT).until(() -> heard.contains("disconnect"));
+    } finally {
+      rootGate.countDown();
+    }
+    await().atMost(WAIT).until(executor::idle);
+    assertThat(heard).containsExactly("connect", "disconnect");
+  }
 }
