@@ -58,7 +58,9 @@ public interface PbListener {
 
   /**
    * A connection completed its handshake and is ready for calls; reported before any call or
-   * Cacheable push that the connection receives runs.
+   * Cacheable push that the connection receives runs. Those wait until it returns: a listener
+   * that blocks here, worse on a remote call whose far side calls back over this connection,
+   * holds up (or deadlocks) the connection.
    */
   default void connectionOpened(PbConnection connection) {}
 

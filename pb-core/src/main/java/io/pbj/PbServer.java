@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A PBJ server: accepts connections on a TCP port or an in-process name and offers each one a
@@ -49,6 +51,8 @@ import java.util.function.Function;
  * <p>Thread-safety: thread-safe; {@link #start()} may be called once.
  */
 public final class PbServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PbServer.class);
+
   /** The default of {@link Builder#slowReaderTimeout}. */
   public static final Duration DEFAULT_SLOW_READER_TIMEOUT = Duration.ofSeconds(30);
 
@@ -160,12 +164,19 @@ public final class PbServer implements AutoCloseable {
             l.accept(connection, cause);
           }
         });
-    connection.onReadyBeforeCalls(
-        c -> {
-          for (Consumer<PbConnection> l : connectListeners) {
-            l.accept(c);
-          }
-        });
+    if (!connectListeners.isEmpty()) { // else the first call need not wait for a task
+      connection.onReadyBeforeCalls(
+          c -> {
+            for (Consumer<PbConnection> l : connectListeners) {
+              try {
+                l.accept(c);
+              } catch (RuntimeException e) {
+                // the next listener, and the connection's calls behind them, still run
+                log.warn("{}: an onConnect listener failed", c, e);
+              }
+            }
+          });
+    }
   }
 
   /** The TCP port the server listens on (useful after {@code port(0)}), or -1 in-process. */
@@ -539,8 +550,11 @@ public final class PbServer implements AutoCloseable {
 
     /**
      * Runs on the executor when a connection has completed its handshake, before any call of
-     * that connection runs (calls of other connections may run at the same time). The
-     * connection's calls wait until it returns: it must not wait for one of them.
+     * that connection runs (calls of other connections may run at the same time), and before
+     * {@link #onDisconnect} for it: a connection that closes before its turn still runs it, then
+     * {@code onDisconnect}. The connection's calls wait until it returns, so it must not wait for
+     * one of them (a login, a registration): that call would run only after it. A listener
+     * that throws is logged; the next listener and the connection's calls still run.
      */
     public Builder onConnect(Consumer<PbConnection> listener) {
       connectListeners.add(Objects.requireNonNull(listener, "listener"));

@@ -101,4 +101,39 @@ class ClientSessionOrderTest extends AbstractPbTest {
             PbException.class,
             e -> assertThat(e.code()).isEqualTo(PbException.Code.CONNECTION_LOST));
   }
+
+  @Test
+  void aReconnectingClientWhoseConnectionClosedBeforeItsHandshakeReachedTheExecutorReconnects()
+      throws Exception {
+    java.util.concurrent.atomic.AtomicInteger connects =
+        new java.util.concurrent.atomic.AtomicInteger();
+    PbServer server =
+        startServer(
+            b ->
+                b.registry(Fixtures.registry())
+                    .onConnect(
+                        c -> {
+                          if (connects.incrementAndGet() == 1) {
+                            c.close();
+                          }
+                        }));
+    PbClient client =
+        client(
+                server,
+                b ->
+                    b.registry(Fixtures.registry())
+                        .executor(executor)
+                        .reconnect(
+                            ReconnectPolicy.exponential(
+                                java.time.Duration.ofMillis(20),
+                                java.time.Duration.ofMillis(100))))
+            .start();
+    await().atMost(WAIT).until(() -> executor.held() >= 3);
+    executor.release();
+
+    // the first connection gives no session; the client dials again and the second one does
+    RemoteReference root = get(client.rootObject());
+    assertThat(get(root.callRemote(String.class, "echo", "again"))).isEqualTo("again");
+    assertThat(connects).hasValue(2);
+  }
 }

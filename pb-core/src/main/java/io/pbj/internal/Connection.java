@@ -96,6 +96,8 @@ public final class Connection implements PbConnection, LoginHooks {
   private final CompletableFuture<Void> channelClosed = new CompletableFuture<>();
   private final List<Consumer<PbException>> closeListeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<Connection>> readyListeners = new CopyOnWriteArrayList<>();
+  /** Tells the ready listeners once (set on the event loop at the handshake, if any). */
+  private volatile Once readyTold;
   private final DropListeners dropListeners;
   private final AtomicInteger limitStrikes = new AtomicInteger();
   private final AtomicBoolean goodbyeSent = new AtomicBoolean();
@@ -222,8 +224,10 @@ public final class Connection implements PbConnection, LoginHooks {
   /**
    * Runs {@code listener} once when the handshake is done, on the sequential executor ahead of
    * every incoming call and cache push of this connection, so what it sets up is there when the
-   * first call runs. Register before the handshake can finish (when the connection is created);
-   * a listener registered later is not told.
+   * first call runs. A connection that closes before the sequence gets to it runs it on the
+   * executor then; either way the {@link #onClose} listeners run after it. Register before the
+   * handshake can finish (when the connection is created); a listener registered later is not
+   * told.
    */
   public void onReadyBeforeCalls(Consumer<Connection> listener) {
     readyListeners.add(Objects.requireNonNull(listener, "listener"));
@@ -370,13 +374,16 @@ public final class Connection implements PbConnection, LoginHooks {
     admittance.handshakeDone();
     config.observability().opened(this, sequential);
     if (!readyListeners.isEmpty()) {
+      Once told =
+          new Once(
+              () -> {
+                for (Consumer<Connection> listener : readyListeners) {
+                  listener.accept(this);
+                }
+              });
+      readyTold = told;
       // queued on the event loop before the first call is read, so it runs before that call
-      sequential.execute(
-          () -> {
-            for (Consumer<Connection> listener : readyListeners) {
-              listener.accept(this);
-            }
-          });
+      sequential.execute(told::runOrAwait);
     }
     Handoff.complete(executor, ready, this);
   }
@@ -602,6 +609,27 @@ public final class Connection implements PbConnection, LoginHooks {
     if (admittance.handshaken()) { // the listener heard of it opening
       config.observability().closed(this, cause);
     }
+    Once told = readyTold;
+    if (told == null) {
+      tellClosed(cause);
+    } else {
+      // the ready listeners first, even when the sequence has not got to them (it may be busy,
+      // or never run again): a close listener undoing what one set up must find it done
+      Handoff.execute(
+          executor,
+          () -> {
+            try {
+              told.run();
+            } catch (RuntimeException e) {
+              log.warn("{}: a listener told of the connection being ready failed", this, e);
+            } finally {
+              told.done().whenComplete((v, t) -> tellClosed(cause));
+            }
+          });
+    }
+  }
+
+  private void tellClosed(PbException cause) {
     for (Consumer<PbException> listener : closeListeners) {
       if (closeListeners.remove(listener)) {
         Handoff.execute(executor, () -> listener.accept(cause));

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -225,39 +224,7 @@ final class Observability {
    * Connections whose opening is being reported, until their close is: on a pool executor two
    * tasks may run in either order, and a close must never reach the listener before its opening.
    */
-  private final Map<Connection, Opening> opening = new ConcurrentHashMap<>();
-
-  /** The report of one connection's opening: made once, by whichever asks first. */
-  private final class Opening {
-    private final Connection connection;
-    private final AtomicBoolean claimed = new AtomicBoolean();
-    /** Completes once the opening has been reported. */
-    final CompletableFuture<Void> reported = new CompletableFuture<>();
-
-    Opening(Connection connection) {
-      this.connection = connection;
-    }
-
-    /** Reports the opening unless it is being or was reported already; true if it did. */
-    boolean report() {
-      if (!claimed.compareAndSet(false, true)) {
-        return false;
-      }
-      try {
-        Observability.this.report(() -> listener.connectionOpened(connection));
-      } finally {
-        reported.complete(null);
-      }
-      return true;
-    }
-
-    /** On the call sequence: the connection's calls wait until its opening has been reported. */
-    void reportBeforeCalls() {
-      if (!report()) {
-        reported.join();    // the close is reporting it on another thread: only briefly
-      }
-    }
-  }
+  private final Map<Connection, Once> opening = new ConcurrentHashMap<>();
 
   /**
    * On the event loop, after the handshake and before the first incoming call is read: reported
@@ -268,9 +235,11 @@ final class Observability {
    */
   void opened(Connection connection, Executor callSequence) {
     if (listener != null) {
-      Opening o = new Opening(connection);
+      // made once, by whichever asks first: the call sequence, or the close when it gets there
+      // first (its calls then wait, briefly, until the close has reported the opening)
+      Once o = new Once(() -> report(() -> listener.connectionOpened(connection)));
       opening.put(connection, o);
-      callSequence.execute(o::reportBeforeCalls);
+      callSequence.execute(o::runOrAwait);
     }
   }
 
@@ -282,13 +251,13 @@ final class Observability {
   void closed(Connection connection, PbException cause) {
     if (listener != null) {
       Runnable event = () -> report(() -> listener.connectionClosed(connection, cause));
-      Opening o = opening.remove(connection);
+      Once o = opening.remove(connection);
       if (o == null) {
         Handoff.execute(connection.executor(), event);
       } else {
         Handoff.execute(connection.executor(), () -> {
-          o.report();
-          o.reported.whenComplete((v, t) -> Handoff.execute(connection.executor(), event));
+          o.run();
+          o.done().whenComplete((v, t) -> Handoff.execute(connection.executor(), event));
         });
       }
     }
