@@ -224,6 +224,13 @@ public final class PublishingService {
     boolean scheduled;
     @GuardedBy("this")
     boolean closed;
+    /**
+     * Held while published objects are filtered by {@link #wants} and sent, and while the
+     * interest shrinks: once {@link #shrink} returns (and the interest call answers), no
+     * announcement of a dropped identity is written any more, so every one the client gets was
+     * written before the answer. Taken before {@code this}, never inside it.
+     */
+    private final Object sending = new Object();
 
     Subscriber(PbConnection connection, RemoteReference sink, Set<String> interest) {
       this.connection = connection;
@@ -255,15 +262,19 @@ public final class PublishingService {
       }
     }
 
-    synchronized void shrink(Collection<String> identities) {
-      if (interest == null) {
-        for (String id : identities) {
-          if (objects.containsKey(id)) {
-            excluded.add(id);    // only published identities: bounded by the service's size
+    void shrink(Collection<String> identities) {
+      synchronized (sending) {    // waits for an announcement being sent: see sending
+        synchronized (this) {
+          if (interest == null) {
+            for (String id : identities) {
+              if (objects.containsKey(id)) {
+                excluded.add(id);    // only published identities: bounded by the service's size
+              }
+            }
+          } else {
+            identities.forEach(interest::remove); // not removeAll: O(set x list) for a long list
           }
         }
-      } else {
-        identities.forEach(interest::remove);    // not removeAll: O(set x list) for a long list
       }
     }
 
@@ -335,7 +346,15 @@ public final class PublishingService {
     }
 
     private void sendPublished(List<Object> batch) {
-      batch.removeIf(o -> objects.get(((Publishable) o).identity()) != o);
+      synchronized (sending) {
+        // queued before the object was unpublished or dropped: announced no more
+        batch.removeIf(o -> objects.get(((Publishable) o).identity()) != o
+            || !wants(((Publishable) o).identity()));
+        sendWanted(batch);
+      }
+    }
+
+    private void sendWanted(List<Object> batch) {
       if (batch.isEmpty()) {
         return;
       }

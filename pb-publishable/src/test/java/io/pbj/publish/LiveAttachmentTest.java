@@ -254,6 +254,59 @@ class LiveAttachmentTest {
     assertThat(gone.get(0).identity()).isEqualTo("tile-3");
   }
 
+  /** Holds announcement flushes until released, then runs them on one thread in order. */
+  static final class HeldAnnouncer implements java.util.concurrent.Executor {
+    private final java.util.concurrent.ExecutorService runner =
+        java.util.concurrent.Executors.newSingleThreadExecutor();
+    private List<Runnable> held = new ArrayList<>();
+
+    @Override
+    public synchronized void execute(Runnable task) {
+      if (held != null) {
+        held.add(task);
+      } else {
+        runner.execute(task);
+      }
+    }
+
+    synchronized void release() {
+      held.forEach(runner::execute);
+      held = null;
+    }
+
+    void shutdown() {
+      runner.shutdownNow();
+    }
+  }
+
+  @Test
+  void anObjectDroppedBeforeItsAnnouncementWasSentIsNotShownWhenTheAnnouncementGoesOut()
+      throws Exception {
+    HeldAnnouncer announcer = new HeldAnnouncer();
+    cleanup.register(announcer::shutdown);
+    PublishingService held = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world").announcer(announcer).build();
+    String heldName = name + "-held";
+    cleanup.register(PbServer.builder().inProcess(heldName).registry(REGISTRY)
+        .root(held.endpoint()).build().start());
+    held.publishAll(PublishingTest.tiles(2));
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(heldName)
+        .registry(REGISTRY).build()).rootObject().join(), store());
+
+    // published while attached: its announcement waits for the announcer, and the client drops
+    // it meanwhile (the server answers the drop before the announcement is sent)
+    held.publish(new Tile("tile-new", "sand", 7));
+    a.drop(List.of("tile-new")).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    announcer.release();
+
+    // announcements to one attachment arrive in order: once this one is shown, the dropped
+    // object's, had it been sent, was applied before it
+    held.publish(new Tile("tile-later", "snow", 8));
+    await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
+    assertThat(a.objects()).as("a dropped object is not shown").doesNotContainKey("tile-new")
+        .containsOnlyKeys("tile-0", "tile-1", "tile-later");
+  }
+
   @Test
   void aPublishableReturnedOutsideAnAttachIsRefusedWithAClearError() {
     Tile tile = new Tile("tile-0", "grass", 1);
