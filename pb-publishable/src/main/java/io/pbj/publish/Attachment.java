@@ -261,15 +261,18 @@ public final class Attachment {
     return endpoint
         .callRemote(Object.class, "interest", new String[0], null, null,
             unwanted.toArray(new String[0]))
-        .whenComplete((x, failure) -> steps().then(a -> {
-          // After the announcements that arrived before the answer.
-          synchronized (this) {
-            for (String id : unwanted) {
-              dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
-            }
-          }
-          return CompletableFuture.completedFuture(null);
-        }))
+        // After the announcements that arrived before the answer: they are in the chain once
+        // the connection has run the calls it received before it (the answer itself completes
+        // on the executor, where it may overtake them).
+        .whenComplete((x, failure) -> endpoint.connection().afterReceivedCalls()
+            .thenRun(() -> steps().then(a -> {
+              synchronized (this) {
+                for (String id : unwanted) {
+                  dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+                }
+              }
+              return CompletableFuture.completedFuture(null);
+            })))
         .thenApply(x -> null);
   }
 

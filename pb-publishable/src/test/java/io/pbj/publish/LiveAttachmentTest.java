@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -301,6 +302,84 @@ class LiveAttachmentTest {
 
     // announcements to one attachment arrive in order: once this one is shown, the dropped
     // object's, had it been sent, was applied before it
+    held.publish(new Tile("tile-later", "snow", 8));
+    await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
+    assertThat(a.objects()).as("a dropped object is not shown").doesNotContainKey("tile-new")
+        .containsOnlyKeys("tile-0", "tile-1", "tile-later");
+  }
+
+  /**
+   * A client's executor that, once told to hold, keeps its tasks and then runs them newest
+   * first: an answer read after a call then completes before that call runs, as a busy pool may
+   * order them.
+   */
+  static final class NewestFirst implements java.util.concurrent.Executor {
+    private final java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newCachedThreadPool();
+    private List<Runnable> held;
+
+    @Override
+    public synchronized void execute(Runnable task) {
+      if (held != null) {
+        held.add(task);
+      } else {
+        pool.execute(task);
+      }
+    }
+
+    synchronized void hold() {
+      held = new ArrayList<>();
+    }
+
+    synchronized int held() {
+      return held == null ? 0 : held.size();
+    }
+
+    /** Runs the held tasks newest first, one after another, then runs tasks as they come. */
+    void releaseNewestFirst() {
+      List<Runnable> tasks;
+      synchronized (this) {
+        tasks = held;
+        held = null;
+      }
+      java.util.Collections.reverse(tasks);
+      pool.execute(() -> tasks.forEach(Runnable::run));
+    }
+
+    void shutdown() {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void anAnnouncementReadBeforeTheDropsAnswerIsIgnoredEvenWhenTheAnswerRunsFirst()
+      throws Exception {
+    HeldAnnouncer announcer = new HeldAnnouncer();
+    cleanup.register(announcer::shutdown);
+    PublishingService held = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world").announcer(announcer).build();
+    String heldName = name + "-order";
+    cleanup.register(PbServer.builder().inProcess(heldName).registry(REGISTRY)
+        .root(held.endpoint()).build().start());
+    held.publishAll(PublishingTest.tiles(2));
+    NewestFirst executor = new NewestFirst();
+    cleanup.register(executor::shutdown);
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(heldName)
+        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
+
+    // the server announces tile-new; the client reads it but has not run it when it drops
+    // tile-new, and the drop's answer is read after it
+    held.publish(new Tile("tile-new", "sand", 7));
+    executor.hold();
+    announcer.release();
+    await().atMost(WAIT).until(() -> executor.held() >= 1);
+    CompletableFuture<Void> dropped = a.drop(List.of("tile-new"));
+    await().atMost(WAIT).until(() -> executor.held() >= 2);
+    executor.releaseNewestFirst();
+    dropped.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    // announcements to one attachment are applied in order: once this one is shown, the
+    // dropped object's was applied (or ignored) before it
     held.publish(new Tile("tile-later", "snow", 8));
     await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
     assertThat(a.objects()).as("a dropped object is not shown").doesNotContainKey("tile-new")
