@@ -3,11 +3,10 @@ package io.pbj;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pbj.OnConnectOrderTest.HeldExecutor;
+import io.pbj.testing.HeldExecutor;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,12 +29,7 @@ class AfterReceivedCallsTest extends AbstractPbTest {
     }
   }
 
-  private final HeldExecutor executor = new HeldExecutor();
-
-  @AfterEach
-  void stopExecutor() {
-    executor.shutdown();
-  }
+  private final HeldExecutor executor = cleanup.register(HeldExecutor.holding());
 
   @Test
   void completesAfterTheCallsReceivedBeforeItEvenWhenTheyWaitForTheExecutor() throws Exception {

@@ -3,15 +3,12 @@ package io.pbj;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pbj.testing.HeldExecutor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,33 +21,6 @@ class OnConnectOrderTest extends AbstractPbTest {
     return TestTransport.IN_PROCESS;
   }
 
-  /**
-   * Holds every task until released, then runs them one at a time in submission order: the
-   * order in which a busy pool may well run them, made certain.
-   */
-  static final class HeldExecutor implements Executor {
-    private final ExecutorService runner = Executors.newSingleThreadExecutor();
-    private List<Runnable> held = new ArrayList<>();
-
-    @Override
-    public synchronized void execute(Runnable task) {
-      if (held != null) {
-        held.add(task);
-      } else {
-        runner.execute(task);
-      }
-    }
-
-    synchronized void release() {
-      held.forEach(runner::execute);
-      held = null;
-    }
-
-    void shutdown() {
-      runner.shutdownNow();
-    }
-  }
-
   /** Answers whether the caller's connection was announced before the call ran. */
   static final class Root implements Referenceable {
     final Set<PbConnection> announced = ConcurrentHashMap.newKeySet();
@@ -61,12 +31,7 @@ class OnConnectOrderTest extends AbstractPbTest {
     }
   }
 
-  private final HeldExecutor executor = new HeldExecutor();
-
-  @AfterEach
-  void stopExecutor() {
-    executor.shutdown();
-  }
+  private final HeldExecutor executor = cleanup.register(HeldExecutor.holding());
 
   @Test
   void theFirstCallRunsAfterTheConnectListenerEvenWhenBothWaitForTheExecutor() throws Exception {

@@ -14,6 +14,7 @@ import io.pbj.RemoteReference;
 import io.pbj.store.Snapshot;
 import io.pbj.store.SnapshotKey;
 import io.pbj.store.SnapshotStore;
+import io.pbj.testing.HeldExecutor;
 import io.pbj.testing.PbCleanup;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -255,43 +256,22 @@ class LiveAttachmentTest {
     assertThat(gone.get(0).identity()).isEqualTo("tile-3");
   }
 
-  /** Holds announcement flushes until released, then runs them on one thread in order. */
-  static final class HeldAnnouncer implements java.util.concurrent.Executor {
-    private final java.util.concurrent.ExecutorService runner =
-        java.util.concurrent.Executors.newSingleThreadExecutor();
-    private List<Runnable> held = new ArrayList<>();
-
-    @Override
-    public synchronized void execute(Runnable task) {
-      if (held != null) {
-        held.add(task);
-      } else {
-        runner.execute(task);
-      }
-    }
-
-    synchronized void release() {
-      held.forEach(runner::execute);
-      held = null;
-    }
-
-    void shutdown() {
-      runner.shutdownNow();
-    }
+  /** A service whose announcements wait for {@code announcer}, served as {@code name + suffix}. */
+  PublishingService serviceAnnouncedBy(HeldExecutor announcer, String suffix) {
+    PublishingService held = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
+        .service("world").announcer(announcer).build();
+    cleanup.register(PbServer.builder().inProcess(name + suffix).registry(REGISTRY)
+        .root(held.endpoint()).build().start());
+    held.publishAll(PublishingTest.tiles(2));
+    return held;
   }
 
   @Test
   void anObjectDroppedBeforeItsAnnouncementWasSentIsNotShownWhenTheAnnouncementGoesOut()
       throws Exception {
-    HeldAnnouncer announcer = new HeldAnnouncer();
-    cleanup.register(announcer::shutdown);
-    PublishingService held = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
-        .service("world").announcer(announcer).build();
-    String heldName = name + "-held";
-    cleanup.register(PbServer.builder().inProcess(heldName).registry(REGISTRY)
-        .root(held.endpoint()).build().start());
-    held.publishAll(PublishingTest.tiles(2));
-    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(heldName)
+    HeldExecutor announcer = cleanup.register(HeldExecutor.holding());
+    PublishingService held = serviceAnnouncedBy(announcer, "-held");
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name + "-held")
         .registry(REGISTRY).build()).rootObject().join(), store());
 
     // published while attached: its announcement waits for the announcer, and the client drops
@@ -308,63 +288,14 @@ class LiveAttachmentTest {
         .containsOnlyKeys("tile-0", "tile-1", "tile-later");
   }
 
-  /**
-   * A client's executor that, once told to hold, keeps its tasks and then runs them newest
-   * first: an answer read after a call then completes before that call runs, as a busy pool may
-   * order them.
-   */
-  static final class NewestFirst implements java.util.concurrent.Executor {
-    private final java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newCachedThreadPool();
-    private List<Runnable> held;
-
-    @Override
-    public synchronized void execute(Runnable task) {
-      if (held != null) {
-        held.add(task);
-      } else {
-        pool.execute(task);
-      }
-    }
-
-    synchronized void hold() {
-      held = new ArrayList<>();
-    }
-
-    synchronized int held() {
-      return held == null ? 0 : held.size();
-    }
-
-    /** Runs the held tasks newest first, one after another, then runs tasks as they come. */
-    void releaseNewestFirst() {
-      List<Runnable> tasks;
-      synchronized (this) {
-        tasks = held;
-        held = null;
-      }
-      java.util.Collections.reverse(tasks);
-      pool.execute(() -> tasks.forEach(Runnable::run));
-    }
-
-    void shutdown() {
-      pool.shutdownNow();
-    }
-  }
-
   @Test
   void anAnnouncementReadBeforeTheDropsAnswerIsIgnoredEvenWhenTheAnswerRunsFirst()
       throws Exception {
-    HeldAnnouncer announcer = new HeldAnnouncer();
-    cleanup.register(announcer::shutdown);
-    PublishingService held = PublishingService.builder().serverKey(TestKeys.key("origin-1"))
-        .service("world").announcer(announcer).build();
-    String heldName = name + "-order";
-    cleanup.register(PbServer.builder().inProcess(heldName).registry(REGISTRY)
-        .root(held.endpoint()).build().start());
-    held.publishAll(PublishingTest.tiles(2));
-    NewestFirst executor = new NewestFirst();
-    cleanup.register(executor::shutdown);
-    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(heldName)
+    HeldExecutor announcer = cleanup.register(HeldExecutor.holding());
+    PublishingService held = serviceAnnouncedBy(announcer, "-order");
+    // the client's executor: runs tasks as they come, and newest first once held
+    HeldExecutor executor = cleanup.register(HeldExecutor.running());
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name + "-order")
         .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
 
     // the server announces tile-new; the client reads it but has not run it when it drops
