@@ -335,6 +335,16 @@ class LiveAttachmentTest {
       return held == null ? 0 : held.size();
     }
 
+    /** Runs the tasks held now, oldest first, on this thread; tasks they submit stay held. */
+    void runHeld() {
+      List<Runnable> tasks;
+      synchronized (this) {
+        tasks = List.copyOf(held);
+        held.clear();
+      }
+      tasks.forEach(Runnable::run);
+    }
+
     /** Runs the held tasks newest first, one after another, then runs tasks as they come. */
     void releaseNewestFirst() {
       List<Runnable> tasks;
@@ -384,6 +394,39 @@ class LiveAttachmentTest {
     await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
     assertThat(a.objects()).as("a dropped object is not shown").doesNotContainKey("tile-new")
         .containsOnlyKeys("tile-0", "tile-1", "tile-later");
+  }
+
+  @Test
+  void anObjectPublishedAgainUnderADroppedIdentityAfterTheDropsAnswerIsShown() throws Exception {
+    service.publishAll(PublishingTest.tiles(2));
+    NewestFirst executor = new NewestFirst();
+    cleanup.register(executor::shutdown);
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name)
+        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
+
+    // the drop's answer completes and what it chains runs, one executor task at a time
+    executor.hold();
+    CompletableFuture<Void> dropped = a.drop(List.of("tile-0"));
+    while (!dropped.isDone()) {
+      await().atMost(WAIT).until(() -> executor.held() >= 1);
+      executor.runHeld();
+    }
+    executor.runHeld();
+    int before = executor.held();
+
+    // after the answer the server withdraws tile-0 and publishes a new object under it, which
+    // this whole-service attachment covers again; the client reads that announcement after
+    // the drop's answer, and a pool may run it before the rest of what the answer chained
+    service.unpublish("tile-0");
+    service.publish(new Tile("tile-0", "lava", 9));
+    await().atMost(WAIT).until(() -> executor.held() > before);
+    executor.releaseNewestFirst();
+
+    service.publish(new Tile("tile-later", "snow", 8));
+    await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
+    assertThat(a.objects()).as("announced after the drop's answer: it is wanted")
+        .containsKey("tile-0");
+    assertThat(a.get("tile-0", TileCache.class).terrain()).isEqualTo("lava");
   }
 
   @Test
