@@ -3,10 +3,14 @@ package io.pbj;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pbj.OnConnectOrderTest.HeldExecutor;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,7 +34,35 @@ class AfterReceivedCallsTest extends AbstractPbTest {
     }
   }
 
-  private final HeldExecutor executor = new HeldExecutor();
+  /**
+   * Holds its tasks until released, then runs them newest first, one after another (a busy pool
+   * may run a later task first), and later tasks as they come.
+   */
+  static final class NewestFirst implements Executor {
+    private final ExecutorService runner = Executors.newSingleThreadExecutor();
+    private List<Runnable> held = new ArrayList<>();
+
+    @Override
+    public synchronized void execute(Runnable task) {
+      if (held != null) {
+        held.add(task);
+      } else {
+        runner.execute(task);
+      }
+    }
+
+    synchronized void release() {
+      Collections.reverse(held);
+      held.forEach(runner::execute);
+      held = null;
+    }
+
+    void shutdown() {
+      runner.shutdownNow();
+    }
+  }
+
+  private final NewestFirst executor = new NewestFirst();
 
   @AfterEach
   void stopExecutor() {
@@ -55,5 +87,16 @@ class AfterReceivedCallsTest extends AbstractPbTest {
     executor.release();
 
     assertThat(get(seen)).containsExactly("first", "second");
+  }
+
+  @Test
+  void completesOnAConnectionThatClosed() throws Exception {
+    PbServer server = cleanup.register(serverBuilder().root(new Root()).build().start());
+    RemoteReference ref = connect(server);
+    PbConnection connection = ref.connection();
+    connection.close();
+    await().until(() -> !connection.isOpen());
+
+    assertThat(connection.afterReceivedCalls()).succeedsWithin(WAIT);
   }
 }
