@@ -430,6 +430,35 @@ class LiveAttachmentTest {
   }
 
   @Test
+  void anIdentityDroppedBeforeItWasPublishedIsShownWhenItIsPublishedAfterTheDrop()
+      throws Exception {
+    service.publishAll(PublishingTest.tiles(2));
+    NewestFirst executor = new NewestFirst();
+    cleanup.register(executor::shutdown);
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name)
+        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
+
+    executor.hold();
+    CompletableFuture<Void> dropped = a.drop(List.of("tile-9"));
+    while (!dropped.isDone()) {
+      await().atMost(WAIT).until(() -> executor.held() >= 1);
+      executor.runHeld();
+    }
+    executor.runHeld();
+    int before = executor.held();
+
+    // published once the drop completed: the whole-service attachment covers it
+    service.publish(new Tile("tile-9", "lava", 9));
+    await().atMost(WAIT).until(() -> executor.held() > before);
+    executor.releaseNewestFirst();
+
+    service.publish(new Tile("tile-later", "snow", 8));
+    await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
+    assertThat(a.objects()).as("published after the drop completed: it is wanted")
+        .containsKey("tile-9");
+  }
+
+  @Test
   void aPublishableReturnedOutsideAnAttachIsRefusedWithAClearError() {
     Tile tile = new Tile("tile-0", "grass", 1);
     service.publish(tile);
