@@ -60,22 +60,6 @@ public interface PbConnection {
   }
 
   /**
-   * Completes, on the executor, once every incoming call and Cacheable push that this connection
-   * had handed to its sequence of incoming calls before this method was called has run (for a
-   * method that answers with a future: has returned it). Messages are handed over in the order
-   * they arrive, an answer among them: a protocol above the broker that learns something from an
-   * answer can act on it after the calls the peer sent before that answer, which otherwise may
-   * still be waiting for the executor when the answer's future completes. A connection that
-   * closed still runs what it received, so the future completes then too.
-   *
-   * @throws UnsupportedOperationException on a connection that is not one of PBJ's brokers'
-   */
-  default java.util.concurrent.CompletableFuture<Void> afterReceivedCalls() {
-    throw new UnsupportedOperationException(
-        getClass().getName() + " does not order incoming calls");
-  }
-
-  /**
    * A snapshot of a connection's counters. Bytes are the protocol's bytes, framing included:
    * on a plaintext connection what crosses the wire, under TLS the plaintext inside it (TLS
    * records add their own overhead, not counted here). Messages are whole protocol messages (a

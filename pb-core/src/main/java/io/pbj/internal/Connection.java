@@ -205,13 +205,6 @@ public final class Connection implements PbConnection, LoginHooks {
   }
 
   @Override
-  public CompletableFuture<Void> afterReceivedCalls() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    sequential.execute(() -> Handoff.complete(executor, done, null));
-    return done;
-  }
-
-  @Override
   public String tlsServerCertificateSha256() {
     return Tls.serverCertificateSha256(channel);
   }

@@ -12,10 +12,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client's receiver of one live attachment's announcements, sent with the attach call: the
- * server calls {@value #PUBLISHED} with objects published since and {@value #UNPUBLISHED} with
- * identities withdrawn. Every announcement and every interest change of the attachment runs as
- * one step of a chain, in arrival order, after the attach itself completed; announcements that
- * arrive before are held by the chain.
+ * server calls {@value #PUBLISHED} with objects published since, {@value #UNPUBLISHED} with
+ * identities withdrawn and {@value #DROPPED} with identities the attachment dropped. Every
+ * announcement and every interest change of the attachment runs as one step of a chain, in
+ * arrival order, after the attach itself completed; announcements that arrive before are held by
+ * the chain.
  *
  * <p>Thread-safety: thread-safe; the chain is extended under a lock, and its steps run one after
  * another.
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
 final class Announcements implements Referenceable {
   static final String PUBLISHED = "published";
   static final String UNPUBLISHED = "unpublished";
+  static final String DROPPED = "dropped";
 
   private static final Logger log = LoggerFactory.getLogger(Announcements.class);
 
@@ -86,6 +88,22 @@ final class Announcements implements Referenceable {
       weight += id == null ? 0 : 40L + 2L * id.length();
     }
     then(weight, a -> a.announcedUnpublished(identities));
+  }
+
+  /**
+   * Identities the attachment dropped ({@link Attachment#drop}) that the server announces no more:
+   * told after every announcement the server wrote before the drop and before every one after it.
+   */
+  @Remote(DROPPED)
+  public void dropped(String[] identities) {
+    if (identities == null) {
+      return;
+    }
+    long weight = 16L * identities.length;
+    for (String id : identities) {
+      weight += id == null ? 0 : 40L + 2L * id.length();
+    }
+    then(weight, a -> a.announcedDropped(identities));
   }
 
   void attached(Attachment attachment) {

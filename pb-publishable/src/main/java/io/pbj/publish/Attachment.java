@@ -63,11 +63,11 @@ public final class Attachment {
   private volatile Map<String, RemotePublished> objects = Map.of();
   /**
    * Identities being dropped, with how many drops of each are under way: from the drop step until
-   * the step after the server's answer. An announcement of one that the server sent before it
-   * learnt of the drop arrives before that answer but runs after the drop step (steps run in
-   * order): it is ignored, else the object would be shown though dropped, and never told of its
-   * unpublishing (the server announces only what the attachment covers). Announcements sent
-   * after the answer follow the server's interest again.
+   * the server's word that it dropped them ({@link #announcedDropped}), which comes among its
+   * announcements, after every one it wrote before it learnt of the drop and before every one
+   * after. An announcement of a dropped identity in between is ignored, else the object would be
+   * shown though dropped, and never told of its unpublishing (the server announces only what the
+   * attachment covers); later ones follow the server's interest again.
    */
   @GuardedBy("this")
   private final Map<String, Integer> dropping = new HashMap<>();
@@ -261,19 +261,34 @@ public final class Attachment {
     return endpoint
         .callRemote(Object.class, "interest", new String[0], null, null,
             unwanted.toArray(new String[0]))
-        // After the announcements that arrived before the answer: they are in the chain once
-        // the connection has run the calls it received before it (the answer itself completes
-        // on the executor, where it may overtake them).
-        .whenComplete((x, failure) -> endpoint.connection().afterReceivedCalls()
-            .thenRun(() -> steps().then(a -> {
-              synchronized (this) {
-                for (String id : unwanted) {
-                  dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
-                }
-              }
+        // The server tells the drop among its announcements (Announcements#dropped), and the
+        // marks go then; a drop that failed tells nothing, and the marks go after its answer.
+        .whenComplete((x, failure) -> {
+          if (failure != null) {
+            steps().then(a -> {
+              undrop(unwanted);
               return CompletableFuture.completedFuture(null);
-            })))
+            });
+          }
+        })
         .thenApply(x -> null);
+  }
+
+  /**
+   * The server announces {@code identities} no more: announcements of them that it sent before
+   * the drop have been applied (ignored), and later ones follow its interest again.
+   */
+  CompletableFuture<Void> announcedDropped(String[] identities) {
+    undrop(java.util.Arrays.asList(identities));
+    return CompletableFuture.completedFuture(null);
+  }
+
+  private synchronized void undrop(Collection<String> identities) {
+    for (String id : identities) {
+      if (id != null) {
+        dropping.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+      }
+    }
   }
 
   /** Objects the server published since the attach: activated, then announced. */

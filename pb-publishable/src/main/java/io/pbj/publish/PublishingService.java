@@ -263,8 +263,14 @@ public final class PublishingService {
     }
 
     void shrink(Collection<String> identities) {
+      if (identities.isEmpty()) {
+        return;
+      }
       synchronized (sending) {    // waits for an announcement being sent: see sending
         synchronized (this) {
+          if (closed) {
+            return;
+          }
           if (interest == null) {
             for (String id : identities) {
               if (objects.containsKey(id)) {
@@ -275,6 +281,9 @@ public final class PublishingService {
             identities.forEach(interest::remove); // not removeAll: O(set x list) for a long list
           }
         }
+        // Told in the stream of announcements: after every one written before the shrink, before
+        // every one after it, so the client knows exactly which ones to ignore.
+        sink.callRemoteOneWay(Announcements.DROPPED, (Object) identities.toArray(new String[0]));
       }
     }
 

@@ -318,6 +318,66 @@ class LiveAttachmentTest {
   }
 
   @Test
+  void anObjectPublishedAgainUnderADroppedIdentityAfterTheDropsAnswerIsShown() throws Exception {
+    service.publishAll(PublishingTest.tiles(2));
+    HeldExecutor executor = cleanup.register(HeldExecutor.running());
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name)
+        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
+
+    // the drop's answer completes and what it chains runs, one executor task at a time
+    executor.hold();
+    CompletableFuture<Void> dropped = a.drop(List.of("tile-0"));
+    while (!dropped.isDone()) {
+      await().atMost(WAIT).until(() -> executor.held() >= 1);
+      executor.runHeld();
+    }
+    executor.runHeld();
+    int before = executor.held();
+
+    // after the answer the server withdraws tile-0 and publishes a new object under it, which
+    // this whole-service attachment covers again; the client reads that announcement after
+    // the drop's answer, and a pool may run it before the rest of what the answer chained
+    service.unpublish("tile-0");
+    service.publish(new Tile("tile-0", "lava", 9));
+    await().atMost(WAIT).until(() -> executor.held() > before);
+    executor.releaseNewestFirst();
+
+    service.publish(new Tile("tile-later", "snow", 8));
+    await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
+    assertThat(a.objects()).as("announced after the drop's answer: it is wanted")
+        .containsKey("tile-0");
+    assertThat(a.get("tile-0", TileCache.class).terrain()).isEqualTo("lava");
+  }
+
+  @Test
+  void anIdentityDroppedBeforeItWasPublishedIsShownWhenItIsPublishedAfterTheDrop()
+      throws Exception {
+    service.publishAll(PublishingTest.tiles(2));
+    HeldExecutor executor = cleanup.register(HeldExecutor.running());
+    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name)
+        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
+
+    executor.hold();
+    CompletableFuture<Void> dropped = a.drop(List.of("tile-9"));
+    while (!dropped.isDone()) {
+      await().atMost(WAIT).until(() -> executor.held() >= 1);
+      executor.runHeld();
+    }
+    executor.runHeld();
+    int before = executor.held();
+
+    // published once the drop completed: the whole-service attachment covers it
+    service.publish(new Tile("tile-9", "lava", 9));
+    await().atMost(WAIT).until(() -> executor.held() > before);
+    executor.releaseNewestFirst();
+
+    service.publish(new Tile("tile-later", "snow", 8));
+    await().atMost(WAIT).until(() -> a.objects().containsKey("tile-later"));
+    assertThat(a.objects()).as("published after the drop completed: it is wanted")
+        .containsKey("tile-9");
+  }
+
+  @Test
   void aPublishableReturnedOutsideAnAttachIsRefusedWithAClearError() {
     Tile tile = new Tile("tile-0", "grass", 1);
     service.publish(tile);

@@ -72,6 +72,22 @@ public final class HeldExecutor implements Executor, AutoCloseable {
     return held == null ? 0 : held.size();
   }
 
+  /**
+   * Runs the tasks held now, in the order they came, on the calling thread, and goes on holding:
+   * tasks they give it meanwhile are held. For stepping through what one event sets off.
+   */
+  public void runHeld() {
+    List<Runnable> tasks;
+    synchronized (this) {
+      if (held == null) {
+        return;
+      }
+      tasks = List.copyOf(held);
+      held.clear();
+    }
+    tasks.forEach(Runnable::run);
+  }
+
   /** Runs the held tasks in the order they came, then runs tasks as they come. */
   public synchronized void release() {
     if (held != null) {
