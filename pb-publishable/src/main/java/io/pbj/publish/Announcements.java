@@ -83,11 +83,7 @@ final class Announcements implements Referenceable {
     if (identities == null) {
       return;
     }
-    long weight = 16L * identities.length;
-    for (String id : identities) {
-      weight += id == null ? 0 : 40L + 2L * id.length();
-    }
-    then(weight, a -> a.announcedUnpublished(identities));
+    then(weightOf(identities), a -> a.announcedUnpublished(identities));
   }
 
   /**
@@ -99,11 +95,16 @@ final class Announcements implements Referenceable {
     if (identities == null) {
       return;
     }
+    then(weightOf(identities), a -> a.announcedDropped(identities));
+  }
+
+  /** About what {@code identities} hold while their step waits. */
+  private static long weightOf(String[] identities) {
     long weight = 16L * identities.length;
     for (String id : identities) {
       weight += id == null ? 0 : 40L + 2L * id.length();
     }
-    then(weight, a -> a.announcedDropped(identities));
+    return weight;
   }
 
   void attached(Attachment attachment) {
