@@ -60,6 +60,21 @@ class ConnectListenerOrderAttackTest extends AbstractPbTest {
     executor.shutdown();
   }
 
+  /**
+   * A root factory that holds the connection's call sequence until {@code gate} opens (or
+   * {@link #WAIT} passes): the onConnect listeners, queued behind it, wait with it.
+   */
+  private java.util.function.Function<PbConnection, Object> slowRoot(CountDownLatch gate) {
+    return c -> {
+      try {
+        gate.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return root;
+    };
+  }
+
   @Test
   void onDisconnectNeverRunsBeforeOnConnectWhenTheRootFactoryIsSlow() throws Exception {
     CountDownLatch rootGate = new CountDownLatch(1);
@@ -69,15 +84,7 @@ class ConnectListenerOrderAttackTest extends AbstractPbTest {
             serverBuilder()
                 .registry(Fixtures.registry())
                 .executor(executor)
-                .rootFactory(
-                    c -> {
-                      try {
-                        rootGate.await(WAIT.toSeconds(), TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                      }
-                      return root;
-                    })
+                .rootFactory(slowRoot(rootGate))
                 .onConnect(c -> heard.add("connect"))
                 .onDisconnect((c, cause) -> heard.add("disconnect"))
                 .build()
@@ -129,15 +136,7 @@ class ConnectListenerOrderAttackTest extends AbstractPbTest {
             serverBuilder()
                 .registry(Fixtures.registry())
                 .executor(executor)
-                .rootFactory(
-                    c -> {
-                      try {
-                        rootGate.await(WAIT.toSeconds(), TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                      }
-                      return root;
-                    })
+                .rootFactory(slowRoot(rootGate))
                 .onConnect(
                     c -> {
                       heard.add("connect");

@@ -44,16 +44,25 @@ class OnConnectOrderTest extends AbstractPbTest {
                 .onConnect(root.announced::add)
                 .build()
                 .start());
+    // the call is read while the root's creation, the listener and the call all wait
+    CompletableFuture<Boolean> answer = callReadWhileAllWait(server);
+
+    assertThat(get(answer)).as("the connect listener ran before the call").isTrue();
+  }
+
+  /**
+   * Connects, calls {@code announced} and releases the server's held executor once the server has
+   * read the call: everything the connection queued at start-up and the call run in the order
+   * they were queued.
+   */
+  private CompletableFuture<Boolean> callReadWhileAllWait(PbServer server) {
     RemoteReference ref = connect(server);
     PbConnection serverSide = server.connections().iterator().next();
     long readBefore = serverSide.stats().messagesReceived();
-
-    // the call is read while the root's creation, the listener and the call all wait
     CompletableFuture<Boolean> answer = ref.callRemote(Boolean.class, "announced");
     await().until(() -> serverSide.stats().messagesReceived() > readBefore);
     executor.release();
-
-    assertThat(get(answer)).as("the connect listener ran before the call").isTrue();
+    return answer;
   }
 
   /** Records what a {@link PbListener} hears, in the order it hears it. */
@@ -79,15 +88,8 @@ class OnConnectOrderTest extends AbstractPbTest {
     PbServer server =
         cleanup.register(
             serverBuilder().root(root).executor(executor).eventListener(recorder).build().start());
-    RemoteReference ref = connect(server);
-    PbConnection serverSide = server.connections().iterator().next();
-    long readBefore = serverSide.stats().messagesReceived();
-
     // the call is read while the opening's report and the call both wait
-    CompletableFuture<Boolean> answer = ref.callRemote(Boolean.class, "announced");
-    await().until(() -> serverSide.stats().messagesReceived() > readBefore);
-    executor.release();
-    get(answer);
+    get(callReadWhileAllWait(server));
 
     // a listener keeping per-connection state (open connections, their bytes) must know the
     // connection before its calls: metrics showed no open connection while one's call ran

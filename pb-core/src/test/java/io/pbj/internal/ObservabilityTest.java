@@ -41,29 +41,37 @@ class ObservabilityTest {
     }
   }
 
-  @Test
-  void aConnectionsCloseIsNeverReportedBeforeItsOpeningHowEverTheExecutorOrdersTasks() {
-    List<String> events = new CopyOnWriteArrayList<>();
-    PbListener listener =
-        new PbListener() {
-          @Override
-          public void connectionOpened(PbConnection connection) {
-            events.add("opened");
-          }
+  /** What the listener heard of {@link #watch}'s connections, in order. */
+  private final List<String> events = new CopyOnWriteArrayList<>();
+  private final Observability watch =
+      Observability.of(
+          List.of(),
+          new PbListener() {
+            @Override
+            public void connectionOpened(PbConnection connection) {
+              events.add("opened");
+            }
 
-          @Override
-          public void connectionClosed(PbConnection connection, PbException cause) {
-            events.add("closed");
-          }
-        };
-    Observability watch = Observability.of(List.of(), listener);
-    LastFirst executor = new LastFirst();
+            @Override
+            public void connectionClosed(PbConnection connection, PbException cause) {
+              events.add("closed");
+            }
+          });
+  private final LastFirst executor = new LastFirst();
+  private final EmbeddedChannel channel = new EmbeddedChannel();
+
+  /** A connection on {@link #channel} whose broker reports to {@link #watch}. */
+  private Connection watchedConnection() {
     BrokerConfig base = TestConfigs.config(PbRegistry.defaults(), executor);
     BrokerConfig config =
         new BrokerConfig(base.registry(), executor, base.maxFrame(), base.maxMessage(),
             base.maxDepth(), base.maxReferences(), false, base.maxDecodeExpansion(), false, watch, null);
-    EmbeddedChannel channel = new EmbeddedChannel();
-    Connection connection = new Connection(channel, config);
+    return new Connection(channel, config);
+  }
+
+  @Test
+  void aConnectionsCloseIsNeverReportedBeforeItsOpeningHowEverTheExecutorOrdersTasks() {
+    Connection connection = watchedConnection();
 
     watch.opened(connection, executor);
     watch.closed(connection, new PbException(PbException.Code.CONNECTION_LOST, "test"));
@@ -75,27 +83,7 @@ class ObservabilityTest {
 
   @Test
   void aCloseIsReportedAfterItsOpeningEvenIfTheCallSequenceNeverRunsTheOpeningsReport() {
-    List<String> events = new CopyOnWriteArrayList<>();
-    PbListener listener =
-        new PbListener() {
-          @Override
-          public void connectionOpened(PbConnection connection) {
-            events.add("opened");
-          }
-
-          @Override
-          public void connectionClosed(PbConnection connection, PbException cause) {
-            events.add("closed");
-          }
-        };
-    Observability watch = Observability.of(List.of(), listener);
-    LastFirst executor = new LastFirst();
-    BrokerConfig base = TestConfigs.config(PbRegistry.defaults(), executor);
-    BrokerConfig config =
-        new BrokerConfig(base.registry(), executor, base.maxFrame(), base.maxMessage(),
-            base.maxDepth(), base.maxReferences(), false, base.maxDecodeExpansion(), false, watch, null);
-    EmbeddedChannel channel = new EmbeddedChannel();
-    Connection connection = new Connection(channel, config);
+    Connection connection = watchedConnection();
     List<Runnable> heldForGood = new ArrayList<>();
 
     // a sequence that holds its tasks back (a closed connection's calls, held while unwritable)
