@@ -266,13 +266,36 @@ class LiveAttachmentTest {
     return held;
   }
 
+  /** A live attachment over a client of {@code serverName}, on {@code executor} if not null. */
+  Attachment attachTo(String serverName, java.util.concurrent.Executor executor) {
+    PbClient.Builder b = PbClient.builder().inProcess(serverName).registry(REGISTRY);
+    if (executor != null) {
+      b.executor(executor);
+    }
+    return attach(cleanup.register(b.build()).rootObject().join(), store());
+  }
+
+  /**
+   * Drops {@code identity} with {@code executor} held, running what the drop's answer sets off one
+   * executor task at a time until the drop completed; answers how many tasks are held then.
+   */
+  static int dropStepByStep(Attachment a, HeldExecutor executor, String identity) {
+    executor.hold();
+    CompletableFuture<Void> dropped = a.drop(List.of(identity));
+    while (!dropped.isDone()) {
+      await().atMost(WAIT).until(() -> executor.held() >= 1);
+      executor.runHeld();
+    }
+    executor.runHeld();
+    return executor.held();
+  }
+
   @Test
   void anObjectDroppedBeforeItsAnnouncementWasSentIsNotShownWhenTheAnnouncementGoesOut()
       throws Exception {
     HeldExecutor announcer = cleanup.register(HeldExecutor.holding());
     PublishingService held = serviceAnnouncedBy(announcer, "-held");
-    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name + "-held")
-        .registry(REGISTRY).build()).rootObject().join(), store());
+    Attachment a = attachTo(name + "-held", null);
 
     // published while attached: its announcement waits for the announcer, and the client drops
     // it meanwhile (the server answers the drop before the announcement is sent)
@@ -295,8 +318,7 @@ class LiveAttachmentTest {
     PublishingService held = serviceAnnouncedBy(announcer, "-order");
     // the client's executor: runs tasks as they come, and newest first once held
     HeldExecutor executor = cleanup.register(HeldExecutor.running());
-    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name + "-order")
-        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
+    Attachment a = attachTo(name + "-order", executor);
 
     // the server announces tile-new; the client reads it but has not run it when it drops
     // tile-new, and the drop's answer is read after it
@@ -321,18 +343,8 @@ class LiveAttachmentTest {
   void anObjectPublishedAgainUnderADroppedIdentityAfterTheDropsAnswerIsShown() throws Exception {
     service.publishAll(PublishingTest.tiles(2));
     HeldExecutor executor = cleanup.register(HeldExecutor.running());
-    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name)
-        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
-
-    // the drop's answer completes and what it chains runs, one executor task at a time
-    executor.hold();
-    CompletableFuture<Void> dropped = a.drop(List.of("tile-0"));
-    while (!dropped.isDone()) {
-      await().atMost(WAIT).until(() -> executor.held() >= 1);
-      executor.runHeld();
-    }
-    executor.runHeld();
-    int before = executor.held();
+    Attachment a = attachTo(name, executor);
+    int before = dropStepByStep(a, executor, "tile-0");
 
     // after the answer the server withdraws tile-0 and publishes a new object under it, which
     // this whole-service attachment covers again; the client reads that announcement after
@@ -354,17 +366,8 @@ class LiveAttachmentTest {
       throws Exception {
     service.publishAll(PublishingTest.tiles(2));
     HeldExecutor executor = cleanup.register(HeldExecutor.running());
-    Attachment a = attach(cleanup.register(PbClient.builder().inProcess(name)
-        .registry(REGISTRY).executor(executor).build()).rootObject().join(), store());
-
-    executor.hold();
-    CompletableFuture<Void> dropped = a.drop(List.of("tile-9"));
-    while (!dropped.isDone()) {
-      await().atMost(WAIT).until(() -> executor.held() >= 1);
-      executor.runHeld();
-    }
-    executor.runHeld();
-    int before = executor.held();
+    Attachment a = attachTo(name, executor);
+    int before = dropStepByStep(a, executor, "tile-9");
 
     // published once the drop completed: the whole-service attachment covers it
     service.publish(new Tile("tile-9", "lava", 9));
