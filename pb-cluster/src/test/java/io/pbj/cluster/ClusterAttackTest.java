@@ -1,17 +1,15 @@
 package io.pbj.cluster;
 
+import static io.pbj.cluster.ClusterPublishingTest.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.pbj.PbCodec;
 import io.pbj.cluster.ClusterFixture.Origin;
 import io.pbj.testing.PbCleanup;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,10 +37,6 @@ class ClusterAttackTest {
   @AfterAll
   static void stopMembers() {
     members.close();
-  }
-
-  static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20));
   }
 
   private IMap<String, byte[]> map(HazelcastInstance member) {

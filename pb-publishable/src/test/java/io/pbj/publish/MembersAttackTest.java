@@ -86,8 +86,18 @@ class MembersAttackTest {
   }
 
   RemoteReference connect(PbServer server) {
+    return client(server).rootObject().join();
+  }
+
+  PbClient client(PbServer server) {
     return cleanup.register(PbClient.builder().address("127.0.0.1", server.port())
-        .registry(PublishingTest.REGISTRY).build()).rootObject().join();
+        .registry(PublishingTest.REGISTRY).build());
+  }
+
+  /** A client of stores that learns the members through {@code pb}. */
+  PublishedClient learning(PbClient pb) {
+    return PublishedClient.builder().store(store()).expectedServerId(PublishingTest.ORIGIN)
+        .learnMembers(pb).build();
   }
 
   SnapshotStore store() {
@@ -168,12 +178,10 @@ class MembersAttackTest {
       asked.add(never);
       return never;
     });
-    PbClient pb = cleanup.register(PbClient.builder().address("127.0.0.1", server.port())
-        .registry(PublishingTest.REGISTRY).build());
+    PbClient pb = client(server);
     RemoteReference root = pb.rootObject().join();
     List<InetSocketAddress> before = pb.addresses();
-    PublishedClient learning = PublishedClient.builder().store(store())
-        .expectedServerId(PublishingTest.ORIGIN).learnMembers(pb).build();
+    PublishedClient learning = learning(pb);
     Attachment a = get(learning.attach(root, "world"));
     assertThat(a.objects()).hasSize(5);
     assertThat(a.proven()).isTrue();
@@ -187,12 +195,10 @@ class MembersAttackTest {
   void aJunkAnswerLeavesTheLearningClientsAddressesAlone() throws Exception {
     List<Object> junk = List.of(1, 2, "nope", "x".repeat(1000));
     PbServer server = answering(new ArrayList<>(junk));
-    PbClient pb = cleanup.register(PbClient.builder().address("127.0.0.1", server.port())
-        .registry(PublishingTest.REGISTRY).build());
+    PbClient pb = client(server);
     RemoteReference root = pb.rootObject().join();
     List<InetSocketAddress> before = pb.addresses();
-    PublishedClient learning = PublishedClient.builder().store(store())
-        .expectedServerId(PublishingTest.ORIGIN).learnMembers(pb).build();
+    PublishedClient learning = learning(pb);
     get(learning.attach(root, "world"));
     // ask again through the same path and wait for it: the learner's update would be in order
     assertThat(get(learning.members(root))).isEmpty();
