@@ -273,8 +273,9 @@ public final class PublishingService {
           }
           if (interest == null) {
             for (String id : identities) {
-              if (objects.containsKey(id)) {
-                excluded.add(id);    // only published identities: bounded by the service's size
+              // only published identities: bounded by the service's size (a sorted map: no null)
+              if (id != null && objects.containsKey(id)) {
+                excluded.add(id);
               }
             }
           } else {
