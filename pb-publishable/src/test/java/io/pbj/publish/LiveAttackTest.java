@@ -232,6 +232,20 @@ class LiveAttackTest {
         new String[0])).succeedsWithin(WAIT).asList().hasSize(1);
   }
 
+  /** An interest change with no {@code add} list is refused naming the problem, not with an NPE. */
+  @Test
+  void anInterestChangeWithoutAnAddListIsRefusedClearly() throws Exception {
+    serve(PbServer.builder().root(service.endpoint()));
+    RemoteReference endpoint = connect();
+    endpoint.callRemote(AttachReply.class, "attach", ORIGIN, "world", "anonymous", null, null,
+        new String[0], null, null, new NullSink()).get(10, TimeUnit.SECONDS);
+
+    assertThatThrownBy(() -> endpoint.callRemote(Object.class, "interest", null, null, null,
+            new String[] {"tile-0"}).get(10, TimeUnit.SECONDS))
+        .hasRootCauseInstanceOf(io.pbj.PbRemoteException.class)
+        .rootCause().hasMessageContaining("BAD_ARGUMENTS").hasMessageContaining("add");
+  }
+
   /**
    * A client that attaches twice on one connection (allowed: one at a time) leaves the server
    * holding the first answer's inventory: the second answer's objects are resends ({@code
