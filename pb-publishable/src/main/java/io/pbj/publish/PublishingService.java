@@ -748,6 +748,10 @@ public final class PublishingService {
             "interest: this connection has no live attachment to service " + service
                 + "; attach first");
       }
+      if (add == null) {
+        throw new PbException(PbException.Code.BAD_ARGUMENTS,
+            "interest: add must be an array (empty to add nothing), not null");
+      }
       requireDistinct("interest", add);
       if (drop != null) {
         s.shrink(Arrays.asList(drop));

@@ -242,7 +242,7 @@ class LiveAttackTest {
 
     assertThatThrownBy(() -> endpoint.callRemote(Object.class, "interest", null, null, null,
             new String[] {"tile-0"}).get(10, TimeUnit.SECONDS))
-        .hasRootCauseInstanceOf(io.pbj.PbRemoteException.class)
+        .hasRootCauseInstanceOf(io.pbj.PbException.class)
         .rootCause().hasMessageContaining("BAD_ARGUMENTS").hasMessageContaining("add");
   }
 
