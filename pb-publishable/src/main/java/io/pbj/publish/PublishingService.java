@@ -273,8 +273,9 @@ public final class PublishingService {
           }
           if (interest == null) {
             for (String id : identities) {
-              if (objects.containsKey(id)) {
-                excluded.add(id);    // only published identities: bounded by the service's size
+              // only published identities: bounded by the service's size (a sorted map: no null)
+              if (id != null && objects.containsKey(id)) {
+                excluded.add(id);
               }
             }
           } else {
@@ -746,6 +747,10 @@ public final class PublishingService {
         throw new PbException(PbException.Code.BAD_ARGUMENTS,
             "interest: this connection has no live attachment to service " + service
                 + "; attach first");
+      }
+      if (add == null) {
+        throw new PbException(PbException.Code.BAD_ARGUMENTS,
+            "interest: add must be an array (empty to add nothing), not null");
       }
       requireDistinct("interest", add);
       if (drop != null) {

@@ -211,6 +211,42 @@ class LiveAttackTest {
   }
 
   /**
+   * A drop naming a null identity, from a client attached to everything: the subscriber looked
+   * each identity up in the service's sorted map, which throws on null, so the call failed with
+   * a NullPointerException rather than a clear answer, after excluding the identities before
+   * the null and without telling the client of the drop among its announcements.
+   */
+  @Test
+  void aDropNamingNullAnswersAndTheConnectionGoesOn() throws Exception {
+    serve(PbServer.builder().root(service.endpoint()));
+    service.publish(new Tile("tile-0", "grass", 1));
+    RemoteReference endpoint = connect();
+    endpoint.callRemote(AttachReply.class, "attach", ORIGIN, "world", "anonymous", null, null,
+        null, null, null, new NullSink()).get(10, TimeUnit.SECONDS);
+
+    CompletableFuture<Object> drop = endpoint.callRemote(Object.class, "interest",
+        new String[0], null, null, new String[] {"tile-0", null, "unknown"});
+
+    assertThat(drop).succeedsWithin(WAIT);
+    assertThat(endpoint.callRemote(List.class, "interest", new String[] {"tile-0"}, null, null,
+        new String[0])).succeedsWithin(WAIT).asList().hasSize(1);
+  }
+
+  /** An interest change with no {@code add} list is refused naming the problem, not with an NPE. */
+  @Test
+  void anInterestChangeWithoutAnAddListIsRefusedClearly() throws Exception {
+    serve(PbServer.builder().root(service.endpoint()));
+    RemoteReference endpoint = connect();
+    endpoint.callRemote(AttachReply.class, "attach", ORIGIN, "world", "anonymous", null, null,
+        new String[0], null, null, new NullSink()).get(10, TimeUnit.SECONDS);
+
+    assertThatThrownBy(() -> endpoint.callRemote(Object.class, "interest", null, null, null,
+            new String[] {"tile-0"}).get(10, TimeUnit.SECONDS))
+        .hasRootCauseInstanceOf(io.pbj.PbException.class)
+        .rootCause().hasMessageContaining("BAD_ARGUMENTS").hasMessageContaining("add");
+  }
+
+  /**
    * A client that attaches twice on one connection (allowed: one at a time) leaves the server
    * holding the first answer's inventory: the second answer's objects are resends ({@code
    * stateFor} sends them whole without consuming the inventory), so the inventory never empties
